@@ -1,0 +1,1 @@
+"""Pinned JSON-LD contexts and the offline document loader (no network, ever)."""

@@ -1,0 +1,143 @@
+"""The one error hierarchy of certvc, with stable machine codes.
+
+It lives in the lowest package so every layer (contexts <- keys <- verifier <- issuer) can raise
+and map the same errors. Codes are public API: CLI exit codes and HTTP statuses are derived from
+them in the adapters, never from message text.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+
+class ErrorCode(StrEnum):
+    # input
+    INPUT_UNUSABLE = "input_unusable"
+    INPUT_TOO_LARGE = "input_too_large"
+    INPUT_TOO_DEEP = "input_too_deep"
+    # contexts and JSON-LD
+    CONTEXT_NOT_ALLOWED = "context_not_allowed"
+    CONTEXT_INTEGRITY = "context_integrity"
+    JSONLD_UNSAFE = "jsonld_unsafe"
+    JSONLD_INVALID = "jsonld_invalid"
+    PROTECTED_TERM_REDEFINITION = "protected_term_redefinition"
+    CANONICALIZATION_LIMIT = "canonicalization_limit"
+    # keys
+    KEY_INVALID = "key_invalid"
+    KEY_UNSUPPORTED = "key_unsupported"
+    KEY_NOT_FOUND = "key_not_found"
+    PASSPHRASE_REQUIRED = "passphrase_required"
+    PASSPHRASE_WRONG = "passphrase_wrong"
+    PLAINTEXT_KEY_REFUSED = "plaintext_key_refused"
+    DID_INVALID = "did_invalid"
+    DID_UNRESOLVABLE = "did_unresolvable"
+    # proofs
+    SUITE_NOT_ALLOWED = "suite_not_allowed"
+    MALFORMED_PROOF = "malformed_proof"
+    PROOF_GENERATION = "proof_generation"
+    SIGNATURE_INVALID = "signature_invalid"
+    PROOF_EXPIRED = "proof_expired"
+    PROOF_PURPOSE_MISMATCH = "proof_purpose_mismatch"
+    INVALID_DOMAIN = "invalid_domain"
+    INVALID_CHALLENGE = "invalid_challenge"
+    VERIFICATION_METHOD_UNRESOLVABLE = "verification_method_unresolvable"
+    ISSUER_MISMATCH = "issuer_mismatch"
+    JWT_MALFORMED = "jwt_malformed"
+    JWT_ALG_NOT_ALLOWED = "jwt_alg_not_allowed"
+    JWT_CLAIM_MISMATCH = "jwt_claim_mismatch"
+    # credential shape and validity
+    CREDENTIAL_MALFORMED = "credential_malformed"
+    CREDENTIAL_EXPIRED = "credential_expired"
+    CREDENTIAL_NOT_YET_VALID = "credential_not_yet_valid"
+    # status lists (Bitstring Status List 1.0 names in comments)
+    STATUS_LIST_DECODE = "status_list_decode"  # STATUS_VERIFICATION_ERROR
+    STATUS_LIST_TOO_LARGE = "status_list_too_large"
+    STATUS_LIST_LENGTH = "status_list_length"  # STATUS_LIST_LENGTH_ERROR
+    STATUS_RANGE = "status_range"  # RANGE_ERROR
+    STATUS_RETRIEVAL = "status_retrieval"  # STATUS_RETRIEVAL_ERROR
+    STATUS_VERIFICATION = "status_verification"  # STATUS_VERIFICATION_ERROR
+    STATUS_REVOKED = "status_revoked"
+    STATUS_SUSPENDED = "status_suspended"
+
+
+class CertvcError(Exception):
+    """Root of every error certvc raises on purpose.
+
+    ``message`` is for people; ``code`` is for programs. Messages never carry key material.
+    """
+
+    code: ClassVar[ErrorCode] = ErrorCode.INPUT_UNUSABLE
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code  # type: ignore[misc]  # per-instance refinement of the class code
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InputError(CertvcError):
+    """The input cannot be used at all (not JSON, not a credential, too big, too deep)."""
+
+    code = ErrorCode.INPUT_UNUSABLE
+
+
+class ContextNotAllowed(CertvcError):
+    """A JSON-LD context that is not pinned was requested; ``url`` names it."""
+
+    code = ErrorCode.CONTEXT_NOT_ALLOWED
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"JSON-LD context not allowed (not pinned): {url}")
+        self.url = url
+
+
+class ContextIntegrityError(CertvcError):
+    code = ErrorCode.CONTEXT_INTEGRITY
+
+
+class JsonLdError(CertvcError):
+    """JSON-LD processing refused the document; ``term`` names the offending term when known."""
+
+    code = ErrorCode.JSONLD_UNSAFE
+
+    def __init__(
+        self, message: str, *, term: str | None = None, code: ErrorCode | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.term = term
+
+
+class CanonicalizationLimit(CertvcError):
+    code = ErrorCode.CANONICALIZATION_LIMIT
+
+
+class KeyMaterialError(CertvcError):
+    """Bad, unsupported or unavailable key material. Never carries the material itself."""
+
+    code = ErrorCode.KEY_INVALID
+
+
+class DidError(CertvcError):
+    code = ErrorCode.DID_INVALID
+
+
+class ProofError(CertvcError):
+    code = ErrorCode.MALFORMED_PROOF
+
+
+class ShapeError(CertvcError):
+    """The credential breaks a VC Data Model 2.0 shape rule; ``path`` points at the culprit."""
+
+    code = ErrorCode.CREDENTIAL_MALFORMED
+
+    def __init__(self, message: str, *, path: str = "", code: ErrorCode | None = None) -> None:
+        super().__init__(message, code=code)
+        self.path = path
+
+
+class StatusListError(CertvcError):
+    code = ErrorCode.STATUS_LIST_DECODE

@@ -1,0 +1,1 @@
+"""The issuer service (issue 5): models, lifecycle, status lists, APIs, admin UI."""

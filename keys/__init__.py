@@ -1,0 +1,1 @@
+"""Key pairs, Multikey/JWK, did:key/did:web, the encrypted key store and the securing suites."""

@@ -1,0 +1,1 @@
+"""The securing suites, behind a registry and an allow-list."""

@@ -1,0 +1,1 @@
+"""The verification engine (pure), the verifier web app and the CLI."""

@@ -1,0 +1,1 @@
+"""Wallet export (issue 7): QR, PDF certificate, baked badges, OpenID4VCI offers."""
