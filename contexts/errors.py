@@ -141,3 +141,47 @@ class ShapeError(CertvcError):
 
 class StatusListError(CertvcError):
     code = ErrorCode.STATUS_LIST_DECODE
+
+
+class SafeModeEvent(StrEnum):
+    """The warnings Digital Bazaar's jsonld.js "safe mode" turns into errors (lib/events.js).
+
+    Each is a case where plain JSON-LD processing silently drops or leaves relative data, so
+    the signed RDF would not say what the JSON shows. Values are jsonld.js's event codes.
+    """
+
+    # expansion and context processing
+    EMPTY_OBJECT = "empty object"
+    FREE_FLOATING_SCALAR = "free-floating scalar"
+    INVALID_LANGUAGE = "invalid @language value"
+    INVALID_PROPERTY = "invalid property"
+    NULL_ID = "null @id value"
+    NULL_VALUE = "null @value value"
+    ONLY_ID = "object with only @id"
+    ONLY_LANGUAGE = "object with only @language"
+    ONLY_LIST = "object with only @list"
+    ONLY_VALUE = "object with only @value"
+    RELATIVE_ID = "relative @id reference"
+    RELATIVE_TYPE = "relative @type reference"
+    RELATIVE_VOCAB = "relative @vocab reference"
+    RESERVED_ID = "reserved @id value"
+    RESERVED_REVERSE = "reserved @reverse value"
+    RESERVED_TERM = "reserved term"
+    # toRDF
+    BLANK_NODE_PREDICATE = "blank node predicate"
+    RELATIVE_GRAPH = "relative graph reference"
+    RELATIVE_OBJECT = "relative object reference"
+    RELATIVE_PREDICATE = "relative predicate reference"
+    RELATIVE_SUBJECT = "relative subject reference"
+    RDF_DIRECTION_NOT_SET = "rdfDirection not set"
+
+
+class UnsafeJsonLd(JsonLdError):
+    """JSON-LD safe mode refused the document; ``event`` says why, ``term`` names the culprit."""
+
+    code = ErrorCode.JSONLD_UNSAFE
+
+    def __init__(self, event: SafeModeEvent, message: str, *, term: str | None = None) -> None:
+        named = f" {term!r}" if term is not None else ""
+        super().__init__(f"{event}{named}: {message}", term=term)
+        self.event = event

@@ -1,1 +1,109 @@
-"""The securing suites, behind a registry and an allow-list."""
+"""The securing suites, one module each, behind a registry and an allow-list.
+
+``REGISTRY`` maps a suite name (the ``cryptosuite`` value, or ``vc+jwt``) to a small frozen
+description. Callers pass the names they allow; a name outside the allow-list is refused, never
+replaced by a fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from contexts.errors import ErrorCode, ProofError
+from contexts.loader import ContextStore
+from keys.keypair import KeyType, Signer
+
+from . import ecdsa_rdfc_2019, eddsa_rdfc_2022, vc_jwt
+from ._data_integrity import (
+    Canonicalizer as Canonicalizer,
+)
+from ._data_integrity import (
+    ProofCheck as ProofCheck,
+)
+from ._data_integrity import (
+    ProofOptions as ProofOptions,
+)
+from ._data_integrity import (
+    RdfcCryptosuite as RdfcCryptosuite,
+)
+from ._data_integrity import (
+    canonize as canonize,
+)
+from ._data_integrity import (
+    create_proof as create_proof,
+)
+from ._data_integrity import (
+    verify_proof as verify_proof,
+)
+
+
+class SuiteKind(Enum):
+    DATA_INTEGRITY = "data-integrity"
+    JOSE = "jose"
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    kind: SuiteKind
+    key_types: frozenset[KeyType]
+    cryptosuite: RdfcCryptosuite | None = None
+
+
+REGISTRY: Mapping[str, Suite] = {
+    s.name: s
+    for s in (
+        Suite(
+            eddsa_rdfc_2022.SUITE.name,
+            SuiteKind.DATA_INTEGRITY,
+            eddsa_rdfc_2022.SUITE.key_types,
+            eddsa_rdfc_2022.SUITE,
+        ),
+        Suite(
+            ecdsa_rdfc_2019.SUITE.name,
+            SuiteKind.DATA_INTEGRITY,
+            ecdsa_rdfc_2019.SUITE.key_types,
+            ecdsa_rdfc_2019.SUITE,
+        ),
+        Suite(vc_jwt.NAME, SuiteKind.JOSE, frozenset(vc_jwt.ALLOWED_ALGORITHMS.values())),
+    )
+}
+ALL_SUITES: frozenset[str] = frozenset(REGISTRY)
+
+
+def get_suite(name: str, allowed: frozenset[str] = ALL_SUITES) -> Suite:
+    """:raises ProofError: ``suite_not_allowed`` for an unknown or disallowed name."""
+    if name not in allowed or name not in REGISTRY:
+        known = ", ".join(sorted(allowed & ALL_SUITES))
+        raise ProofError(
+            f"securing suite {name!r} is not allowed (allowed: {known})",
+            code=ErrorCode.SUITE_NOT_ALLOWED,
+        )
+    return REGISTRY[name]
+
+
+def secure(
+    credential: Mapping[str, Any],
+    signer: Signer,
+    suite_name: str,
+    *,
+    store: ContextStore,
+    options: ProofOptions,
+    canonicalizer: Canonicalizer = canonize,
+) -> dict[str, Any] | str:
+    """Secure ``credential`` with one suite: a Data Integrity document, or a compact JWS.
+
+    :raises ProofError: unknown suite, or a key the suite does not take.
+    """
+    suite = get_suite(suite_name)
+    if signer.public_key.key_type not in suite.key_types:
+        raise ProofError(
+            f"{suite.name} cannot sign with a {signer.public_key.key_type.value} key",
+            code=ErrorCode.KEY_UNSUPPORTED,
+        )
+    if suite.cryptosuite is not None:
+        return create_proof(suite.cryptosuite, credential, signer, options, store, canonicalizer)
+    return vc_jwt.sign(credential, signer, key_id=options.verification_method)

@@ -1,0 +1,166 @@
+"""VC-JOSE-COSE application/vc+jwt: sign, verify, refuse algorithm tricks (§3.1.1, RFC 8725)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+
+import pytest
+from jwcrypto import jwk, jws
+
+from contexts.errors import DidError, ErrorCode, ProofError
+from keys.did import LocalResolver
+from keys.keypair import KeyPair, KeyType
+from keys.suites import vc_jwt
+from verifier.samples import certification_credential
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _token(header: dict, payload: dict, signature: bytes = b"") -> str:
+    h = _b64(json.dumps(header).encode())
+    p = _b64(json.dumps(payload).encode())
+    return f"{h}.{p}.{_b64(signature)}"
+
+
+@pytest.fixture(
+    scope="module", params=[KeyType.ED25519, KeyType.P256, KeyType.P384], ids=lambda t: t.value
+)
+def pair(request) -> KeyPair:
+    return KeyPair.generate(request.param)
+
+
+def _credential(pair: KeyPair) -> dict:
+    return certification_credential(pair.public_key.did_key, valid_from=NOW)
+
+
+def test_round_trip_and_header(pair: KeyPair) -> None:
+    """The payload is the credential itself; typ vc+jwt; kid names the did:key method."""
+    token = vc_jwt.sign(_credential(pair), pair.signer())
+    parsed = vc_jwt.parse(token)
+    assert parsed.header["typ"] == "vc+jwt"
+    assert parsed.header["alg"] == pair.key_type.jose_alg
+    assert parsed.header["kid"] == pair.public_key.did_key_method_id
+    assert parsed.unverified_payload == _credential(pair)
+    checked = vc_jwt.verify(parsed, resolver=LocalResolver(), now=NOW)
+    assert checked.controller == pair.public_key.did_key
+
+
+def test_jwcrypto_verifies_our_tokens_independently(pair: KeyPair) -> None:
+    """Our hand-assembled compact JWS is a standard JWS: jwcrypto checks it with the public JWK."""
+    token = vc_jwt.sign(_credential(pair), pair.signer())
+    checker = jws.JWS()
+    checker.deserialize(token)
+    checker.verify(jwk.JWK(**pair.public_key.to_jwk()), alg=pair.key_type.jose_alg)
+    assert json.loads(checker.payload) == _credential(pair)
+
+
+def _verify(token: str) -> None:
+    vc_jwt.verify(vc_jwt.parse(token), resolver=LocalResolver(), now=NOW)
+
+
+def test_alg_none_is_refused() -> None:
+    pair = KeyPair.generate(KeyType.ED25519)
+    token = _token(
+        {"alg": "none", "typ": "vc+jwt", "kid": pair.public_key.did_key_method_id},
+        _credential(pair),
+    )
+    with pytest.raises(ProofError) as caught:
+        _verify(token)
+    assert caught.value.code is ErrorCode.JWT_ALG_NOT_ALLOWED
+
+
+def test_hmac_with_the_public_key_as_secret_is_refused() -> None:
+    """The classic confusion: HS256 keyed with the issuer's public key bytes."""
+    pair = KeyPair.generate(KeyType.P256)
+    header = {"alg": "HS256", "typ": "vc+jwt", "kid": pair.public_key.did_key_method_id}
+    unsigned = _token(header, _credential(pair)).rsplit(".", 1)[0]
+    for secret in (pair.public_key.raw, pair.public_key.multibase.encode()):
+        mac = hmac.new(secret, unsigned.encode(), hashlib.sha256).digest()
+        with pytest.raises(ProofError) as caught:
+            _verify(unsigned + "." + _b64(mac))
+        assert caught.value.code is ErrorCode.JWT_ALG_NOT_ALLOWED
+
+
+def test_algorithm_must_fit_the_key() -> None:
+    """A header claiming ES256 for an Ed25519 key is refused before any signature check."""
+    pair = KeyPair.generate(KeyType.ED25519)
+    other = KeyPair.generate(KeyType.P256)
+    header = {"alg": "ES256", "typ": "vc+jwt", "kid": pair.public_key.did_key_method_id}
+    unsigned = _token(header, _credential(pair)).rsplit(".", 1)[0]
+    forged = unsigned + "." + _b64(other.signer().sign(unsigned.encode()))
+    with pytest.raises(ProofError) as caught:
+        _verify(forged)
+    assert caught.value.code is ErrorCode.JWT_ALG_NOT_ALLOWED
+
+
+def test_signature_by_another_key_fails() -> None:
+    pair, other = KeyPair.generate(KeyType.ED25519), KeyPair.generate(KeyType.ED25519)
+    token = vc_jwt.sign(_credential(pair), other.signer(pair.public_key.did_key_method_id))
+    with pytest.raises(ProofError) as caught:
+        _verify(token)
+    assert caught.value.code is ErrorCode.SIGNATURE_INVALID
+
+
+def test_changed_payload_fails() -> None:
+    pair = KeyPair.generate(KeyType.ED25519)
+    head, _, sig = vc_jwt.sign(_credential(pair), pair.signer()).split(".")
+    changed = _credential(pair)
+    changed["credentialSubject"]["licenseNumber"] = "CB-2026-004218"
+    with pytest.raises(ProofError) as caught:
+        _verify(f"{head}.{_b64(json.dumps(changed).encode())}.{sig}")
+    assert caught.value.code is ErrorCode.SIGNATURE_INVALID
+
+
+@pytest.mark.parametrize(
+    ("header_change", "code"),
+    [
+        ({"typ": "JWT"}, ErrorCode.JWT_MALFORMED),
+        ({"kid": None}, ErrorCode.JWT_MALFORMED),
+        ({"crit": ["exp"]}, ErrorCode.JWT_MALFORMED),
+    ],
+    ids=["typ", "no-kid", "crit"],
+)
+def test_header_rules(header_change: dict, code: ErrorCode) -> None:
+    pair = KeyPair.generate(KeyType.ED25519)
+    header = {"alg": "EdDSA", "typ": "vc+jwt", "kid": pair.public_key.did_key_method_id}
+    header.update(header_change)
+    header = {k: v for k, v in header.items() if v is not None}
+    unsigned = _token(header, _credential(pair)).rsplit(".", 1)[0]
+    with pytest.raises(ProofError) as caught:
+        _verify(unsigned + "." + _b64(pair.signer().sign(unsigned.encode())))
+    assert caught.value.code is code
+
+
+def test_unresolvable_kid_is_a_did_error() -> None:
+    pair = KeyPair.generate(KeyType.ED25519)
+    token = vc_jwt.sign(_credential(pair), pair.signer("did:web:unknown.example#key-1"))
+    with pytest.raises(DidError):
+        _verify(token)
+
+
+def test_registered_claims_must_agree_with_the_credential() -> None:
+    """Policy: iss/jti/sub/nbf/exp, where present, agree with issuer/id/subject/validFrom/Until."""
+    pair = KeyPair.generate(KeyType.ED25519)
+    credential = _credential(pair)
+    credential["iss"] = "did:web:someone-else.example"
+    with pytest.raises(ProofError) as caught:
+        _verify(vc_jwt.sign(credential, pair.signer()))
+    assert caught.value.code is ErrorCode.JWT_CLAIM_MISMATCH
+    agreeing = _credential(pair)
+    agreeing["iss"] = pair.public_key.did_key
+    _verify(vc_jwt.sign(agreeing, pair.signer()))
+
+
+@pytest.mark.parametrize("token", ["a.b", "e30.e30", "eyJ.eyJ.x", "!!!.???.###", "W10.W10.AA"])
+def test_malformed_tokens(token: str) -> None:
+    with pytest.raises(ProofError) as caught:
+        vc_jwt.parse(token)
+    assert caught.value.code is ErrorCode.JWT_MALFORMED

@@ -1,0 +1,273 @@
+"""The verification engine: pure, never raises on a bad credential.
+
+Every independent check runs; a check that depends on a failed one is SKIPPED with the reason
+(STYLE §5). Shape, context, proof and validity always run; issuer needs a verified proof, trust a
+passed issuer check, status a usable shape. Time, key resolution and status lookup are
+injected through the policy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from contexts.errors import CertvcError, ErrorCode, InputError
+from contexts.jsonld import to_dataset
+from contexts.loader import ContextStore
+from keys.dates import parse_datetime_stamp
+from keys.did import DidResolver
+from keys.suites import (
+    ALL_SUITES,
+    Canonicalizer,
+    SuiteKind,
+    canonize,
+    get_suite,
+    vc_jwt,
+    verify_proof,
+)
+
+from .inputs import CredentialInput, read_credential_input
+from .result import Check, CheckResult, CheckStatus, InputFormat, Verdict, VerificationResult
+from .shape import Mode, shape_problems
+
+log = logging.getLogger(__name__)
+
+
+class StatusChecker(Protocol):
+    """Looks up the credential's status entries (Bitstring Status List; issue 6 brings one)."""
+
+    def __call__(self, credential: Mapping[str, Any], *, now: datetime) -> CheckResult: ...
+
+
+class TrustList(Protocol):
+    def __call__(self, issuer_id: str) -> CheckResult: ...
+
+
+@dataclass(frozen=True)
+class VerifierPolicy:
+    """Everything a verification depends on besides the input and the clock."""
+
+    store: ContextStore
+    resolver: DidResolver
+    allowed_suites: frozenset[str] = ALL_SUITES
+    max_clock_skew: timedelta = timedelta(minutes=5)
+    expected_proof_purpose: str = "assertionMethod"
+    status_checker: StatusChecker | None = None
+    trust: TrustList | None = None
+    canonicalizer: Canonicalizer = field(default=canonize)
+
+
+def issuer_id(credential: Mapping[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def _failure(check: Check, error: Exception) -> CheckResult:
+    if isinstance(error, CertvcError):
+        return CheckResult.failed(check, error.code, error.message)
+    # A bug must not turn into a crash on a hostile credential; it is logged and reported.
+    log.exception("unexpected error in the %s check", check)
+    return CheckResult.failed(check, ErrorCode.INPUT_UNUSABLE, f"unexpected {type(error).__name__}")
+
+
+def _check_shape(credential: Mapping[str, Any]) -> CheckResult:
+    problems = shape_problems(credential, Mode.VERIFY)
+    if not problems:
+        return CheckResult.passed(Check.SHAPE, "VC Data Model 2.0 shape")
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return CheckResult.failed(Check.SHAPE, first.code, f"{first.path}: {first.message}{more}")
+
+
+def _check_context(credential: Mapping[str, Any], store: ContextStore) -> CheckResult:
+    try:
+        to_dataset(credential, store)
+    except Exception as error:  # noqa: BLE001 - becomes a CheckResult
+        return _failure(Check.CONTEXT, error)
+    return CheckResult.passed(Check.CONTEXT, "pinned contexts, every term defined")
+
+
+def _check_proof(
+    item: CredentialInput, policy: VerifierPolicy, now: datetime
+) -> tuple[CheckResult, list[str]]:
+    """Returns the proof check and the controllers of the keys that signed."""
+    credential = item.unverified_credential
+    try:
+        if item.format is InputFormat.VC_JWT:
+            assert item.token is not None
+            get_suite(vc_jwt.NAME, policy.allowed_suites)
+            checked = vc_jwt.verify(item.token, resolver=policy.resolver, now=now)
+            message = f"vc+jwt {item.token.header['alg']} by {checked.verification_method}"
+            return CheckResult.passed(Check.PROOF, message), [checked.controller]
+        proofs = credential.get("proof")
+        if proofs is None:
+            return CheckResult.failed(Check.PROOF, ErrorCode.MALFORMED_PROOF, "no proof"), []
+        proof_list = proofs if isinstance(proofs, list) else [proofs]
+        if not proof_list or not all(isinstance(p, Mapping) for p in proof_list):
+            return (
+                CheckResult.failed(Check.PROOF, ErrorCode.MALFORMED_PROOF, "proof must be objects"),
+                [],
+            )
+        controllers: list[str] = []
+        methods: list[str] = []
+        for proof in proof_list:  # a proof set: each proof must verify (Data Integrity §4.4)
+            name = proof.get("cryptosuite")
+            suite = get_suite(name if isinstance(name, str) else repr(name), policy.allowed_suites)
+            if suite.kind is not SuiteKind.DATA_INTEGRITY or suite.cryptosuite is None:
+                raise CertvcError(
+                    f"{suite.name} is not a Data Integrity cryptosuite",
+                    code=ErrorCode.SUITE_NOT_ALLOWED,
+                )
+            checked = verify_proof(
+                suite.cryptosuite,
+                credential,
+                proof,
+                resolver=policy.resolver,
+                store=policy.store,
+                now=now,
+                expected_purpose=policy.expected_proof_purpose,
+                canonicalizer=policy.canonicalizer,
+            )
+            controllers.append(checked.controller)
+            methods.append(f"{suite.name} by {checked.verification_method}")
+        return CheckResult.passed(Check.PROOF, "; ".join(methods)), controllers
+    except Exception as error:  # noqa: BLE001 - becomes a CheckResult
+        return _failure(Check.PROOF, error), []
+
+
+def _check_issuer(credential: Mapping[str, Any], controllers: list[str]) -> CheckResult:
+    """Data Integrity policy: the key that signed is controlled by the credential's issuer."""
+    issuer = issuer_id(credential)
+    wrong = [c for c in controllers if c != issuer]
+    if issuer is None or wrong:
+        return CheckResult.failed(
+            Check.ISSUER,
+            ErrorCode.ISSUER_MISMATCH,
+            f"the signing key is controlled by {wrong[0] if wrong else '?'}, "
+            f"not by the issuer {issuer}",
+        )
+    return CheckResult.passed(Check.ISSUER, f"signed by the issuer {issuer}")
+
+
+def _check_validity(credential: Mapping[str, Any], now: datetime, skew: timedelta) -> CheckResult:
+    try:
+        valid_from = credential.get("validFrom")
+        valid_until = credential.get("validUntil")
+        start = parse_datetime_stamp(valid_from) if valid_from is not None else None
+        end = parse_datetime_stamp(valid_until) if valid_until is not None else None
+    except CertvcError as error:
+        return _failure(Check.VALIDITY, error)
+    if start is not None and now + skew < start:
+        return CheckResult.failed(
+            Check.VALIDITY, ErrorCode.CREDENTIAL_NOT_YET_VALID, f"not valid before {valid_from}"
+        )
+    if end is not None and now - skew > end:
+        return CheckResult.failed(
+            Check.VALIDITY, ErrorCode.CREDENTIAL_EXPIRED, f"expired at {valid_until}"
+        )
+    window = f"{valid_from or 'always'} .. {valid_until or 'no expiry'}"
+    return CheckResult.passed(Check.VALIDITY, window)
+
+
+def _verdict(checks: Mapping[Check, CheckResult]) -> Verdict:
+    def failed(check: Check) -> bool:
+        return checks[check].status is CheckStatus.FAILED
+
+    if failed(Check.SHAPE) or failed(Check.CONTEXT):
+        return Verdict.MALFORMED
+    if failed(Check.PROOF) or failed(Check.ISSUER):
+        return Verdict.INVALID_SIGNATURE
+    if checks[Check.PROOF].status is not CheckStatus.PASSED:
+        return Verdict.MALFORMED
+    if failed(Check.TRUST):
+        return Verdict.UNTRUSTED_ISSUER
+    status = checks[Check.STATUS]
+    if status.code is ErrorCode.STATUS_REVOKED:
+        return Verdict.REVOKED
+    if status.code is ErrorCode.STATUS_SUSPENDED:
+        return Verdict.SUSPENDED
+    validity = checks[Check.VALIDITY]
+    if validity.code is ErrorCode.CREDENTIAL_EXPIRED:
+        return Verdict.EXPIRED
+    if validity.code is ErrorCode.CREDENTIAL_NOT_YET_VALID:
+        return Verdict.NOT_YET_VALID
+    if failed(Check.VALIDITY):
+        return Verdict.MALFORMED
+    if failed(Check.STATUS):
+        return Verdict.STATUS_UNAVAILABLE
+    return Verdict.VALID
+
+
+def verify_credential(
+    credential_input: CredentialInput | Mapping[str, Any] | str | bytes,
+    policy: VerifierPolicy,
+    *,
+    now: datetime,
+) -> VerificationResult:
+    """Run every check on a credential (JSON object, vc+jwt text or raw bytes).
+
+    Never raises for bad input: unusable input becomes a MALFORMED result whose shape check
+    failed with ``input_unusable`` (callers that must tell "unusable" from "not valid", like the
+    CLI's exit code 2, call :func:`read_credential_input` first).
+    """
+    try:
+        if isinstance(credential_input, CredentialInput):
+            item = credential_input
+        elif isinstance(credential_input, Mapping):
+            item = CredentialInput(InputFormat.JSON, credential_input)
+        else:
+            item = read_credential_input(credential_input)
+    except (InputError, CertvcError) as error:
+        shape = _failure(Check.SHAPE, error)
+        skipped = [
+            CheckResult.skipped(c, "the input is unusable") for c in Check if c is not Check.SHAPE
+        ]
+        return VerificationResult(Verdict.MALFORMED, (shape, *skipped))
+
+    credential = item.unverified_credential
+    results: dict[Check, CheckResult] = {}
+    results[Check.SHAPE] = _check_shape(credential)
+    shape_ok = results[Check.SHAPE].status is CheckStatus.PASSED
+    if shape_ok:
+        results[Check.CONTEXT] = _check_context(credential, policy.store)
+    else:
+        results[Check.CONTEXT] = CheckResult.skipped(Check.CONTEXT, "the shape check failed")
+    # The proof runs even when shape or context failed: a tampered value often breaks the
+    # context too, and the proof's own failure is what the holder of a forged credential needs
+    # to see. (The verdict still says MALFORMED first.)
+    results[Check.PROOF], controllers = _check_proof(item, policy, now)
+    if results[Check.PROOF].status is CheckStatus.PASSED:
+        results[Check.ISSUER] = _check_issuer(credential, controllers)
+    else:
+        results[Check.ISSUER] = CheckResult.skipped(Check.ISSUER, "the proof did not verify")
+    if policy.trust is None:
+        results[Check.TRUST] = CheckResult.skipped(
+            Check.TRUST, "no trust list configured: the issuer is not vouched for"
+        )
+    elif results[Check.ISSUER].status is CheckStatus.PASSED:
+        results[Check.TRUST] = policy.trust(issuer_id(credential) or "")
+    else:
+        results[Check.TRUST] = CheckResult.skipped(Check.TRUST, "the issuer check did not pass")
+    results[Check.VALIDITY] = (
+        _check_validity(credential, now, policy.max_clock_skew)
+        if shape_ok
+        else CheckResult.skipped(Check.VALIDITY, "the shape check failed")
+    )
+    if "credentialStatus" not in credential:
+        results[Check.STATUS] = CheckResult.skipped(Check.STATUS, "the credential has no status")
+    elif policy.status_checker is None or not shape_ok:
+        results[Check.STATUS] = CheckResult.skipped(
+            Check.STATUS, "status lists are not checked by this verifier configuration"
+        )
+    else:
+        try:
+            results[Check.STATUS] = policy.status_checker(credential, now=now)
+        except Exception as error:  # noqa: BLE001 - becomes a CheckResult
+            results[Check.STATUS] = _failure(Check.STATUS, error)
+    checks = tuple(results[c] for c in Check)
+    return VerificationResult(_verdict(results), checks, item.format, credential)

@@ -1,0 +1,43 @@
+"""Signing with the verifier's own rules: we never sign what our verifier would reject.
+
+The issuer service and the CLI both sign through :func:`sign_credential`: the shape rules in
+issue mode (STYLE §8) and JSON-LD safe mode run first, whatever the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from contexts.jsonld import to_dataset
+from contexts.loader import ContextStore
+from keys.keypair import Signer
+from keys.suites import REGISTRY, Canonicalizer, ProofOptions, SuiteKind, canonize, secure
+
+from .shape import Mode, validate_credential_shape
+
+
+def sign_credential(
+    credential: Mapping[str, Any],
+    signer: Signer,
+    suite: str,
+    *,
+    store: ContextStore,
+    options: ProofOptions,
+    canonicalizer: Canonicalizer = canonize,
+) -> dict[str, Any] | str:
+    """Check and secure ``credential``; a missing ``issuer`` becomes the signer's DID.
+
+    :raises ShapeError: the credential breaks a VC 2.0 shape rule.
+    :raises JsonLdError, ContextNotAllowed: it is not JSON-LD safe.
+    :raises ProofError: the suite is unknown or does not take the key.
+    """
+    document = dict(credential)
+    if "issuer" not in document:
+        document["issuer"] = (options.verification_method or signer.key_id).split("#", 1)[0]
+    validate_credential_shape(document, Mode.ISSUE)
+    if REGISTRY.get(suite) is not None and REGISTRY[suite].kind is SuiteKind.JOSE:
+        to_dataset(document, store)  # Data Integrity suites do this while canonicalizing
+    return secure(
+        document, signer, suite, store=store, options=options, canonicalizer=canonicalizer
+    )
