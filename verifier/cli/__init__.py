@@ -1,11 +1,13 @@
 """The ``certvc`` command line: a stable interface that people and scripts use.
 
 The core commands live here; packages above the verifier (the issuer, the wallet export) add
-theirs through the ``certvc.commands`` entry-point group, so this package never imports them.
+theirs through the ``certvc.commands`` entry-point group (and subcommands of ``certvc keys``
+through ``certvc.commands.keys``), so this package never imports them.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import entry_points
 
 import click
@@ -15,24 +17,48 @@ from .keys_cmd import keys
 from .sign_cmd import sign
 from .verify_cmd import verify
 
+#: Core commands imported only when used: they pull in heavier libraries (Flask, image codecs).
+_LAZY = {
+    "bench": "verifier.cli.bench_cmd:bench",
+    "qr": "verifier.cli.qr_cmd:qr",
+    "serve": "verifier.cli.serve_cmd:serve",
+}
+
+
+def _load(target: str) -> click.Command | None:
+    module, _, name = target.partition(":")
+    try:
+        return getattr(import_module(module), name)
+    except ModuleNotFoundError as error:
+        if error.name and module.startswith(error.name):  # the module itself is absent
+            return None
+        raise
+
+
+def plugin_commands(group: str) -> dict[str, click.Command]:
+    """Commands other installed packages register under the entry-point ``group``."""
+    found: dict[str, click.Command] = {}
+    for ep in entry_points(group=group):
+        try:
+            found[ep.name] = ep.load()
+        except ImportError:  # the providing package is not installed here
+            continue
+    return found
+
 
 class _CertvcGroup(click.Group):
-    """Loads plugin commands lazily, so a verifier-only install works without them."""
-
-    def _plugins(self) -> dict[str, click.Command]:
-        found: dict[str, click.Command] = {}
-        for ep in entry_points(group="certvc.commands"):
-            try:
-                found[ep.name] = ep.load()
-            except ImportError:  # the providing package is not installed here
-                continue
-        return found
+    """Adds lazily imported core commands and plugin commands to the built-in ones."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self._plugins()})
+        lazy = [name for name, target in _LAZY.items() if _load(target) is not None]
+        plugins = plugin_commands("certvc.commands")
+        return sorted({*super().list_commands(ctx), *lazy, *plugins})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return super().get_command(ctx, name) or self._plugins().get(name)
+        command = super().get_command(ctx, name)
+        if command is None and name in _LAZY:
+            command = _load(_LAZY[name])
+        return command or plugin_commands("certvc.commands").get(name)
 
 
 @click.group(cls=_CertvcGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,4 +72,4 @@ main.add_command(sign)
 main.add_command(verify)
 main.add_command(demo)
 
-__all__ = ["main"]
+__all__ = ["main", "plugin_commands"]

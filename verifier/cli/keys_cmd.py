@@ -14,7 +14,22 @@ from keys.keystore import load_passphrase, write_key_file
 from ._common import now, reports_errors
 
 
-@click.group()
+class _KeysGroup(click.Group):
+    """``certvc keys``: subcommands here, plus those the issuer registers (``keys rotate``)."""
+
+    def _plugins(self) -> dict[str, click.Command]:
+        from . import plugin_commands  # noqa: PLC0415 - the package imports this module
+
+        return plugin_commands("certvc.commands.keys")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._plugins().get(name)
+
+
+@click.group(cls=_KeysGroup)
 def keys() -> None:
     """Key pairs and key files."""
 
