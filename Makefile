@@ -15,9 +15,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-# Until the issuer service lands, `make run` runs the end-to-end demo of the credential core.
+# `make run`: a development instance (SQLite in ./instance, development keys, a demo body and
+# scheme; `certvc init` is idempotent) served with the verifier pages on 127.0.0.1:8000.
 run: install
-	$(BIN)/certvc demo
+	$(BIN)/certvc init --dev
+	$(BIN)/certvc serve --host 127.0.0.1 --port 8000
 
 test: install
 	$(BIN)/ruff check .

@@ -59,6 +59,50 @@ class ErrorCode(StrEnum):
     STATUS_VERIFICATION = "status_verification"  # STATUS_VERIFICATION_ERROR
     STATUS_REVOKED = "status_revoked"
     STATUS_SUSPENDED = "status_suspended"
+    # wallet export (QR, PDF, baked badges, OpenID4VCI)
+    QR_PAYLOAD_TOO_LARGE = "qr_payload_too_large"
+    IMAGE_INVALID = "image_invalid"
+    BADGE_ALREADY_BAKED = "badge_already_baked"
+    BADGE_NOT_BAKED = "badge_not_baked"
+    FONT_MISSING_GLYPH = "font_missing_glyph"
+    CREDENTIAL_NOT_FOUND = "credential_not_found"
+    TOOL_UNAVAILABLE = "tool_unavailable"
+    OID4VCI_REFUSED = "oid4vci_refused"
+    # QR codes and images (verifier issue 6)
+    QR_PAYLOAD_INVALID = "qr_payload_invalid"
+    QR_NOT_FOUND = "qr_not_found"
+    IMAGE_UNSUPPORTED = "image_unsupported"
+    LINK_NEEDS_FETCH = "link_needs_fetch"
+    # fetching status lists, DID documents and linked credentials
+    FETCH_REFUSED = "fetch_refused"
+    FETCH_FAILED = "fetch_failed"
+    FETCH_TIMEOUT = "fetch_timeout"
+    FETCH_TOO_LARGE = "fetch_too_large"
+    FETCH_CONTENT_TYPE = "fetch_content_type"
+    FETCH_OFFLINE = "fetch_offline"
+    # trust lists
+    ISSUER_NOT_TRUSTED = "issuer_not_trusted"
+    TRUST_LIST_INVALID = "trust_list_invalid"
+    # the web API
+    RATE_LIMITED = "rate_limited"
+    REQUEST_TOO_LARGE = "request_too_large"
+    # (not_found, method_not_allowed and internal_error are shared with the issuer's codes below)
+    # the issuer service (issue 5)
+    FIELD_INVALID = "field_invalid"
+    REASON_REQUIRED = "reason_required"
+    UNKNOWN_REFERENCE = "unknown_reference"
+    NOT_FOUND = "not_found"
+    ALREADY_EXISTS = "already_exists"
+    TRANSITION_NOT_ALLOWED = "transition_not_allowed"
+    CONFLICT = "conflict"
+    AUTH_REQUIRED = "auth_required"
+    AUTH_FORBIDDEN = "auth_forbidden"
+    CSRF_INVALID = "csrf_invalid"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    AUDIT_CHAIN_BROKEN = "audit_chain_broken"
+    INSTANCE_NOT_READY = "instance_not_ready"
+    INTERNAL_ERROR = "internal_error"
 
 
 class CertvcError(Exception):

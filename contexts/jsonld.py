@@ -10,12 +10,19 @@ pyld has no event system, so this subclasses its processor: each check sits next
 step that would drop data, and a final walk of the expanded form catches relative ``@id`` and
 ``@type`` values wherever they came from (node, index or type maps). No document base is used
 (``base: None``): pyld would otherwise resolve relative IRIs against ``http://example.org/base/``.
+
+Processed contexts are cached per store (bounded): pyld keys its own cache by the identity of
+the active context, and gives every non-propagated (type-scoped) context a fresh identity, so it
+re-processed the same scoped contexts of the VC and Open Badges contexts for every document.
+Pinned contexts are immutable and hash-checked, so a processed context is a pure function of the
+active context, the local context and the flags; only successes are cached, so a refusal is
+raised again every time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pyld import jsonld as _pyld
@@ -30,8 +37,9 @@ from .errors import (
     UnsafeJsonLd,
 )
 from .loader import ContextStore
+from .processed import ProcessedContexts, context_key, processed_contexts
 
-__all__ = ["expand", "to_dataset"]
+__all__ = ["ProcessedContexts", "expand", "processed_contexts", "run", "to_dataset"]
 
 # JSON-LD 1.1 API 4.2.2 (IRI expansion) step 4: "@" followed by letters only is reserved.
 _KEYWORD_FORM = re.compile(r"^@[a-zA-Z]+$")
@@ -64,9 +72,10 @@ def _unsafe(event: SafeModeEvent, term: object, detail: str) -> UnsafeJsonLd:
 class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
     """pyld's processor with jsonld.js safe-mode checks; one instance per operation."""
 
-    def __init__(self) -> None:
+    def __init__(self, contexts: ProcessedContexts | None = None) -> None:
         super().__init__(on_property_dropped=self._property_dropped)
         self._last_built: dict[str, Any] = {}
+        self._contexts = contexts
 
     # Backstop: pyld calls this for every key it drops (JSON-LD 1.1 API 13.4 step 3).
     def _property_dropped(self, expanded_property: str | None) -> None:
@@ -92,6 +101,15 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
             if isinstance(ctx, str) and not _absolute(ctx):
                 # Without a base a relative context URL cannot name a pinned context.
                 raise ContextNotAllowed(ctx)
+        key = None
+        if self._contexts is not None and cycles is None:
+            key = context_key(
+                active_ctx, local_ctx, (override_protected, propagate, validate_scoped)
+            )
+            if key is not None:
+                cached = self._contexts.get(key, local_ctx)
+                if cached is not None:
+                    return cached
         result = super()._process_context(
             active_ctx,
             local_ctx,
@@ -104,6 +122,8 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
         vocab = result.get("@vocab")
         if vocab is not None and not _absolute(vocab):
             raise _unsafe(SafeModeEvent.RELATIVE_VOCAB, vocab, "@vocab is not an absolute IRI")
+        if key is not None and self._contexts is not None:
+            self._contexts.put(key, local_ctx, result)
         return result
 
     def _create_term_definition(
@@ -348,10 +368,20 @@ def _ours(exc: BaseException) -> CertvcError | None:
     return None
 
 
-def _run(document: Mapping[str, Any], store: ContextStore, operation: str) -> Any:
+def run(
+    document: Mapping[str, Any],
+    store: ContextStore,
+    operation: str,
+    processor_factory: Callable[[ProcessedContexts], _SafeProcessor] = _SafeProcessor,
+) -> Any:
+    """Expand (``"expand"``) or convert to RDF (``"to_rdf"``) with a safe-mode processor.
+
+    ``processor_factory`` lets ``contexts.compiled`` watch the same processing; errors are mapped
+    the same way whatever the processor.
+    """
     if not isinstance(document, Mapping):
         raise InputError("a JSON-LD document must be a JSON object")
-    processor = _SafeProcessor()
+    processor = processor_factory(processed_contexts(store))
     with store.context_resolver() as resolver:
         options = {
             "base": None,  # no document base: relative IRIs stay relative and are refused
@@ -392,7 +422,7 @@ def expand(document: Mapping[str, Any], store: ContextStore) -> list[Any]:
     :raises UnsafeJsonLd: data would be dropped or left relative (``event``, ``term``).
     :raises JsonLdError: protected term redefinition, or invalid JSON-LD (``JSONLD_INVALID``).
     """
-    result: list[Any] = _run(document, store, "expand")
+    result: list[Any] = run(document, store, "expand")
     return result
 
 
@@ -407,5 +437,5 @@ def to_dataset(document: Mapping[str, Any], store: ContextStore) -> dict[str, li
     :raises UnsafeJsonLd: data would be dropped or left relative (``event``, ``term``).
     :raises JsonLdError: protected term redefinition, or invalid JSON-LD (``JSONLD_INVALID``).
     """
-    result: dict[str, list[Any]] = _run(document, store, "to_rdf")
+    result: dict[str, list[Any]] = run(document, store, "to_rdf")
     return result

@@ -9,6 +9,7 @@ every other module in ``keys`` builds on it; its public home is :mod:`keys.keypa
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from dataclasses import dataclass
 from enum import Enum
@@ -102,9 +103,12 @@ def check_public(key_type: KeyType, raw: bytes) -> None:
     _load_public(key_type, raw)
 
 
+@functools.lru_cache(maxsize=1024)
 def _load_public(
     key_type: KeyType, raw: bytes
 ) -> ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey:
+    """The library's key object; cached (bounded) because an EC point decompression costs about
+    as much as the verification itself, and verifiers see the same few issuer keys again."""
     if key_type is KeyType.ED25519:
         return ed25519.Ed25519PublicKey.from_public_bytes(raw)
     # Multikey carries only the compressed SEC1 form (SEC 1 §2.3.3; VC-DI-ECDSA 'Multikey').

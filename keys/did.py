@@ -367,3 +367,26 @@ class LocalResolver:
         if document.get("id") != did:
             raise DidError(f"the document pinned for {did!r} has another id")
         return copy.deepcopy(dict(document))
+
+
+class ChainResolver:
+    """Tries resolvers in order; a ``did_unresolvable`` answer passes the DID to the next one.
+
+    Lets a verifier mounted on an issuer know the issuer's own document first (it may be served
+    over plain http in development, or not be reachable from inside), then fetch the rest.
+    """
+
+    def __init__(self, *resolvers: DidResolver) -> None:
+        if not resolvers:
+            raise ValueError("ChainResolver needs at least one resolver")
+        self._resolvers = resolvers
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        """:raises DidError: the last resolver's error when none knows ``did``."""
+        for resolver in self._resolvers[:-1]:
+            try:
+                return resolver.resolve(did)
+            except DidError as error:
+                if error.code is not ErrorCode.DID_UNRESOLVABLE:
+                    raise
+        return self._resolvers[-1].resolve(did)

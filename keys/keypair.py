@@ -7,6 +7,7 @@ it, and errors never carry it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol, runtime_checkable
@@ -71,6 +72,8 @@ class PublicKey:
     @classmethod
     def from_multibase(cls, value: str) -> PublicKey:
         """:raises KeyMaterialError: ``key_invalid`` / ``key_unsupported``."""
+        if cls is PublicKey:
+            return _public_from_multibase(value)
         return cls(*multikey.decode_public(value))
 
     @classmethod
@@ -238,3 +241,10 @@ class KeyPair:
 
     def __getstate__(self) -> NoReturn:
         _no_copy("KeyPair")
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_from_multibase(value: str) -> PublicKey:
+    """Decoding is cached (bounded; a PublicKey is an immutable value): every verification
+    resolves the same few issuer keys, and a decoded, curve-checked point is worth keeping."""
+    return PublicKey(*multikey.decode_public(value))

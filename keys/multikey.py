@@ -12,6 +12,8 @@ import base58
 from contexts.errors import ErrorCode, KeyMaterialError
 from keys._hazmat import KeyType, check_public
 
+from .base58btc import b58decode, b58encode
+
 # Multicodec table codes (multiformats/multicodec table.csv): ed25519-pub 0xed, p256-pub 0x1200,
 # p384-pub 0x1201; ed25519-priv 0x1300, p256-priv 0x1306, p384-priv 0x1307.
 _PUBLIC_CODECS: dict[KeyType, int] = {
@@ -37,7 +39,7 @@ DEFAULT_MAX_CHARS = 256
 
 def encode_base58btc(data: bytes) -> str:
     """Multibase base58btc: ``z`` followed by the Bitcoin-alphabet base58 of ``data``."""
-    return "z" + base58.b58encode(data).decode("ascii")
+    return "z" + b58encode(data)
 
 
 def decode_base58btc(value: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> bytes:
@@ -54,7 +56,7 @@ def decode_base58btc(value: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> bytes
     body = value[1:]
     if not body or not _ALPHABET.issuperset(body):
         raise KeyMaterialError("multibase value is not base58btc")
-    return base58.b58decode(body)
+    return b58decode(body)
 
 
 def _varint(number: int) -> bytes:

@@ -31,7 +31,13 @@ from keys.nquads import (
     serialize_term,
 )
 
-__all__ = ["canonicalize", "canonicalize_nquads", "canonicalize_quads"]
+__all__ = [
+    "PreparedQuad",
+    "canonicalize",
+    "canonicalize_nquads",
+    "canonicalize_prepared",
+    "canonicalize_quads",
+]
 
 _HASHES: dict[str, Callable[..., Any]] = {
     "sha256": hashlib.sha256,
@@ -47,12 +53,14 @@ _PERMUTATIONS_PER_CALL = 5040  # 7!
 # Like rdf-canonize, a bound past 2**53 calls counts as no bound at all.
 _UNBOUNDED_CALLS = 2**53
 
-_A = "a"
-_Z = "z"
 
+class PreparedQuad(NamedTuple):
+    """A quad with its non-blank parts serialized once; ``*_blank`` hold blank labels.
 
-class _PreparedQuad(NamedTuple):
-    """A quad with its non-blank parts serialized once; ``*_blank`` hold blank labels."""
+    The input of :func:`canonicalize_prepared`: a compiled credential shape
+    (``keys.fastpath``) writes these directly from a document's values, as plain tuples of the
+    same eight fields (the canonicalizer reads them by position).
+    """
 
     s_text: str
     s_blank: str | None
@@ -63,15 +71,27 @@ class _PreparedQuad(NamedTuple):
     g_text: str  # '' for the default graph
     g_blank: str | None
 
-    def line(self, label: Callable[[str], str]) -> str:
-        """Serialize, writing blank node ``b`` as ``_:`` + ``label(b)``."""
-        s = f"_:{label(self.s_blank)}" if self.s_blank is not None else self.s_text
-        o = f"_:{label(self.o_blank)}" if self.o_blank is not None else self.o_text
-        if self.g_blank is not None:
-            return f"{s} {self.predicate_text} {o} _:{label(self.g_blank)} .\n"
-        if self.g_text:
-            return f"{s} {self.predicate_text} {o} {self.g_text} .\n"
-        return f"{s} {self.predicate_text} {o} .\n"
+
+def _serialize(
+    quads: Iterable[PreparedQuad], labels: Mapping[str, str], ground: Iterable[str] = ()
+) -> str:
+    """Section 5: every quad with its blank nodes relabelled, sorted by code point, joined.
+
+    Written inline (this runs for every credential); ``ground`` lines (quads without blank
+    nodes, already serialized) join them.
+    """
+    lines = list(ground)
+    for s_text, s_blank, p_text, _, o_text, o_blank, g_text, g_blank in quads:
+        s = s_text if s_blank is None else "_:" + labels[s_blank]
+        o = o_text if o_blank is None else "_:" + labels[o_blank]
+        if g_blank is not None:
+            lines.append(f"{s} {p_text} {o} _:{labels[g_blank]} .\n")
+        elif g_text:
+            lines.append(f"{s} {p_text} {o} {g_text} .\n")
+        else:
+            lines.append(f"{s} {p_text} {o} .\n")
+    lines.sort()
+    return "".join(lines)
 
 
 def _split(term: Term | None) -> tuple[str, str | None]:
@@ -82,12 +102,12 @@ def _split(term: Term | None) -> tuple[str, str | None]:
     return serialize_term(term), None
 
 
-def _prepare(quad: Quad) -> _PreparedQuad:
+def _prepare(quad: Quad) -> PreparedQuad:
     s_text, s_blank = _split(quad.subject)
     o_text, o_blank = _split(quad.object)
     g_text, g_blank = _split(quad.graph)
     predicate = quad.predicate.value
-    return _PreparedQuad(
+    return PreparedQuad(
         s_text,
         s_blank,
         f"<{escape_iri(predicate)}>",
@@ -180,11 +200,19 @@ _CONCAT_ORDER = cmp_to_key(_concat_cmp)
 class _Canonicalizer:
     """4.2 canonicalization state plus the work counters; one instance per dataset."""
 
-    def __init__(self, quads: list[_PreparedQuad], *, max_work_factor: int, hasher: Any) -> None:
+    def __init__(
+        self,
+        quads: list[PreparedQuad],
+        *,
+        max_work_factor: int,
+        hasher: Any,
+        ground: Iterable[str] = (),
+    ) -> None:
         self._quads = quads
+        self._ground = ground
         self._max_work_factor = max_work_factor
         self._hasher = hasher
-        self._quads_of: dict[str, list[_PreparedQuad]] = {}
+        self._quads_of: dict[str, list[PreparedQuad]] = {}
         self._first_degree: dict[str, str] = {}
         self._canonical = _IdentifierIssuer("c14n")
         self._max_calls: float = 0
@@ -197,15 +225,17 @@ class _Canonicalizer:
     # 4.4.3 canonicalization algorithm
     def run(self) -> str:
         # step 2: blank node to quads map (one entry per quad per node, in first-seen order)
+        quads_of = self._quads_of
         for quad in self._quads:
-            for label in (quad.s_blank, quad.o_blank, quad.g_blank):
-                if label is None:
-                    continue
-                quads = self._quads_of.setdefault(label, [])
-                if not quads or quads[-1] is not quad:
-                    quads.append(quad)
+            s_blank, o_blank, g_blank = quad[1], quad[5], quad[7]
+            if s_blank is not None:
+                quads_of.setdefault(s_blank, []).append(quad)
+            if o_blank is not None and o_blank != s_blank:
+                quads_of.setdefault(o_blank, []).append(quad)
+            if g_blank is not None and g_blank != s_blank and g_blank != o_blank:
+                quads_of.setdefault(g_blank, []).append(quad)
         if not self._quads_of:
-            return "".join(sorted(q.line(str) for q in self._quads))  # 5: no blank nodes
+            return _serialize(self._quads, {}, self._ground)  # 5: no blank nodes
 
         # step 3: first-degree hashes, hash to blank nodes map
         by_hash: dict[str, list[str]] = {}
@@ -242,8 +272,7 @@ class _Canonicalizer:
                     self._canonical.issue(existing)
 
         # steps 6-7 and section 5: relabel, serialize, sort by code point, concatenate
-        canonical = self._canonical.issued
-        return "".join(sorted(q.line(canonical.__getitem__) for q in self._quads))
+        return _serialize(self._quads, self._canonical.issued, self._ground)
 
     # 4.6 Hash First Degree Quads
     def _hash_first_degree_quads(self, reference: str) -> str:
@@ -251,23 +280,33 @@ class _Canonicalizer:
         if cached is not None:
             return cached
 
-        def label(b: str) -> str:
-            # 4.6.3 step 3.1.1: _:a for the reference node, _:z for every other blank node
-            # (never a canonical id: the Recommendation kept the deployed behaviour).
-            return _A if b == reference else _Z
-
-        nquads = sorted(q.line(label) for q in self._quads_of[reference])  # steps 3-4
+        # 4.6.3 step 3.1.1: _:a for the reference node, _:z for every other blank node (never
+        # a canonical id: the Recommendation kept the deployed behaviour). Steps 3-4 inline.
+        nquads = []
+        for s_text, s_blank, p_text, _, o_text, o_blank, g_text, g_blank in self._quads_of[
+            reference
+        ]:
+            s = s_text if s_blank is None else ("_:a" if s_blank == reference else "_:z")
+            o = o_text if o_blank is None else ("_:a" if o_blank == reference else "_:z")
+            if g_blank is not None:
+                g = "_:a" if g_blank == reference else "_:z"
+                nquads.append(f"{s} {p_text} {o} {g} .\n")
+            elif g_text:
+                nquads.append(f"{s} {p_text} {o} {g_text} .\n")
+            else:
+                nquads.append(f"{s} {p_text} {o} .\n")
+        nquads.sort()
         result = self._hash("".join(nquads))  # step 5
         self._first_degree[reference] = result
         return result
 
     # 4.7 Hash Related Blank Node
     def _hash_related_blank_node(
-        self, related: str, quad: _PreparedQuad, issuer: _IdentifierIssuer, position: str
+        self, related: str, quad: PreparedQuad, issuer: _IdentifierIssuer, position: str
     ) -> str:
         data = position  # step 1
         if position != "g":  # step 2
-            data += quad.predicate_raw
+            data += quad[3]  # predicate_raw (a plain tuple is accepted too)
         canonical = self._canonical.issued.get(related)  # step 3
         if canonical is not None:
             data += "_:" + canonical
@@ -315,9 +354,9 @@ class _Canonicalizer:
         related_map: dict[str, list[str]] = {}
         for quad in self._quads_of[identifier]:
             for related, position in (
-                (quad.s_blank, "s"),
-                (quad.o_blank, "o"),
-                (quad.g_blank, "g"),
+                (quad[1], "s"),  # s_blank, o_blank, g_blank
+                (quad[5], "o"),
+                (quad[7], "g"),
             ):
                 if related is None or related == identifier:
                     continue
@@ -382,10 +421,18 @@ class _Canonicalizer:
         return self._hash("".join(data_to_hash)), issuer  # step 6
 
 
-def canonicalize_quads(
-    quads: Iterable[Quad], *, max_work_factor: int = 1, hash_algorithm: str = "sha256"
+def canonicalize_prepared(
+    quads: Iterable[PreparedQuad],
+    *,
+    ground: Iterable[str] = (),
+    max_work_factor: int = 1,
+    hash_algorithm: str = "sha256",
 ) -> str:
-    """RDFC-1.0 canonical N-Quads of a set of quads (duplicates count once).
+    """RDFC-1.0 canonical N-Quads of already serialized quads (duplicates count once).
+
+    ``ground`` holds the canonical lines (ending in `` .\\n``) of quads without blank nodes:
+    nothing in RDFC-1.0 changes them, so they are only deduplicated and sorted in. (A line with
+    no blank node never equals one with a blank node: N-Quads lines parse unambiguously.)
 
     :raises CanonicalizationLimit: when the work bound is reached.
     :raises InputError: when a term holds a lone surrogate code point.
@@ -400,14 +447,30 @@ def canonicalize_quads(
         raise ValueError(f"unsupported RDFC-1.0 hash algorithm: {hash_algorithm}")
     # A dataset is a set: equal canonical forms are one quad (this also merges "x" with
     # "x"^^xsd:string, the same RDF literal).
-    prepared = list(dict.fromkeys(_prepare(q) for q in quads))
+    prepared = list(dict.fromkeys(quads))
     try:
-        result = _Canonicalizer(prepared, max_work_factor=max_work_factor, hasher=hasher).run()
+        result = _Canonicalizer(
+            prepared, max_work_factor=max_work_factor, hasher=hasher, ground=set(ground)
+        ).run()
         result.encode("utf-8")
     except UnicodeEncodeError as exc:
         # A lone surrogate (possible in JSON strings) has no UTF-8 form: it cannot be signed.
         raise InputError("RDF dataset holds a lone surrogate code point") from exc
     return result
+
+
+def canonicalize_quads(
+    quads: Iterable[Quad], *, max_work_factor: int = 1, hash_algorithm: str = "sha256"
+) -> str:
+    """RDFC-1.0 canonical N-Quads of a set of quads (duplicates count once).
+
+    :raises CanonicalizationLimit: when the work bound is reached.
+    :raises InputError: when a term holds a lone surrogate code point.
+    :raises ValueError: for a negative work factor or an unsupported hash algorithm.
+    """
+    return canonicalize_prepared(
+        (_prepare(q) for q in quads), max_work_factor=max_work_factor, hash_algorithm=hash_algorithm
+    )
 
 
 def canonicalize(

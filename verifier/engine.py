@@ -2,8 +2,8 @@
 
 Every independent check runs; a check that depends on a failed one is SKIPPED with the reason
 (STYLE §5). Shape, context, proof and validity always run; issuer needs a verified proof, trust a
-passed issuer check, status a usable shape. Time, key resolution and status lookup are
-injected through the policy.
+passed issuer check, status too (a forgery must not make us fetch its URLs). Time, key
+resolution and status lookup are injected through the policy.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from contexts.errors import CertvcError, ErrorCode, InputError
-from contexts.jsonld import to_dataset
 from contexts.loader import ContextStore
 from keys.dates import parse_datetime_stamp
 from keys.did import DidResolver
 from keys.suites import (
     ALL_SUITES,
+    FAST,
     Canonicalizer,
     SuiteKind,
-    canonize,
+    check_jsonld_safe,
     get_suite,
     vc_jwt,
     verify_proof,
@@ -57,7 +57,8 @@ class VerifierPolicy:
     expected_proof_purpose: str = "assertionMethod"
     status_checker: StatusChecker | None = None
     trust: TrustList | None = None
-    canonicalizer: Canonicalizer = field(default=canonize)
+    #: The fast path by default (``keys.fastpath``); ``keys.suites.canonize`` is the plain one.
+    canonicalizer: Canonicalizer = field(default=FAST)
 
 
 def issuer_id(credential: Mapping[str, Any]) -> str | None:
@@ -84,9 +85,13 @@ def _check_shape(credential: Mapping[str, Any]) -> CheckResult:
     return CheckResult.failed(Check.SHAPE, first.code, f"{first.path}: {first.message}{more}")
 
 
-def _check_context(credential: Mapping[str, Any], store: ContextStore) -> CheckResult:
+def _check_context(
+    credential: Mapping[str, Any], store: ContextStore, canonicalizer: Canonicalizer
+) -> CheckResult:
+    # With the fast path a credential of a known shape is answered without running pyld; the
+    # proof check then writes the canonical form from the same compiled shape.
     try:
-        to_dataset(credential, store)
+        check_jsonld_safe(credential, store, canonicalizer)
     except Exception as error:  # noqa: BLE001 - becomes a CheckResult
         return _failure(Check.CONTEXT, error)
     return CheckResult.passed(Check.CONTEXT, "pinned contexts, every term defined")
@@ -234,7 +239,7 @@ def verify_credential(
     results[Check.SHAPE] = _check_shape(credential)
     shape_ok = results[Check.SHAPE].status is CheckStatus.PASSED
     if shape_ok:
-        results[Check.CONTEXT] = _check_context(credential, policy.store)
+        results[Check.CONTEXT] = _check_context(credential, policy.store, policy.canonicalizer)
     else:
         results[Check.CONTEXT] = CheckResult.skipped(Check.CONTEXT, "the shape check failed")
     # The proof runs even when shape or context failed: a tampered value often breaks the
@@ -263,6 +268,12 @@ def verify_credential(
     elif policy.status_checker is None or not shape_ok:
         results[Check.STATUS] = CheckResult.skipped(
             Check.STATUS, "status lists are not checked by this verifier configuration"
+        )
+    elif results[Check.ISSUER].status is not CheckStatus.PASSED:
+        # Status URLs are fetched only for a credential its issuer really signed: a forgery
+        # must not make the verifier fetch addresses of the forger's choosing.
+        results[Check.STATUS] = CheckResult.skipped(
+            Check.STATUS, "not checked: the credential is not signed by its issuer"
         )
     else:
         try:

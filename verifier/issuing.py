@@ -9,10 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from contexts.jsonld import to_dataset
 from contexts.loader import ContextStore
 from keys.keypair import Signer
-from keys.suites import REGISTRY, Canonicalizer, ProofOptions, SuiteKind, canonize, secure
+from keys.suites import (
+    FAST,
+    REGISTRY,
+    Canonicalizer,
+    ProofOptions,
+    SuiteKind,
+    check_jsonld_safe,
+    secure,
+)
 
 from .shape import Mode, validate_credential_shape
 
@@ -24,9 +31,12 @@ def sign_credential(
     *,
     store: ContextStore,
     options: ProofOptions,
-    canonicalizer: Canonicalizer = canonize,
+    canonicalizer: Canonicalizer = FAST,
 ) -> dict[str, Any] | str:
     """Check and secure ``credential``; a missing ``issuer`` becomes the signer's DID.
+
+    ``canonicalizer`` defaults to the fast path (``keys.fastpath``); ``keys.suites.canonize``
+    runs the plain pyld path, with the same output.
 
     :raises ShapeError: the credential breaks a VC 2.0 shape rule.
     :raises JsonLdError, ContextNotAllowed: it is not JSON-LD safe.
@@ -37,7 +47,8 @@ def sign_credential(
         document["issuer"] = (options.verification_method or signer.key_id).split("#", 1)[0]
     validate_credential_shape(document, Mode.ISSUE)
     if REGISTRY.get(suite) is not None and REGISTRY[suite].kind is SuiteKind.JOSE:
-        to_dataset(document, store)  # Data Integrity suites do this while canonicalizing
+        # Data Integrity suites check this while canonicalizing.
+        check_jsonld_safe(document, store, canonicalizer)
     return secure(
         document, signer, suite, store=store, options=options, canonicalizer=canonicalizer
     )

@@ -290,9 +290,23 @@ def _check_single_language_value(value: object, path: str, name: str, out: _Prob
 _TINY = 1e-6
 
 
+def _has_tiny_number(value: object) -> bool:
+    stack = [value]
+    while stack:  # iterative and type()-based: this runs on every credential before signing
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())  # type: ignore[attr-defined]
+        elif kind is list:
+            stack.extend(item)  # type: ignore[arg-type]
+        elif kind is float and 0 < abs(item) < _TINY and not item.is_integer():  # type: ignore[arg-type]
+            return True
+    return False
+
+
 def _check_numbers(credential: dict[str, object], mode: Mode, out: _Problems) -> None:
-    if mode is not Mode.ISSUE:
-        return
+    if mode is not Mode.ISSUE or not _has_tiny_number(credential):
+        return  # the common case: no pointers built (this runs before every signature)
     stack: list[tuple[object, str]] = [(credential, "")]
     while stack:
         value, path = stack.pop()

@@ -1,1 +1,36 @@
-"""Wallet export (issue 7): QR, PDF certificate, baked badges, OpenID4VCI offers."""
+"""Wallet export (issue 7): QR images, the PDF certificate, baked badges, downloads, LinkedIn,
+and OpenID4VCI offers. Pure library code over plain credential data; adapters call these."""
+
+from .badge import bake as bake
+from .badge import bake_png as bake_png
+from .badge import bake_svg as bake_svg
+from .badge import unbake as unbake
+from .badge import unbake_png as unbake_png
+from .badge import unbake_svg as unbake_svg
+from .badge_image import default_badge_png as default_badge_png
+from .badge_image import default_badge_svg as default_badge_svg
+from .containers import Extracted as Extracted
+from .containers import extract_credential as extract_credential
+from .did_jwk import HolderResolver as HolderResolver
+from .did_jwk import did_jwk as did_jwk
+from .did_jwk import resolve_did_jwk as resolve_did_jwk
+from .downloads import Download as Download
+from .downloads import credential_download as credential_download
+from .downloads import json_download as json_download
+from .downloads import jwt_download as jwt_download
+from .fonts import FontSet as FontSet
+from .fonts import default_fonts as default_fonts
+from .linkedin import add_to_profile_url as add_to_profile_url
+from .pdf import Labels as Labels
+from .pdf import Paper as Paper
+from .pdf import certificate_pdf as certificate_pdf
+from .pdf import render_pdf as render_pdf
+from .pdf_extract import extract_from_pdf as extract_from_pdf
+from .pdf_extract import find_in_pdf as find_in_pdf
+from .qr_image import ErrorCorrection as ErrorCorrection
+from .qr_image import qr_matrix as qr_matrix
+from .qr_image import qr_png as qr_png
+from .qr_image import qr_svg as qr_svg
+from .view import Branding as Branding
+from .view import CertificateView as CertificateView
+from .view import certificate_view as certificate_view

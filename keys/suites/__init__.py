@@ -18,7 +18,13 @@ from keys.keypair import KeyType, Signer
 
 from . import ecdsa_rdfc_2019, eddsa_rdfc_2022, vc_jwt
 from ._data_integrity import (
+    FAST as FAST,
+)
+from ._data_integrity import (
     Canonicalizer as Canonicalizer,
+)
+from ._data_integrity import (
+    ChecksSafety as ChecksSafety,
 )
 from ._data_integrity import (
     ProofCheck as ProofCheck,
@@ -31,6 +37,9 @@ from ._data_integrity import (
 )
 from ._data_integrity import (
     canonize as canonize,
+)
+from ._data_integrity import (
+    check_jsonld_safe as check_jsonld_safe,
 )
 from ._data_integrity import (
     create_proof as create_proof,
@@ -92,7 +101,7 @@ def secure(
     *,
     store: ContextStore,
     options: ProofOptions,
-    canonicalizer: Canonicalizer = canonize,
+    canonicalizer: Canonicalizer = FAST,
 ) -> dict[str, Any] | str:
     """Secure ``credential`` with one suite: a Data Integrity document, or a compact JWS.
 

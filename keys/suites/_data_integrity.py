@@ -10,15 +10,15 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import base58
+from typing import Any, Protocol
 
 from contexts.errors import CertvcError, ErrorCode, ProofError
 from contexts.jsonld import to_dataset
 from contexts.loader import ContextStore
+from keys.base58btc import b58decode, b58encode
 from keys.dates import format_datetime_stamp, parse_datetime_stamp
 from keys.did import DidResolver, find_verification_method
+from keys.fastpath import default_canonicalizer
 from keys.keypair import KeyType, PublicKey, Signer
 from keys.rdfc import canonicalize
 
@@ -30,8 +30,36 @@ Canonicalizer = Callable[[Mapping[str, Any], ContextStore], str]
 
 
 def canonize(document: Mapping[str, Any], store: ContextStore) -> str:
-    """The plain path: safe JSON-LD to RDF (pyld + our checks), then RDFC-1.0."""
+    """The plain (reference) path: safe JSON-LD to RDF (pyld + our checks), then RDFC-1.0."""
     return canonicalize(to_dataset(document, store))
+
+
+class ChecksSafety(Protocol):
+    """A canonicalizer that can also give the JSON-LD safe-mode verdict alone, cheaper (as
+    ``keys.fastpath.FastCanonicalizer`` does); :func:`check_jsonld_safe` uses it when present."""
+
+    def check_safe(self, document: Mapping[str, Any], store: ContextStore) -> None: ...
+
+
+#: The product's canonicalizer: compiled shapes, byte-identical to :func:`canonize`
+#: (``keys.fastpath``). Pass ``canonize`` to run the plain path instead.
+FAST: Canonicalizer = default_canonicalizer()
+
+
+def check_jsonld_safe(
+    document: Mapping[str, Any], store: ContextStore, canonicalizer: Canonicalizer = FAST
+) -> None:
+    """JSON-LD safe mode on ``document`` without a canonical form (vc+jwt, the verifier's
+    context check), through ``canonicalizer`` when it knows the verdict cheaper.
+
+    :raises JsonLdError, ContextNotAllowed: as ``contexts.to_dataset``.
+    """
+    # getattr, not isinstance on the runtime Protocol: that costs more than the check itself.
+    check = getattr(canonicalizer, "check_safe", None)
+    if callable(check):
+        check(document, store)
+    else:
+        to_dataset(document, store)
 
 
 @dataclass(frozen=True)
@@ -88,7 +116,7 @@ def hash_data(
     unsecured: Mapping[str, Any],
     config: Mapping[str, Any],
     store: ContextStore,
-    canonicalizer: Canonicalizer = canonize,
+    canonicalizer: Canonicalizer = FAST,
 ) -> bytes:
     """hashData = H(canonical proof configuration) || H(canonical document) (VC-DI-EdDSA §3.3.4)."""
     config_with_context = dict(config)
@@ -108,7 +136,7 @@ def create_proof(
     signer: Signer,
     options: ProofOptions,
     store: ContextStore,
-    canonicalizer: Canonicalizer = canonize,
+    canonicalizer: Canonicalizer = FAST,
 ) -> dict[str, Any]:
     """Return a copy of ``document`` with one more proof (VC-DI-EdDSA §3.3.1 "Create Proof").
 
@@ -121,7 +149,7 @@ def create_proof(
     config = proof_configuration(suite, options, options.verification_method or signer.key_id)
     data = hash_data(suite, signer.public_key.key_type, unsecured, config, store, canonicalizer)
     proof = dict(config)
-    proof["proofValue"] = "z" + base58.b58encode(signer.sign(data)).decode("ascii")
+    proof["proofValue"] = "z" + b58encode(signer.sign(data))
     secured = dict(document)
     existing = document.get("proof")
     if existing is None:
@@ -155,7 +183,7 @@ def decode_proof_value(value: str, expected_length: int) -> bytes:
             code=ErrorCode.MALFORMED_PROOF,
         )
     try:
-        raw = base58.b58decode(value[1:])
+        raw = b58decode(value[1:])
     except ValueError as cause:
         raise ProofError(
             "proofValue is not valid base58btc", code=ErrorCode.MALFORMED_PROOF
@@ -179,7 +207,7 @@ def verify_proof(
     expected_purpose: str = ASSERTION_METHOD,
     domain: str | None = None,
     challenge: str | None = None,
-    canonicalizer: Canonicalizer = canonize,
+    canonicalizer: Canonicalizer = FAST,
 ) -> ProofCheck:
     """Verify one proof of ``document`` (VC-DI-EdDSA §3.3.2 "Verify Proof").
 

@@ -9,7 +9,9 @@ algorithm-confusion attacks (VC-JOSE-COSE §3.1.1, RFC 8725 §3.1).
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +20,7 @@ from typing import Any
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException
 
-from contexts.errors import CertvcError, ErrorCode, ProofError
+from contexts.errors import CertvcError, ErrorCode, InputError, ProofError
 from keys.dates import parse_datetime_stamp
 from keys.did import DidResolver, find_verification_method
 from keys.keypair import KeyType, PublicKey, Signer
@@ -34,6 +36,7 @@ ALLOWED_ALGORITHMS: Mapping[str, KeyType] = {
     "ES384": KeyType.P384,
 }
 MAX_TOKEN_LENGTH = 1024 * 1024
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def _b64(data: bytes) -> str:
@@ -41,20 +44,28 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(part: str) -> bytes:
-    if any(
-        c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" for c in part
-    ):
+    if _BASE64URL.fullmatch(part) is None:
         raise ProofError("JWS part is not base64url", code=ErrorCode.JWT_MALFORMED)
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
+@functools.lru_cache(maxsize=64)
+def _encoded_header(alg: str, kid: str) -> str:
+    """The protected header, encoded once per signing key (bounded: keys are few)."""
+    header = {"alg": alg, "kid": kid, "typ": TYP, "cty": "vc"}
+    return _b64(json.dumps(header, separators=(",", ":")).encode("ascii"))
+
+
 def sign(credential: Mapping[str, Any], signer: Signer, *, key_id: str | None = None) -> str:
-    """Return the compact JWS of ``credential`` (VC-JOSE-COSE §3.1.1)."""
-    header = {"alg": signer.algorithm, "kid": key_id or signer.key_id, "typ": TYP, "cty": "vc"}
-    payload = json.dumps(credential, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    signing_input = (
-        _b64(json.dumps(header, separators=(",", ":")).encode("ascii")) + "." + _b64(payload)
-    )
+    """Return the compact JWS of ``credential`` (VC-JOSE-COSE §3.1.1).
+
+    :raises InputError: the credential holds a lone surrogate (no UTF-8 form, nothing to sign).
+    """
+    try:
+        payload = json.dumps(credential, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError("the credential holds a lone surrogate code point") from exc
+    signing_input = _encoded_header(signer.algorithm, key_id or signer.key_id) + "." + _b64(payload)
     return signing_input + "." + _b64(signer.sign(signing_input.encode("ascii")))
 
 

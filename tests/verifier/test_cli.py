@@ -21,9 +21,12 @@ PASSPHRASE = "correct horse battery staple"
 
 
 @pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     monkeypatch.setenv("CERTVC_KEY_PASSPHRASE", PASSPHRASE)
     monkeypatch.delenv("CERTVC_CONTEXTS_MANIFEST", raising=False)
+    monkeypatch.setenv("CERTVC_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("CERTVC_ALLOW_ORIGINS", "CERTVC_DEV_MODE"):
+        monkeypatch.delenv(name, raising=False)
     return CliRunner()
 
 
@@ -37,7 +40,10 @@ def _generate(runner: CliRunner, tmp_path: Path, key_type: str = "ed25519") -> t
 
 
 def _unsigned(tmp_path: Path, did: str, **changes) -> Path:
+    """The sample credential without status entries: its example.org lists are never fetched
+    in tests (status checking is tested against a local server in test_cli_qr.py)."""
     credential = certification_credential(did, valid_from=datetime.now(UTC))
+    del credential["credentialStatus"]
     credential.update(changes)
     path = tmp_path / "unsigned.json"
     path.write_text(json.dumps(credential), encoding="utf-8")
@@ -317,3 +323,42 @@ def test_console_script_never_prints_a_traceback(tmp_path) -> None:
         assert done.returncode == 2, (args, done.stderr)
         assert "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_operator_manifest_admits_a_context(runner, tmp_path, monkeypatch) -> None:
+    """Operators add a context file and its hash by configuration (CERTVC_CONTEXTS_MANIFEST)."""
+    import hashlib
+
+    url = "https://contexts.body.example/certification/v1"
+    context = {
+        "@context": {
+            "@protected": True,
+            "examVenue": "https://contexts.body.example/vocab#examVenue",
+        }
+    }
+    body = json.dumps(context).encode()
+    (tmp_path / "cert-v1.jsonld").write_bytes(body)
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(
+        json.dumps(
+            [{"url": url, "file": "cert-v1.jsonld", "sha256": hashlib.sha256(body).hexdigest()}]
+        )
+    )
+    key, printed = _generate(runner, tmp_path)
+    credential = certification_credential(printed["did"], valid_from=datetime.now(UTC))
+    del credential["credentialStatus"]  # no example.org status lists fetched in tests
+    credential["@context"].append(url)
+    credential["credentialSubject"]["examVenue"] = "Rotterdam"
+    unsigned = tmp_path / "c.json"
+    unsigned.write_text(json.dumps(credential))
+    args = ["sign", "--key", str(key), "--suite", "eddsa-rdfc-2022", str(unsigned)]
+    assert runner.invoke(main, args).exit_code == 2  # not admitted yet
+    monkeypatch.setenv("CERTVC_CONTEXTS_MANIFEST", str(manifest))
+    signed = runner.invoke(main, args)
+    assert signed.exit_code == 0, signed.stderr
+    path = tmp_path / "signed.json"
+    path.write_text(signed.stdout)
+    assert runner.invoke(main, ["verify", str(path)]).exit_code == 0
+    (tmp_path / "cert-v1.jsonld").write_bytes(body.replace(b"examVenue", b"examVenuX", 1))
+    tampered = runner.invoke(main, ["verify", str(path)])
+    assert tampered.exit_code == 2 and "context_integrity" in tampered.stderr

@@ -1,8 +1,19 @@
-"""``certvc sign``: secure a credential with one suite and print it."""
+"""``certvc sign``: secure a credential with one suite and print it, or a JSON Lines batch.
+
+With ``--jsonl`` the input holds one credential per line and the output one line per input
+line, in order: the signed credential (the compact JWS, as a JSON string, for vc+jwt), or
+``{"error": {"line", "code", "message"}}`` for a line that cannot be signed (see
+``verifier.bulk``). Exit 0 when every line was signed, 1 when some were not, 2 when the batch
+could not start. A progress bar goes to stderr when stderr is a terminal.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +24,11 @@ from keys.dates import parse_datetime_stamp
 from keys.suites import REGISTRY, ProofOptions
 from verifier.issuing import sign_credential
 
+from ..bulk import BulkSigning, sign_lines, split_lines
 from ..inputs import loads_limited
 from ._common import (
+    EXIT_INVALID,
+    EXIT_OK,
     context_option,
     context_store,
     load_signing_key,
@@ -37,6 +51,16 @@ from ._common import (
     help="Passphrase of an encrypted key file (default: $CERTVC_KEY_PASSPHRASE).",
 )
 @click.option("--plaintext", is_flag=True, help="Development only: accept an unencrypted key file.")
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help="IN holds one credential per line; print one signed credential (or error) per line.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Processes signing a --jsonl batch (default: the CPUs this process may use).",
+)
 @context_option
 @click.argument("input_path", metavar="IN.json")
 @reports_errors
@@ -47,10 +71,30 @@ def sign(
     verification_method: str | None,
     passphrase_file: Path | None,
     plaintext: bool,
+    jsonl: bool,
+    jobs: int | None,
     contexts: tuple[str, ...],
     input_path: str,
 ) -> None:
-    """Sign the credential in IN.json ('-' for stdin) and print it (or the compact JWS)."""
+    """Sign the credential in IN.json ('-' for stdin) and print it (or the compact JWS).
+
+    With --jsonl, IN holds one credential per line and each output line is the signed
+    credential (vc+jwt: the JWS as a JSON string) or {"error": {"line", "code", "message"}}, in
+    input order; exit 1 if any line failed.
+    """
+    if jsonl:
+        _sign_batch(
+            key_path,
+            suite,
+            created,
+            verification_method,
+            passphrase_file,
+            plaintext,
+            jobs,
+            contexts,
+            input_path,
+        )
+        return
     credential = loads_limited(read_input_bytes(input_path))
     if not isinstance(credential, dict):
         raise InputError("the input must be a JSON object (a credential)")
@@ -67,3 +111,51 @@ def sign(
     click.echo(
         secured if isinstance(secured, str) else json.dumps(secured, indent=2, ensure_ascii=False)
     )
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _sign_batch(
+    key_path: str,
+    suite: str,
+    created: str | None,
+    verification_method: str | None,
+    passphrase_file: Path | None,
+    plaintext: bool,
+    jobs: int | None,
+    contexts: tuple[str, ...],
+    input_path: str,
+) -> None:
+    lines = split_lines(read_input_bytes(input_path))
+    pair = load_signing_key(key_path, passphrase_file=passphrase_file, plaintext=plaintext)
+    when = parse_datetime_stamp(created) if created is not None else now()
+    job = BulkSigning(
+        signer=pair.signer(verification_method),
+        suite=suite,
+        store=context_store(contexts),
+        options=ProofOptions(created=when, verification_method=verification_method),
+    )
+    processes = min(jobs or _usable_cpus(), max(1, len(lines)))
+    failed = 0
+    with _progress(len(lines)) as advance:
+        for result in sign_lines(job, lines, processes=processes):
+            click.echo(result.text)
+            failed += not result.ok
+            advance(1)
+    if failed:
+        click.echo(f"certvc: {failed} of {len(lines)} lines could not be signed", err=True)
+    sys.exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal; nothing at all otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda _steps: None
+        return
+    with click.progressbar(length=total, label="signing", file=sys.stderr) as bar:
+        yield bar.update

@@ -1,18 +1,26 @@
-"""``certvc verify``: every check and one verdict; exit 0 valid, 1 not valid, 2 unusable input."""
+"""``certvc verify``: every check and one verdict; exit 0 valid, 1 not valid, 2 unusable input.
+
+INPUT is a file (credential JSON, vc+jwt, QR payload text, or a PNG/JPEG photo of the QR code),
+``-`` for stdin, or the QR text itself (a deep link or bare payload). Status lists and did:web
+documents are fetched through the safe fetcher and cached on disk, so ``--offline`` can verify
+from the cache at a desk without network.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 
 import click
 
 from contexts.errors import CertvcError, InputError
-from keys.did import LocalResolver
 
-from ..engine import VerifierPolicy, verify_credential
-from ..inputs import read_credential_input
-from ..result import CheckStatus, VerificationResult
+from ..qr import looks_like_qr_payload
+from ..result import Check, CheckStatus, VerificationResult
+from ..service import Verifier, VerifierSettings
 from ._common import (
     EXIT_INVALID,
     EXIT_OK,
@@ -34,20 +42,79 @@ def render_text(result: VerificationResult) -> str:
     return "\n".join(lines)
 
 
+def cache_directory(env: Mapping[str, str]) -> Path:
+    """``$CERTVC_CACHE_DIR``, else ``$XDG_CACHE_HOME/certvc``, else ``~/.cache/certvc``."""
+    if env.get("CERTVC_CACHE_DIR"):
+        return Path(env["CERTVC_CACHE_DIR"])
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return base / "certvc"
+
+
+def settings_from_env(
+    env: Mapping[str, str], *, trust: Path | None, offline: bool, refresh: bool
+) -> VerifierSettings:
+    """Origins allowed past the address checks (``CERTVC_ALLOW_ORIGINS``, space or comma
+    separated) and development mode (``CERTVC_DEV_MODE=1``: plain http to those origins when
+    they are loopback)."""
+    origins = env.get("CERTVC_ALLOW_ORIGINS", "").replace(",", " ").split()
+    return VerifierSettings(
+        allow_origins=tuple(origins),
+        dev_mode=env.get("CERTVC_DEV_MODE", "") in ("1", "true", "yes"),
+        trust_file=trust,
+        cache_dir=cache_directory(env) / "status",
+        offline=offline,
+        refresh=refresh,
+    )
+
+
+def _read(input_path: str) -> bytes:
+    if input_path != "-" and not Path(input_path).exists():
+        text = input_path.strip()
+        if looks_like_qr_payload(text) or text.startswith("https://"):
+            return text.encode("utf-8")  # the QR text given on the command line
+    return read_input_bytes(input_path)
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--trust",
+    "trust_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trust list of certification bodies (without one the trust check is skipped).",
+)
+@click.option("--offline", is_flag=True, help="Use only cached status lists (no network).")
+@click.option("--refresh", is_flag=True, help="Ignore cached status lists; fetch them again.")
 @context_option
 @click.argument("input_path", metavar="INPUT")
-def verify(as_json: bool, contexts: tuple[str, ...], input_path: str) -> None:
-    """Verify a credential JSON file or a vc+jwt file ('-' for stdin)."""
+def verify(
+    as_json: bool,
+    trust_file: Path | None,
+    offline: bool,
+    refresh: bool,
+    contexts: tuple[str, ...],
+    input_path: str,
+) -> None:
+    """Verify a credential: JSON, vc+jwt, QR text or a QR image file ('-' for stdin)."""
+    if offline and refresh:
+        fail(InputError("--offline and --refresh cannot be used together"))
     try:
         store = context_store(contexts)
-        item = read_credential_input(read_input_bytes(input_path))
+        settings = settings_from_env(os.environ, trust=trust_file, offline=offline, refresh=refresh)
+        verifier = Verifier.from_settings(settings, store=store, clock=now)
+        data = _read(input_path)
     except CertvcError as error:
         fail(error)
     except OSError as error:
         fail(InputError(f"cannot read {input_path}: {error.strerror}"))
-    policy = VerifierPolicy(store=store, resolver=LocalResolver())
-    result = verify_credential(item, policy, now=now())
+    outcome = verifier.verify(data)
+    if outcome.error is not None:
+        fail(outcome.error)
+    result = outcome.result
+    if result.check(Check.TRUST).status is CheckStatus.SKIPPED and trust_file is None:
+        click.echo(
+            "certvc: warning: no trust list (--trust FILE): the issuer is not vouched for",
+            err=True,
+        )
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else render_text(result))
     sys.exit(EXIT_OK if result.verified else EXIT_INVALID)

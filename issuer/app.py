@@ -1,0 +1,117 @@
+"""The issuer's Flask application factory: ``issuer.app:create_app``.
+
+Configuration comes from the defaults below, then ``config`` (a class or a mapping), then the
+environment (``CERTVC_*`` via ``app.config.from_prefixed_env``): ``CERTVC_INSTANCE``,
+``CERTVC_DATABASE_URL``, ``CERTVC_PUBLIC_URL``, ``CERTVC_KEY_PASSPHRASE``, ... Nothing is read
+or opened at import time. The instance must exist (``certvc init``); otherwise creating the
+app fails with ``instance_not_ready``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, redirect, url_for
+
+from contexts.errors import DidError, ErrorCode
+from verifier.app import init_verifier
+
+from .web import admin, api_v1, public, vc_api
+from .web.errors import register_error_handlers
+from .web.extensions import database, issuer
+from .web.wallet import init_wallet
+
+MIB = 1024 * 1024
+
+
+class DefaultConfig:
+    INSTANCE = "instance"
+    DATABASE_URL: str | None = None
+    PUBLIC_URL: str | None = None
+    KEY_PASSPHRASE: str | None = None
+    CONTEXTS_MANIFEST: str | None = None
+    SECRET_KEY: str | None = None  # default: the instance's own (instance.json)
+    # Request caps: JSON bodies (API) are small; the CSV upload of the admin UI is the largest.
+    MAX_JSON_BYTES = 256 * 1024
+    MAX_CONTENT_LENGTH = 16 * MIB
+    MAX_FORM_MEMORY_SIZE = 64 * 1024
+    MAX_FORM_PARTS = 100
+    STATUS_TTL_MS = 60_000
+    VC_API_SUITE = "eddsa-rdfc-2022"
+    IMPORT_IN_BACKGROUND = True
+    SESSION_COOKIE_NAME = "certvc_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    JSON_SORT_KEYS = False
+
+
+#: Settings read from the environment as numbers or flags (from_prefixed_env gives text).
+_INTEGERS = ("MAX_JSON_BYTES", "MAX_CONTENT_LENGTH", "STATUS_TTL_MS", "MAX_FORM_MEMORY_SIZE")
+_FLAGS = ("IMPORT_IN_BACKGROUND",)
+_TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY")
+
+
+def _coerce(config: dict[str, Any]) -> None:
+    for key in _INTEGERS:
+        if isinstance(config.get(key), str):
+            config[key] = int(config[key])
+    for key in _FLAGS:
+        if isinstance(config.get(key), str):
+            config[key] = config[key].strip().lower() in ("1", "true", "yes", "on")
+
+
+class _OwnDidResolver:
+    """Resolves the body's own did:web from its key ring (inside a request or app context)."""
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        document = issuer.context().keyring.did_document()
+        if did.split("#", 1)[0] != document["id"]:
+            raise DidError(f"{did!r} is not this instance's DID", code=ErrorCode.DID_UNRESOLVABLE)
+        return document
+
+
+def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
+    """Build the issuer app for one instance.
+
+    :raises InstanceNotReady: no instance, or its database is not migrated (run certvc init).
+    :raises KeyMaterialError: the keys cannot be opened (passphrase missing or wrong).
+    """
+    app = Flask(__name__)
+    app.config.from_object(DefaultConfig)
+    if isinstance(config, type):
+        app.config.from_object(config)
+    elif config is not None:
+        app.config.update(config)
+    app.config.from_prefixed_env("CERTVC")
+    # Secrets stay text exactly as given (from_prefixed_env would make "123" a number).
+    for key in _TEXT_SECRETS:
+        if f"CERTVC_{key}" in os.environ:
+            app.config[key] = os.environ[f"CERTVC_{key}"]
+    _coerce(app.config)
+    app.config["INSTANCE"] = str(Path(app.config["INSTANCE"]).resolve())
+
+    database.init_app(app)
+    issuer.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(vc_api.bp)
+    app.register_blueprint(api_v1.bp)
+    app.register_blueprint(admin.bp)
+    # The verifier page (/v) and API: QR codes of our credentials open here. It knows the body's
+    # own DID document first-hand (rotation included), so a development instance on plain http
+    # verifies what it issued without fetching itself.
+    app.config.setdefault("VERIFIER_OWN_RESOLVER", _OwnDidResolver())
+    init_verifier(app)
+    init_wallet(app)  # exports, OpenID4VCI (https instances), the public credential page
+    register_error_handlers(app)
+    app.add_url_rule("/", "home", _home)
+    return app
+
+
+def _home() -> Response:
+    """The public face of the instance is the verifier page; staff go to /admin/."""
+    return redirect(url_for("verifier.page"))

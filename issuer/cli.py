@@ -1,0 +1,513 @@
+"""The issuer's ``certvc`` commands (registered through the ``certvc.commands`` entry points).
+
+Adapters: they read the environment and the clock, open the instance, run one service in one
+transaction and print (JSON with ``--json``). Exit codes as the rest of the CLI: 0 success,
+1 not valid (``audit verify`` on a broken chain), 2 unusable input; errors are one line on
+stderr, ``certvc: error: <code>: <what to fix>``.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from contexts.errors import InputError
+from keys.keypair import KeyType
+from keys.keystore import load_passphrase
+from verifier.cli._common import EXIT_INVALID, context_store, fail, now, reports_errors
+
+from . import accounts, audit, csv_import, db, export, fields, instance, lifecycle, migrate
+from .context import IssuerContext
+from .errors import InstanceNotReady
+from .models import Action, Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reports(func: F) -> F:
+    """certvc's typed errors -> one line, exit 2; a database that cannot be reached too."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SQLAlchemyError as error:
+            fail(InstanceNotReady(f"database error: {type(error).__name__}: {error.args[0]}"[:300]))
+
+    return reports_errors(wrapper)  # type: ignore[return-value]
+
+
+instance_option = click.option(
+    "--instance",
+    "instance_dir",
+    envvar="CERTVC_INSTANCE",
+    default="instance",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The instance folder (default $CERTVC_INSTANCE or ./instance).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+passphrase_option = click.option(
+    "--passphrase-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Key passphrase (default: $CERTVC_KEY_PASSPHRASE).",
+)
+reason_option = click.option(
+    "--reason", required=True, help="Why (recorded in the audit log; required)."
+)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _print(as_json: bool, data: Any, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text)
+
+
+@dataclass
+class _Instance:
+    """An opened instance: settings, database and (on demand) the issuing context."""
+
+    folder: Path
+    settings: instance.Settings
+    writer: sessionmaker[Session]
+    passphrase_file: Path | None = None
+    _ctx: IssuerContext | None = None
+
+    @classmethod
+    def open(cls, folder: Path, passphrase_file: Path | None = None) -> _Instance:
+        folder = folder.resolve()
+        settings = instance.read_settings(folder)
+        engine = db.make_engine(
+            instance.database_url(folder, os.environ.get("CERTVC_DATABASE_URL"))
+        )
+        if not migrate.is_current(engine):
+            raise InstanceNotReady("the database is not initialised or migrated: run certvc init")
+        return cls(folder, settings, db.session_factory(engine), passphrase_file)
+
+    def context(self) -> IssuerContext:
+        if self._ctx is None:
+            passphrase = load_passphrase(os.environ, self.passphrase_file)
+            keyring = instance.open_keyring(self.folder, self.settings, passphrase, now=now())
+            public_url = os.environ.get("CERTVC_PUBLIC_URL") or self.settings.public_url
+            self._ctx = IssuerContext(
+                public_url=instance.check_public_url(public_url),
+                keyring=keyring,
+                store=context_store(()),
+                rng=secrets.SystemRandom(),
+            )
+        return self._ctx
+
+    def write(self, work: Callable[[Session], Any]) -> Any:
+        return db.run_transaction(self.writer, work)
+
+    def close(self) -> None:
+        """Close the database connections (a process exits anyway; a test runner does not)."""
+        engine = self.writer.kw.get("bind")
+        if engine is not None:
+            engine.dispose()
+
+    def __enter__(self) -> _Instance:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+# --- init ---------------------------------------------------------------------------------
+
+
+@click.command("init")
+@instance_option
+@click.option("--public-url", envvar="CERTVC_PUBLIC_URL", help="Base URL the issuer is served at.")
+@click.option("--dev", is_flag=True, help="Development instance: unencrypted keys allowed.")
+@click.option("--no-demo", is_flag=True, help="Do not create the demonstration scheme.")
+@passphrase_option
+@json_option
+@_reports
+def init(
+    instance_dir: Path,
+    public_url: str | None,
+    dev: bool,
+    no_demo: bool,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Create or complete an instance (idempotent): folder, database, keys, body, demo scheme."""
+    passphrase = load_passphrase(os.environ, passphrase_file)
+    folder = instance_dir.resolve()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    url = instance.database_url(folder, os.environ.get("CERTVC_DATABASE_URL"))
+    engine = db.make_engine(url)
+    try:
+        report = instance.init_instance(
+            folder,
+            engine=engine,
+            database=url,
+            public_url=public_url,
+            dev_mode=dev,
+            passphrase=passphrase,
+            now=now(),
+            demo=not no_demo,
+        )
+    finally:
+        engine.dispose()
+    if report.settings.dev_mode and passphrase is None:
+        click.echo("certvc: warning: development instance, keys are NOT encrypted", err=True)
+    lines = [f"instance {report.instance} ({report.settings.did})"]
+    lines += [f"created {item}" for item in report.created] or ["nothing to do: up to date"]
+    _print(as_json, report.to_json(), "\n".join(lines))
+
+
+# --- tokens and users ---------------------------------------------------------------------
+
+
+@click.group("tokens")
+def tokens() -> None:
+    """API tokens (stored hashed; shown once)."""
+
+
+@tokens.command("create")
+@instance_option
+@click.option("--scope", "scope", required=True, help="Comma-separated: issue,status,admin.")
+@click.option("--name", default="cli", show_default=True, help="A label for the token.")
+@json_option
+@_reports
+def tokens_create(instance_dir: Path, scope: str, name: str, as_json: bool) -> None:
+    """Create a token and print it once (it is not stored)."""
+    scopes = accounts.parse_scopes(scope)
+    opened = _Instance.open(instance_dir)
+    moment = now()
+
+    def work(session: Session) -> tuple[int, str]:
+        row, token = accounts.create_token(
+            session, name=name, scopes=scopes, actor=_actor(), now=moment
+        )
+        return row.id, token
+
+    token_id, token = opened.write(work)
+    data = {"id": token_id, "name": name, "scopes": sorted(s.value for s in scopes), "token": token}
+    _print(as_json, data, token)
+
+
+@click.group("users")
+def users() -> None:
+    """Admin UI users."""
+
+
+@users.command("create")
+@instance_option
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the password from this file (default: prompt).",
+)
+@json_option
+@_reports
+def users_create(
+    instance_dir: Path, username: str, role: str, password_file: Path | None, as_json: bool
+) -> None:
+    """Create a user of the admin UI (password hashed with scrypt)."""
+    if password_file is not None:
+        password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    opened = _Instance.open(instance_dir)
+    moment = now()
+    opened.write(
+        lambda s: accounts.create_user(
+            s, username=username, password=password, role=Role(role), actor=_actor(), now=moment
+        )
+    )
+    _print(as_json, {"username": username, "role": role}, f"user {username} ({role}) created")
+
+
+# --- lifecycle ----------------------------------------------------------------------------
+
+
+def _certification_text(data: dict[str, Any]) -> str:
+    credential = data.get("credential") or {}
+    return (
+        f"{data['number']}: {data['state']} ({data['scheme']}, {data['person']['name']}, "
+        f"{data['effective'][:10]} .. {data['expires'][:10]})\ncredential {credential.get('id')}"
+    )
+
+
+@click.command("issue")
+@instance_option
+@click.argument("number", required=False)
+@click.option("--scheme", required=True, help="The scheme code.")
+@click.option("--scope", required=True, help="The certified scope.")
+@click.option("--person-id", type=int, help="An existing person.")
+@click.option("--name", help="The person's name (a new person unless --reference exists).")
+@click.option("--reference", help="The person's reference (the body's own id).")
+@click.option("--effective", help="Effective date, YYYY-MM-DD or a date-time (default: now).")
+@reason_option
+@passphrase_option
+@json_option
+@_reports
+def issue(
+    instance_dir: Path,
+    number: str | None,
+    scheme: str,
+    scope: str,
+    person_id: int | None,
+    name: str | None,
+    reference: str | None,
+    effective: str | None,
+    reason: str,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Certify a person: record certification NUMBER (generated if omitted) and sign its
+    credential."""
+    request = lifecycle.IssueRequest(
+        scheme_code=scheme,
+        scope=scope,
+        person_id=person_id,
+        person_name=name,
+        person_reference=reference,
+        number=fields.code({"number": number}, "number", required=False),
+        effective=fields.moment({"effective": effective}, "effective"),
+    )
+    opened = _Instance.open(instance_dir, passphrase_file)
+    ctx, moment = opened.context(), now()
+
+    def work(session: Session) -> dict[str, Any]:
+        cert = lifecycle.issue(session, ctx, request, reason=reason, actor=_actor(), now=moment)
+        current = cert.current_credential
+        assert current is not None
+        return {
+            "certification": lifecycle.certification_json(cert, moment),
+            "verifiableCredential": lifecycle.credential_document(current),
+        }
+
+    result = opened.write(work)
+    _print(as_json, result, _certification_text(result["certification"]))
+
+
+def _lifecycle_command(action: Action, help_text: str) -> click.Command:
+    @click.command(action.value, help=help_text)
+    @instance_option
+    @click.argument("key", metavar="NUMBER_OR_CREDENTIAL_ID")
+    @reason_option
+    @passphrase_option
+    @json_option
+    @_reports
+    def command(
+        instance_dir: Path,
+        key: str,
+        reason: str,
+        passphrase_file: Path | None,
+        as_json: bool,
+        scope: str | None = None,
+        effective: str | None = None,
+    ) -> None:
+        when = fields.moment({"effective": effective}, "effective")
+        opened = _Instance.open(instance_dir, passphrase_file)
+        ctx, moment = opened.context(), now()
+
+        def work(session: Session) -> dict[str, Any]:
+            cert = lifecycle.transition(
+                session,
+                ctx,
+                key,
+                action,
+                reason=reason,
+                actor=_actor(),
+                now=moment,
+                scope=scope,
+                effective=when,
+            )
+            return lifecycle.certification_json(cert, moment)
+
+        result = opened.write(work)
+        _print(as_json, result, _certification_text(result))
+
+    if action is Action.REDUCE_SCOPE:
+        command = click.option("--scope", required=True, help="The new, narrower scope.")(command)
+    if action is Action.RENEW:
+        command = click.option(
+            "--effective", help="Start of the new period, YYYY-MM-DD (default: now)."
+        )(command)
+    return command
+
+
+suspend = _lifecycle_command(Action.SUSPEND, "Suspend a certification (suspension bit set).")
+reinstate = _lifecycle_command(
+    Action.REINSTATE, "Reinstate a suspended certification (bit cleared)."
+)
+withdraw = _lifecycle_command(
+    Action.WITHDRAW, "Withdraw a certification (revocation bit set; final)."
+)
+renew = _lifecycle_command(
+    Action.RENEW, "Renew: a new credential for a new period; the old one is superseded."
+)
+reduce_scope = _lifecycle_command(
+    Action.REDUCE_SCOPE, "Reduce the scope: the credential is withdrawn and reissued."
+)
+
+
+# --- import, keys, status, audit ----------------------------------------------------------
+
+
+@click.command("import-csv")
+@instance_option
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@reason_option
+@passphrase_option
+@json_option
+@_reports
+def import_csv(
+    instance_dir: Path, csv_file: Path, reason: str, passphrase_file: Path | None, as_json: bool
+) -> None:
+    """Import persons (and certifications) from FILE; bad rows are reported, good ones kept."""
+    try:
+        text = csv_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{csv_file} is not UTF-8 text") from error
+    audit.check_reason(reason)
+    opened = _Instance.open(instance_dir, passphrase_file)
+    ctx = opened.context() if "scheme" in text.partition("\n")[0] else None
+    total = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
+    report = csv_import.ImportReport()
+    with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+        for chunk in csv_import.chunks(csv_import.parse(text)):
+            moment = now()
+            part = opened.write(
+                lambda s, chunk=chunk, moment=moment: csv_import.import_chunk(
+                    s,
+                    ctx or opened.context(),
+                    chunk,
+                    source=csv_file.name,
+                    reason=reason,
+                    actor=_actor(),
+                    now=moment,
+                )
+            )
+            report.add(part)
+            bar.update(part.rows)
+    data = report.to_json()
+    lines = [f"{data['imported']} of {data['rows']} rows imported"]
+    lines += [f"line {e.line}: {e.message}" for e in report.errors]
+    _print(as_json, data, "\n".join(lines))
+
+
+@click.command("rotate")
+@instance_option
+@click.option(
+    "--type",
+    "key_type",
+    type=click.Choice([KeyType.ED25519.value, KeyType.P256.value]),
+    default=KeyType.ED25519.value,
+    show_default=True,
+)
+@click.option("--reason", default="scheduled key rotation", show_default=True)
+@passphrase_option
+@json_option
+@_reports
+def keys_rotate(
+    instance_dir: Path, key_type: str, reason: str, passphrase_file: Path | None, as_json: bool
+) -> None:
+    """Rotate the instance's signing key; the old key stays in did.json (old credentials verify)."""
+    opened = _Instance.open(instance_dir, passphrase_file)
+    ctx, moment = opened.context(), now()
+    record = ctx.keyring.rotate(KeyType(key_type), moment)
+    opened.write(
+        lambda s: audit.record(
+            s,
+            action=Action.KEY_ROTATE,
+            actor=_actor(),
+            subject=record.id,
+            reason=reason,
+            now=moment,
+            details={"type": key_type},
+        )
+    )
+    data = {"active": record.id, "methods": [m.id for m in ctx.keyring.methods()]}
+    _print(as_json, data, f"active key: {record.id}")
+
+
+@click.group("status")
+def status_group() -> None:
+    """Status lists."""
+
+
+@status_group.command("publish")
+@instance_option
+@click.option("--to", "directory", required=True, type=click.Path(file_okay=False, path_type=Path))
+@passphrase_option
+@json_option
+@_reports
+def status_publish(
+    instance_dir: Path, directory: Path, passphrase_file: Path | None, as_json: bool
+) -> None:
+    """Write the signed status lists and did.json to DIR for a web server or CDN."""
+    opened = _Instance.open(instance_dir, passphrase_file)
+    ctx = opened.context()
+    with opened.writer() as session:
+        files = export.publish_static(session, ctx, directory)
+    data = {"directory": str(directory), "files": [str(f.relative_to(directory)) for f in files]}
+    _print(as_json, data, "\n".join(data["files"]))
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@instance_option
+@json_option
+@_reports
+def audit_verify(instance_dir: Path, as_json: bool) -> None:
+    """Check the hash chain of the audit log (exit 1 when broken)."""
+    opened = _Instance.open(instance_dir)
+    with opened.writer() as session:
+        report = audit.verify_chain(session)
+    where = f" at event {report.broken_at}" if report.broken_at else ""
+    _print(as_json, report.to_json(), f"{'ok' if report.ok else 'BROKEN'}: {report.message}{where}")
+    if not report.ok:
+        sys.exit(EXIT_INVALID)
+
+
+#: name -> command, as the lead registers them in the ``certvc.commands`` entry-point group.
+COMMANDS: dict[str, click.Command] = {
+    "init": init,
+    "tokens": tokens,
+    "users": users,
+    "issue": issue,
+    "suspend": suspend,
+    "reinstate": reinstate,
+    "withdraw": withdraw,
+    "renew": renew,
+    "reduce-scope": reduce_scope,
+    "import-csv": import_csv,
+    "status": status_group,
+    "audit": audit_group,
+}
+KEYS_COMMANDS: dict[str, click.Command] = {"rotate": keys_rotate}
+
+
+@click.group(commands={**COMMANDS, "keys": click.Group("keys", commands=KEYS_COMMANDS)})
+def cli() -> None:
+    """The issuer's commands as one group (tests, ``python -m issuer``); ``certvc`` registers
+    them one by one."""

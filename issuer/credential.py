@@ -1,0 +1,156 @@
+"""Building the documents the issuer signs (pure: no database, no clock, no keys).
+
+The certification credential is an Open Badges 3.0 ``OpenBadgeCredential`` under VC 2.0 that
+shows what ISO/IEC 17024 requires of a certificate: the person's name, the unique certificate
+number (``licenseNumber``), the body (the issuer ``Profile``), the scheme and the standard it
+follows (``achievement`` with an ``alignment``), the scope, the effective date (``validFrom``)
+and the expiry (``validUntil``). Its shape is the one of :mod:`verifier.samples`, which passes
+JSON-LD safe mode with the pinned contexts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from keys.dates import format_datetime_stamp
+from verifier.status_list import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, LIST_SUBJECT_TYPE, StatusPurpose
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+
+
+@dataclass(frozen=True)
+class BodyProfile:
+    did: str
+    name: str
+    url: str
+    accreditation: str = ""
+    logo_url: str | None = None
+
+
+@dataclass(frozen=True)
+class SchemeInfo:
+    code: str
+    url: str
+    name: str
+    description: str
+    criteria: str
+    standard_name: str
+    standard_url: str | None
+    achievement_type: str
+
+
+@dataclass(frozen=True)
+class StatusRef:
+    """Where one status bit of a credential lives (Bitstring Status List 1.0 §2.1)."""
+
+    purpose: StatusPurpose
+    list_url: str
+    index: int
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "id": f"{self.list_url}#{self.index}",
+            "type": ENTRY_TYPE,
+            "statusPurpose": self.purpose.value,
+            "statusListIndex": str(self.index),
+            "statusListCredential": self.list_url,
+        }
+
+
+def issuer_profile(body: BodyProfile) -> dict[str, Any]:
+    profile: dict[str, Any] = {
+        "id": body.did,
+        "type": ["Profile"],
+        "name": body.name,
+        "url": body.url,
+    }
+    if body.accreditation:
+        profile["description"] = body.accreditation
+    if body.logo_url:
+        profile["image"] = {"id": body.logo_url, "type": "Image"}
+    return profile
+
+
+def certification_credential(
+    *,
+    credential_id: str,
+    body: BodyProfile,
+    scheme: SchemeInfo,
+    person_name: str,
+    number: str,
+    scope: str,
+    valid_from: datetime,
+    valid_until: datetime,
+    status: Sequence[StatusRef],
+) -> dict[str, Any]:
+    """The unsigned certification credential."""
+    alignment: dict[str, Any] = {
+        "type": ["Alignment"],
+        "targetName": scheme.standard_name,
+        "targetType": "ext:Standard",
+    }
+    if scheme.standard_url:
+        alignment["targetUrl"] = scheme.standard_url
+    achievement: dict[str, Any] = {
+        "id": scheme.url,
+        "type": ["Achievement"],
+        "achievementType": scheme.achievement_type,
+        "humanCode": scheme.code,
+        "name": scheme.name,
+        "description": f"Scope: {scope}",
+        "criteria": {"narrative": scheme.criteria},
+        "alignment": [alignment],
+    }
+    return {
+        "@context": [VC_V2, OB_V3],
+        "id": credential_id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": scheme.name,
+        "issuer": issuer_profile(body),
+        "validFrom": format_datetime_stamp(valid_from),
+        "validUntil": format_datetime_stamp(valid_until),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityType": "name",
+                    "hashed": False,
+                    "identityHash": person_name,
+                }
+            ],
+            "licenseNumber": number,
+            "achievement": achievement,
+        },
+        "credentialStatus": [ref.to_json() for ref in status],
+    }
+
+
+def status_list_credential(
+    *,
+    list_url: str,
+    issuer_did: str,
+    purpose: StatusPurpose,
+    encoded_list: str,
+    valid_from: datetime,
+    ttl_ms: int,
+) -> dict[str, Any]:
+    """The unsigned BitstringStatusListCredential (BSL 2.2) for one list."""
+    return {
+        "@context": [VC_V2],
+        "id": list_url,
+        "type": ["VerifiableCredential", LIST_CREDENTIAL_TYPE],
+        "issuer": issuer_did,
+        "validFrom": format_datetime_stamp(valid_from),
+        "credentialSubject": {
+            "id": f"{list_url}#list",
+            "type": LIST_SUBJECT_TYPE,
+            "statusPurpose": purpose.value,
+            "encodedList": encoded_list,
+            "ttl": ttl_ms,
+        },
+    }

@@ -1,0 +1,195 @@
+"""Exports of an issued credential: PDF certificate, baked badges, QR codes, JSON and vc+jwt.
+
+Two steps so that no database transaction is held while a PDF renders: :func:`prepare` reads
+the record (and, for JSON or vc+jwt of a credential issued the other way, signs and records
+the alternate securing: :mod:`issuer.securing`) inside the adapter's transaction;
+:func:`render` is pure and calls :mod:`wallet_export`.
+
+QR codes (docs/qr-format.md) open this instance's verifier page ``<public URL>/v``: in
+``embed`` mode the signed credential travels in the code; in ``link`` mode the code holds the
+credential's id URL, which this instance serves only while the certification's public page is
+on (an officer's audited opt-in; see :mod:`issuer.public_page`). The PDF prints the QR code of
+the asked mode and carries the credential as an attachment; badges are the scheme's badge
+(drawn from its name and code) with the credential baked in, as issued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from verifier import qr as qr_format
+from wallet_export import (
+    Download,
+    Paper,
+    bake_png,
+    bake_svg,
+    certificate_pdf,
+    certificate_view,
+    credential_download,
+    default_badge_png,
+    default_badge_svg,
+    qr_png,
+    qr_svg,
+)
+from wallet_export.downloads import file_stem
+from wallet_export.view import unverified_credential
+
+from .context import IssuerContext
+from .errors import FieldError, NotFound
+from .lifecycle import credential_document
+from .models import Certification, CredentialFormat, IssuedCredential
+from .securing import secured_as
+
+QR_SVG_SIZE_MM = 45
+BADGE_PIXELS = 512
+
+
+class ExportFormat(Enum):
+    PDF = "pdf"
+    BADGE_PNG = "badge-png"
+    BADGE_SVG = "badge-svg"
+    QR_PNG = "qr-png"
+    QR_SVG = "qr-svg"
+    JSON = "json"
+    JWT = "jwt"
+
+
+class QrMode(Enum):
+    EMBED = "embed"
+    LINK = "link"
+
+
+class PaperSize(Enum):
+    A4 = "a4"
+    LETTER = "letter"
+
+    @property
+    def paper(self) -> Paper:
+        return Paper[self.name]
+
+
+_SECURED = {ExportFormat.JSON: CredentialFormat.LDP_VC, ExportFormat.JWT: CredentialFormat.JWT_VC}
+
+
+@dataclass(frozen=True)
+class ExportSource:
+    """What rendering needs: the credential as issued, the asked securing (JSON and vc+jwt
+    formats), and whether its id URL is served (link-mode QR codes need that)."""
+
+    credential_id: str
+    document: Mapping[str, Any] | str
+    secured: Mapping[str, Any] | str | None = None
+    hosted: bool = False
+
+    def __repr__(self) -> str:
+        return f"ExportSource({self.credential_id!r}, hosted={self.hosted})"
+
+
+def resolve(session: Session, key: str) -> IssuedCredential:
+    """A certificate number's current credential, or the credential with that id.
+
+    :raises NotFound:
+    """
+    cert = session.execute(
+        select(Certification).where(Certification.number == key)
+    ).scalar_one_or_none()
+    if cert is not None:
+        current = cert.current_credential
+        if current is None:
+            raise NotFound(f"certification {key} has no credential")
+        return current
+    row = session.execute(
+        select(IssuedCredential).where(IssuedCredential.credential_id == key)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no certification with number or credential id {key!r}")
+    return row
+
+
+def hosted(row: IssuedCredential) -> bool:
+    """Whether ``GET <credential id>`` serves this credential (see :mod:`issuer.public_page`)."""
+    return row.certification is not None and row.certification.public_page and not row.is_copy
+
+
+def prepare(
+    session: Session,
+    ctx: IssuerContext,
+    key: str,
+    form: ExportFormat,
+    *,
+    actor: str,
+    now: datetime,
+) -> ExportSource:
+    """Read what the export of ``key`` needs (may sign and record the alternate securing).
+
+    :raises NotFound: :raises TransitionNotAllowed: the other securing of a revoked credential.
+    """
+    row = resolve(session, key)
+    secured = None
+    if form in _SECURED:
+        secured = secured_as(session, ctx, row, _SECURED[form], actor=actor, now=now)
+    return ExportSource(row.credential_id, credential_document(row), secured, hosted(row))
+
+
+def qr_text(source: ExportSource, verifier_url: str, mode: QrMode) -> str:
+    """The QR code's text: ``<verifier>#1C…``/``#1J…`` (embed) or ``#1L<credential id>``.
+
+    :raises FieldError: link mode for a credential whose id URL is not served.
+    """
+    if mode is QrMode.LINK:
+        if not source.hosted:
+            raise FieldError(
+                "mode",
+                "link mode points at the credential's public page, which is off for this "
+                "certification: turn the public page on, or use embed mode",
+            )
+        return qr_format.deep_link(verifier_url, qr_format.encode_link(source.credential_id))
+    return qr_format.deep_link(verifier_url, qr_format.encode_credential(source.document))
+
+
+def render(
+    source: ExportSource,
+    form: ExportFormat,
+    *,
+    verifier_url: str,
+    paper: PaperSize = PaperSize.A4,
+    mode: QrMode = QrMode.EMBED,
+) -> Download:
+    """The file: content, media type and a file name from the certificate number.
+
+    :raises CertvcError: from the renderers (``qr_payload_too_large``, ``font_missing_glyph``,
+        ``credential_malformed`` for a credential that is not a certificate ...).
+    """
+    if form in _SECURED:
+        assert source.secured is not None
+        return credential_download(source.secured)
+    stem = file_stem(unverified_credential(source.document))
+    if form is ExportFormat.PDF:
+        pdf = certificate_pdf(
+            source.document, qr=qr_text(source, verifier_url, mode), paper=paper.paper
+        )
+        return Download(pdf, "application/pdf", f"{stem}.pdf")
+    if form in (ExportFormat.QR_PNG, ExportFormat.QR_SVG):
+        text = qr_text(source, verifier_url, mode)
+        if form is ExportFormat.QR_PNG:
+            return Download(qr_png(text), "image/png", f"{stem}-qr.png")
+        svg = qr_svg(text, size_mm=QR_SVG_SIZE_MM, title="Scan to verify")
+        return Download(svg, "image/svg+xml", f"{stem}-qr.svg")
+    view = certificate_view(source.document)
+    if form is ExportFormat.BADGE_PNG:
+        image = default_badge_png(view.certification_name, view.scheme_code, size=BADGE_PIXELS)
+        return Download(bake_png(image, source.document), "image/png", f"{stem}-badge.png")
+    image = default_badge_svg(view.certification_name, view.scheme_code)
+    return Download(bake_svg(image, source.document), "image/svg+xml", f"{stem}-badge.svg")
+
+
+def verifier_page(ctx: IssuerContext) -> str:
+    """This instance's verifier page, where its QR codes lead."""
+    return ctx.url("v")

@@ -1,0 +1,104 @@
+"""Who is asking: API tokens with scopes, admin UI sessions with roles, and CSRF.
+
+CSRF protection is a hand-rolled synchronizer token (OWASP's pattern): a random token kept in
+the signed session cookie, echoed in every form as ``csrf_token`` and compared in constant time
+on every POST. It is replaced at login and logout, so a token captured from another session, or
+from this browser before it logged in again, is refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import g, redirect, request, session, url_for
+
+from .. import accounts
+from ..errors import CsrfInvalid, Forbidden
+from ..models import Role, Scope, User
+from .extensions import database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CSRF_FIELD = "csrf_token"
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def require_scope(scope: Scope | None) -> str:
+    """The actor name of the request's token, if it holds ``scope`` (None: any scope).
+
+    :raises AuthRequired: :raises Forbidden:
+    """
+    token = accounts.authenticate_token(database.session(), bearer_token(), scope)
+    return f"token:{token.name}"
+
+
+# --- admin UI sessions --------------------------------------------------------------------
+
+#: What each role may do in the admin UI.
+CAN_ACT = frozenset({Role.OFFICER, Role.ADMIN})
+CAN_READ = frozenset({Role.OFFICER, Role.AUDITOR, Role.ADMIN})
+CAN_AUDIT = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def rotate_csrf() -> None:
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+def check_csrf() -> None:
+    """:raises CsrfInvalid: the form's token is missing or not this session's."""
+    expected = session.get("csrf")
+    given = request.form.get(CSRF_FIELD, "")
+    if not expected or not given or not hmac.compare_digest(expected, given):
+        raise CsrfInvalid("the form's CSRF token is missing, expired or forged; reload the page")
+
+
+def current_user() -> User | None:
+    if "user" not in g:
+        user = None
+        user_id = session.get("uid")
+        if isinstance(user_id, int):
+            user = database.session().get(User, user_id)
+            if user is not None and (
+                not user.active or session.get("pw") != user.password_hash[-16:]
+            ):
+                user = None
+        g.user = user
+    return g.user
+
+
+def login_required(roles: frozenset[Role]) -> Callable[[F], F]:
+    """Views for signed-in users with one of ``roles``; POSTs must carry the CSRF token."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                return redirect(url_for("admin.login", next=request.path))
+            if user.role not in roles:
+                raise Forbidden(f"the {user.role.value} role cannot do this")
+            if request.method == "POST":
+                check_csrf()
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,143 @@
+"""Unbound extensions attached in ``create_app`` (Flask's extension pattern).
+
+``database``: a write session factory (transactions run through
+:func:`issuer.db.run_transaction`, so each action commits once or not at all) and a
+request-scoped read session. ``issuer``: the :class:`~issuer.context.IssuerContext` (keys,
+URLs, contexts, randomness) built from the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from contexts.loader import ContextStore, default_store
+
+from .. import db, instance, migrate
+from ..context import IssuerContext
+from ..errors import InstanceNotReady
+from ..instance import Settings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _DatabaseState:
+    engine: Engine
+    writer: sessionmaker[Session]
+    reader: sessionmaker[Session]
+
+
+class Database:
+    def init_app(self, app: Flask) -> None:
+        folder = Path(app.config["INSTANCE"])
+        instance.read_settings(folder)  # no instance: say "run certvc init" before anything
+        url = instance.database_url(folder, app.config.get("DATABASE_URL"))
+        engine = db.make_engine(url)
+        try:
+            current = migrate.is_current(engine)
+        except SQLAlchemyError as error:
+            engine.dispose()
+            raise InstanceNotReady(
+                f"cannot reach the database {make_url(url).render_as_string(hide_password=True)}"
+                f" ({type(error).__name__})"
+            ) from error
+        if not current:
+            engine.dispose()
+            raise InstanceNotReady(
+                f"the database {make_url(url).render_as_string(hide_password=True)} is not "
+                "initialised or not migrated: run certvc init"
+            )
+        reader_engine = engine
+        if engine.dialect.name == "sqlite":
+            reader_engine = db.make_engine(url, immediate=False)
+        app.extensions["certvc.db"] = _DatabaseState(
+            engine, db.session_factory(engine), db.session_factory(reader_engine)
+        )
+        app.teardown_appcontext(self._close)
+
+    @staticmethod
+    def _state() -> _DatabaseState:
+        return current_app.extensions["certvc.db"]
+
+    def session(self) -> Session:
+        """The request's read session (closed when the request ends)."""
+        if "certvc_session" not in g:
+            g.certvc_session = self._state().reader()
+        return g.certvc_session
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one committed transaction (retried whole on a lost race)."""
+        return db.run_transaction(self._state().writer, work)
+
+    def writer(self) -> sessionmaker[Session]:
+        return self._state().writer
+
+    @staticmethod
+    def _close(_error: BaseException | None) -> None:
+        session = g.pop("certvc_session", None)
+        if session is not None:
+            session.close()
+
+
+class Issuer:
+    def init_app(self, app: Flask) -> None:
+        folder = Path(app.config["INSTANCE"])
+        settings = instance.read_settings(folder)
+        passphrase = app.config.get("KEY_PASSPHRASE")
+        if isinstance(passphrase, str):
+            passphrase = passphrase.encode("utf-8")
+        app.config["KEY_PASSPHRASE"] = None  # kept only inside the key stores from here on
+        kdf = app.config.get("KEY_KDF")
+        keyring = instance.open_keyring(
+            folder, settings, passphrase, now=datetime.now(UTC), **({"kdf": kdf} if kdf else {})
+        )
+        keyring.check()
+        public_url = instance.check_public_url(app.config.get("PUBLIC_URL") or settings.public_url)
+        app.extensions["certvc.issuer"] = IssuerContext(
+            public_url=public_url,
+            keyring=keyring,
+            store=_context_store(app),
+            rng=app.config.get("RNG") or secrets.SystemRandom(),
+            status_ttl_ms=int(app.config["STATUS_TTL_MS"]),
+        )
+        app.extensions["certvc.settings"] = settings
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = settings.secret_key
+        if public_url.startswith("https://"):
+            app.config["SESSION_COOKIE_SECURE"] = True  # served over https: cookies only there
+
+    @staticmethod
+    def context() -> IssuerContext:
+        return current_app.extensions["certvc.issuer"]
+
+    @staticmethod
+    def settings() -> Settings:
+        return current_app.extensions["certvc.settings"]
+
+
+def _context_store(app: Flask) -> ContextStore:
+    manifest = app.config.get("CONTEXTS_MANIFEST")
+    if manifest:
+        return ContextStore.pinned(extra_manifest=Path(os.fspath(manifest)))
+    return default_store()
+
+
+def now() -> datetime:
+    """The adapters' clock (services take ``now``)."""
+    clock: Any = current_app.config.get("CLOCK")
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+database = Database()
+issuer = Issuer()

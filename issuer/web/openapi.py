@@ -1,0 +1,336 @@
+"""The OpenAPI 3.1 document of the issuer's HTTP interfaces (served at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _op(
+    summary: str,
+    scope: str | None,
+    *,
+    body: str | None = None,
+    ok: int = 200,
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {
+            str(ok): {"description": "success", "content": {"application/json": {}}},
+            "400": _ERROR,
+            "401": _ERROR,
+            "403": _ERROR,
+            "404": _ERROR,
+            "409": _ERROR,
+            "413": _ERROR,
+            "415": _ERROR,
+            "422": _ERROR,
+        },
+    }
+    if scope is None:
+        operation["security"] = []
+    else:
+        operation["security"] = [{"token": []}]
+        operation["x-certvc-scope"] = scope
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+        }
+    if params:
+        operation["parameters"] = params
+    return operation
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name: str, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+
+
+_PAGING = [_query("limit", "integer"), _query("offset", "integer")]
+_REASON = {"type": "string", "minLength": 1, "maxLength": 2000}
+_DATE = {
+    "type": "string",
+    "description": "YYYY-MM-DD (midnight UTC) or an XML Schema dateTimeStamp",
+}
+
+
+def openapi_document(public_url: str) -> dict[str, Any]:
+    number = [_path_param("number")]
+    lifecycle_ops = {
+        "suspend": ("Suspend (suspension bit set)", "status"),
+        "reinstate": ("Reinstate (suspension bit cleared)", "status"),
+        "withdraw": ("Withdraw (revocation bit set; final)", "status"),
+        "renew": ("Renew: new credential with new dates; the old one is superseded", "issue"),
+        "reduce-scope": ("Reduce scope: withdraw and reissue with the given scope", "issue"),
+    }
+    paths: dict[str, Any] = {
+        "/credentials/issue": {
+            "post": _op("W3C VC API: issue a credential", "issue", body="IssueRequest", ok=201)
+        },
+        "/credentials/status": {
+            "post": _op("W3C VC API: set or clear a status", "status", body="StatusRequest")
+        },
+        "/status/{id}": {
+            "get": _op(
+                "A signed BitstringStatusListCredential (ETag, Cache-Control)",
+                None,
+                params=[_path_param("id")],
+            )
+        },
+        "/.well-known/did.json": {"get": _op("The body's did:web document", None)},
+        "/api/v1/openapi.json": {"get": _op("This document", None)},
+        "/api/v1/body": {"get": _op("The certification body", "any")},
+        "/api/v1/schemes": {
+            "get": _op("List schemes", "any"),
+            "post": _op("Define a scheme", "admin", body="Scheme", ok=201),
+        },
+        "/api/v1/schemes/{code}": {"get": _op("One scheme", "any", params=[_path_param("code")])},
+        "/api/v1/persons": {
+            "get": _op("List persons", "issue", params=[_query("q"), *_PAGING]),
+            "post": _op("Register a person", "issue", body="Person", ok=201),
+        },
+        "/api/v1/persons/{id}": {"get": _op("One person", "issue", params=[_path_param("id")])},
+        "/api/v1/certifications": {
+            "get": _op(
+                "Search certifications",
+                "any",
+                params=[
+                    _query("person"),
+                    _query("number"),
+                    _query("scheme"),
+                    _query("state"),
+                    *_PAGING,
+                ],
+            ),
+            "post": _op("Certify: record and first credential", "issue", body="Certify", ok=201),
+        },
+        "/api/v1/certifications/{number}": {
+            "get": _op("One certification (number or credential id)", "any", params=number)
+        },
+        "/api/v1/certifications/{number}/credential": {
+            "get": _op("The current signed credential", "issue", params=number)
+        },
+        "/api/v1/certifications/{number}/export": {
+            "get": _op(
+                "Export the current credential: pdf, badge-png, badge-svg, qr-png, qr-svg, json "
+                "(application/vc) or jwt (application/vc+jwt), as a file",
+                "issue",
+                params=[*number, _query("format"), _query("paper"), _query("mode")],
+            )
+        },
+        "/api/v1/certifications/{number}/offer": {
+            "post": _op(
+                "An OpenID4VCI credential offer (link, offer, txCode shown once)",
+                "issue",
+                body="OfferRequest",
+                ok=201,
+                params=number,
+            )
+        },
+        "/api/v1/certifications/{number}/public-page": {
+            "post": _op(
+                "Turn the public credential page on or off (audited)",
+                "issue",
+                body="PublicPageRequest",
+                params=number,
+            )
+        },
+        "/credentials/{credential_uuid}": {
+            "get": _op(
+                "A credential's id URL while its public page is on: the page (text/html) or "
+                "the signed credential (application/vc, application/vc+jwt)",
+                None,
+                params=[_path_param("credential_uuid")],
+            )
+        },
+        "/credentials/{credential_uuid}/badge.png": {
+            "get": _op(
+                "The baked badge of a public credential",
+                None,
+                params=[_path_param("credential_uuid")],
+            )
+        },
+        # OpenID4VCI 1.0 (https instances only; wallet_export.oid4vci, docs/wallet-export.md)
+        "/.well-known/openid-credential-issuer": {"get": _op("Credential Issuer metadata", None)},
+        "/.well-known/oauth-authorization-server": {
+            "get": _op("Authorization server metadata (pre-authorized code grant)", None)
+        },
+        "/oid4vci/offers/{id}": {
+            "get": _op("A credential offer by reference", None, params=[_path_param("id")])
+        },
+        "/oid4vci/token": {"post": _op("Token endpoint (form-encoded)", None)},
+        "/oid4vci/nonce": {"post": _op("Nonce endpoint", None)},
+        "/oid4vci/credential": {"post": _op("Credential endpoint (Bearer access token)", None)},
+        "/api/v1/audit": {
+            "get": _op("The audit log, newest first", "admin", params=[_query("subject"), *_PAGING])
+        },
+        "/api/v1/audit/verify": {"get": _op("Check the audit hash chain", "admin")},
+        # The verifier mounted on the issuer (verifier.app.init_verifier; docs/verifier.md).
+        "/credentials/verify": {
+            "post": _op("W3C VC API: verify a credential (200 verified, 400 not)", None)
+        },
+        "/presentations/verify": {
+            "post": _op("W3C VC API: verify a presentation (challenge, domain)", None)
+        },
+        "/api/v1/verify": {
+            "post": _op("Verify any input (JSON, vc+jwt, QR text, QR image upload)", None)
+        },
+    }
+    for name, (summary, scope) in lifecycle_ops.items():
+        paths[f"/api/v1/certifications/{{number}}/{name}"] = {
+            "post": _op(summary, scope, body="LifecycleAction", params=number)
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "certvc issuer",
+            "version": "1",
+            "description": "Issuer of an ISO/IEC 17024 personnel-certification body. Errors are "
+            '{"error": {"code", "message"}} with a stable code. Scopes: issue, status, admin '
+            "(admin includes the others); 'any' means any valid token.",
+        },
+        "servers": [{"url": public_url}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+            "responses": {
+                "Error": {
+                    "description": "an error with a stable machine code",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "IssueRequest": {
+                    "type": "object",
+                    "required": ["credential"],
+                    "properties": {
+                        "credential": {
+                            "type": "object",
+                            "description": "unsigned VC 2.0 credential; issuer omitted or the "
+                            "body's DID; no credentialStatus (assigned here)",
+                        },
+                        "options": {
+                            "type": "object",
+                            "properties": {
+                                "credentialId": {"type": "string"},
+                                "credentialStatus": {"type": "object"},
+                            },
+                            "additionalProperties": False,
+                        },
+                        "reason": _REASON,
+                    },
+                },
+                "StatusRequest": {
+                    "type": "object",
+                    "required": ["credentialId", "credentialStatus"],
+                    "properties": {
+                        "credentialId": {"type": "string"},
+                        "credentialStatus": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 2,
+                            "items": {
+                                "type": "object",
+                                "required": ["type", "status"],
+                                "properties": {
+                                    "type": {"const": "BitstringStatusListEntry"},
+                                    "statusPurpose": {"enum": ["revocation", "suspension"]},
+                                    "status": {
+                                        "oneOf": [
+                                            {"type": "boolean"},
+                                            {"enum": ["revoked", "suspended", "unsuspended"]},
+                                        ]
+                                    },
+                                },
+                            },
+                        },
+                        "reason": _REASON,
+                    },
+                },
+                "Scheme": {
+                    "type": "object",
+                    "required": ["code", "name", "criteria", "standard", "validityDays"],
+                    "properties": {
+                        "code": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+                        "name": {"type": "string"},
+                        "description": {"type": "string"},
+                        "criteria": {"type": "string"},
+                        "standard": {"type": "string"},
+                        "standardUrl": {"type": "string", "format": "uri"},
+                        "validityDays": {"type": "integer", "minimum": 1},
+                        "achievementType": {
+                            "enum": ["Certification", "Certificate", "License", "Competency"]
+                        },
+                        "suite": {"enum": ["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "vc+jwt"]},
+                        "reason": _REASON,
+                    },
+                },
+                "Person": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "reference": {"type": "string"},
+                        "reason": _REASON,
+                    },
+                },
+                "Certify": {
+                    "type": "object",
+                    "required": ["scheme", "scope", "reason"],
+                    "properties": {
+                        "scheme": {"type": "string"},
+                        "scope": {"type": "string"},
+                        "personId": {"type": "integer"},
+                        "person": {"$ref": "#/components/schemas/Person"},
+                        "number": {"type": "string"},
+                        "effective": _DATE,
+                        "expires": _DATE,
+                        "reason": _REASON,
+                    },
+                },
+                "OfferRequest": {
+                    "type": "object",
+                    "properties": {
+                        "txCode": {"type": "boolean"},
+                        "byReference": {"type": "boolean"},
+                    },
+                },
+                "PublicPageRequest": {
+                    "type": "object",
+                    "required": ["enabled", "reason"],
+                    "properties": {"enabled": {"type": "boolean"}, "reason": _REASON},
+                },
+                "LifecycleAction": {
+                    "type": "object",
+                    "required": ["reason"],
+                    "properties": {
+                        "reason": _REASON,
+                        "scope": {"type": "string", "description": "reduce-scope: the new scope"},
+                        "effective": _DATE,
+                    },
+                },
+            },
+        },
+    }

@@ -1,0 +1,98 @@
+"""Bulk CSV import: good rows imported, bad rows listed with their line, nothing half-done."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from issuer import audit, csv_import
+from issuer.errors import FieldError
+from issuer.models import Action, AuditEvent, Certification, Person
+
+from .support import NOW
+
+GOOD_AND_BAD = """name,reference,scheme,scope,number,effective
+Ada Lovelace,P-1,,,,
+Grace Hopper,P-2,CWI-2,steel group 1,N-1,2026-01-15
+,P-3,,,,
+Alan Turing,P-1,,,,
+Edsger Dijkstra,P-4,NOPE,anything,,
+Barbara Liskov,P-5,CWI-2,,,
+Donald Knuth,P-6,CWI-2,typesetting,N-1,
+Frances Allen,P-7,CWI-2,compilers,,2026-02-30
+Ken Thompson,P-8,,,,,extra
+Ada Lovelace,P-1b,,,,
+"""
+
+
+def _run(env, text: str, size: int = csv_import.CHUNK) -> csv_import.ImportReport:
+    report = csv_import.ImportReport()
+    for chunk in csv_import.chunks(csv_import.parse(text), size):
+        report.add(
+            env.write(
+                lambda s, chunk=chunk: csv_import.import_chunk(
+                    s, env.ctx, chunk, source="t.csv", reason="annual import", actor="t", now=NOW
+                )
+            )
+        )
+    return report
+
+
+def test_good_rows_are_imported_and_bad_rows_listed(env) -> None:
+    report = _run(env, GOOD_AND_BAD)
+    assert {e.line: e.message for e in report.errors}.keys() == {4, 5, 6, 7, 8, 9, 10}
+    messages = {e.line: e.message for e in report.errors}
+    assert "name" in messages[4]
+    assert "another name" in messages[5]
+    assert "NOPE" in messages[6]
+    assert "scope" in messages[7]
+    assert "taken" in messages[8]
+    assert "not a real date" in messages[9]
+    assert "more cells" in messages[10]
+    assert (report.rows, report.persons, report.certifications) == (10, 3, 1)
+    with env.read() as session:
+        names = session.execute(select(Person.name).order_by(Person.id)).scalars().all()
+        assert names == ["Ada Lovelace", "Grace Hopper", "Ada Lovelace"]
+        cert = session.execute(select(Certification)).scalar_one()
+        assert (cert.number, cert.scope) == ("N-1", "steel group 1")
+        assert cert.effective.isoformat() == "2026-01-15T00:00:00+00:00"
+        imports = session.execute(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == Action.IMPORT)
+        ).scalar_one()
+        assert imports == 1
+        assert audit.verify_chain(session).ok
+
+
+def test_a_failed_issuance_row_leaves_no_person_behind(env) -> None:
+    """The row that named an unknown scheme created nobody (savepoint rolled back)."""
+    _run(env, "name,reference,scheme,scope\nEdsger Dijkstra,P-4,NOPE,x\n")
+    with env.read() as session:
+        assert session.execute(select(func.count()).select_from(Person)).scalar_one() == 0
+
+
+def test_chunks_each_commit_with_their_own_audit_event(env) -> None:
+    text = "name,reference\n" + "".join(f"Person {n},R-{n}\n" for n in range(25))
+    report = _run(env, text, size=10)
+    assert report.persons == 25 and not report.errors
+    with env.read() as session:
+        events = (
+            session.execute(select(AuditEvent).where(AuditEvent.action == Action.IMPORT))
+            .scalars()
+            .all()
+        )
+    assert len(events) == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "reference\nX\n", "name,password\nA,B\n"],
+    ids=["empty", "no-name-column", "unknown-column"],
+)
+def test_unusable_files_are_refused_whole(text: str) -> None:
+    with pytest.raises(FieldError):
+        list(csv_import.parse(text))
+
+
+def test_quotes_commas_and_bom_are_read_as_csv() -> None:
+    rows = list(csv_import.parse('\ufeffname,reference\n"Lovelace, Ada ""Countess""",P-1\n'))
+    assert rows[0].name == 'Lovelace, Ada "Countess"'

@@ -1,0 +1,169 @@
+"""Data Integrity proof options and the verifier's proof rules (Data Integrity 1.0 §4.2–4.4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contexts.errors import DidError, ErrorCode, ProofError
+from contexts.loader import default_store
+from keys.did import LocalResolver
+from keys.keypair import KeyPair, KeyType
+from keys.suites import REGISTRY, ProofOptions, create_proof, verify_proof
+from verifier.engine import VerifierPolicy, verify_credential
+from verifier.result import Check, CheckStatus, Verdict
+from verifier.samples import certification_credential
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+EDDSA = REGISTRY["eddsa-rdfc-2022"].cryptosuite
+ECDSA = REGISTRY["ecdsa-rdfc-2019"].cryptosuite
+
+
+@pytest.fixture(scope="module")
+def pair() -> KeyPair:
+    return KeyPair.generate(KeyType.ED25519)
+
+
+def _signed(pair: KeyPair, **options) -> dict:
+    credential = certification_credential(pair.public_key.did_key, valid_from=NOW)
+    return create_proof(
+        EDDSA, credential, pair.signer(), ProofOptions(created=NOW, **options), default_store()
+    )
+
+
+def _verify(document: dict, **kw):
+    proof = document["proof"]
+    return verify_proof(
+        EDDSA, document, proof, resolver=LocalResolver(), store=default_store(), now=NOW, **kw
+    )
+
+
+def test_proof_fields(pair) -> None:
+    """§2.1: type, cryptosuite, created, verificationMethod, proofPurpose, proofValue 'z...'."""
+    proof = _signed(pair)["proof"]
+    assert proof["type"] == "DataIntegrityProof"
+    assert proof["cryptosuite"] == "eddsa-rdfc-2022"
+    assert proof["created"] == "2026-06-01T00:00:00Z"
+    assert proof["verificationMethod"] == pair.public_key.did_key_method_id
+    assert proof["proofPurpose"] == "assertionMethod"
+    assert proof["proofValue"].startswith("z")
+
+
+def test_expires_in_the_past_fails(pair) -> None:
+    """§4.3: a proof whose `expires` has passed does not verify."""
+    document = _signed(pair, expires=NOW - timedelta(seconds=1))
+    with pytest.raises(ProofError) as caught:
+        _verify(document)
+    assert caught.value.code is ErrorCode.PROOF_EXPIRED
+    fresh = _signed(pair, expires=NOW + timedelta(days=1))
+    assert fresh["proof"]["expires"] == "2026-06-02T00:00:00Z"
+    _verify(fresh)
+
+
+def test_domain_and_challenge_must_match_when_expected(pair) -> None:
+    """§4.3: INVALID_DOMAIN_ERROR / INVALID_CHALLENGE_ERROR when the verifier sets them."""
+    document = _signed(pair, domain="https://employer.example", challenge="n-0S6_WzA2Mj")
+    _verify(document, domain="https://employer.example", challenge="n-0S6_WzA2Mj")
+    with pytest.raises(ProofError) as caught:
+        _verify(document, domain="https://other.example")
+    assert caught.value.code is ErrorCode.INVALID_DOMAIN
+    with pytest.raises(ProofError) as caught:
+        _verify(document, challenge="replayed")
+    assert caught.value.code is ErrorCode.INVALID_CHALLENGE
+
+
+def test_proof_purpose_must_be_the_expected_one(pair) -> None:
+    document = _signed(pair, proof_purpose="authentication")
+    with pytest.raises(ProofError) as caught:
+        _verify(document)
+    assert caught.value.code is ErrorCode.PROOF_PURPOSE_MISMATCH
+
+
+def test_method_not_listed_for_the_purpose_is_refused(pair) -> None:
+    """The verification method must be listed under assertionMethod in its controller document."""
+    document = _signed(pair)
+    doc = {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": "did:web:body.example",
+        "verificationMethod": [
+            pair.public_key.multikey_document("did:web:body.example", "did:web:body.example#k1")
+        ],
+        "authentication": ["did:web:body.example#k1"],
+    }
+    document["proof"]["verificationMethod"] = "did:web:body.example#k1"
+    with pytest.raises(DidError):
+        verify_proof(
+            EDDSA,
+            document,
+            document["proof"],
+            resolver=LocalResolver({"did:web:body.example": doc}),
+            store=default_store(),
+            now=NOW,
+        )
+
+
+def test_wrong_key_type_for_cryptosuite(pair) -> None:
+    """eddsa-rdfc-2022 takes only Ed25519 keys; ecdsa-rdfc-2019 only P-256/P-384."""
+    p256 = KeyPair.generate(KeyType.P256)
+    with pytest.raises(ProofError):
+        create_proof(
+            EDDSA, {"@context": []}, p256.signer(), ProofOptions(created=NOW), default_store()
+        )
+    with pytest.raises(ProofError):
+        create_proof(
+            ECDSA, {"@context": []}, pair.signer(), ProofOptions(created=NOW), default_store()
+        )
+
+
+def test_unknown_cryptosuite_fails_with_a_clear_code(pair) -> None:
+    document = _signed(pair)
+    document["proof"]["cryptosuite"] = "bbs-2023"
+    result = verify_credential(document, VerifierPolicy(default_store(), LocalResolver()), now=NOW)
+    assert result.check(Check.PROOF).code is ErrorCode.SUITE_NOT_ALLOWED
+
+
+def test_suite_outside_the_allow_list_is_refused(pair) -> None:
+    """The verifier's allowed_suites is an allow-list: no fallback to another suite."""
+    policy = VerifierPolicy(
+        default_store(), LocalResolver(), allowed_suites=frozenset({"ecdsa-rdfc-2019"})
+    )
+    result = verify_credential(_signed(pair), policy, now=NOW)
+    assert result.check(Check.PROOF).code is ErrorCode.SUITE_NOT_ALLOWED
+    assert result.verdict is Verdict.INVALID_SIGNATURE
+
+
+def test_proof_set_every_proof_must_verify(pair) -> None:
+    """§4.4 proof sets: two proofs (Ed25519 and P-256) both verify; a bad second one fails all."""
+    store = default_store()
+    p256 = KeyPair.generate(KeyType.P256)
+    credential = certification_credential(pair.public_key.did_key, valid_from=NOW)
+    one = create_proof(EDDSA, credential, pair.signer(), ProofOptions(created=NOW), store)
+    both = create_proof(ECDSA, one, p256.signer(), ProofOptions(created=NOW), store)
+    assert len(both["proof"]) == 2
+    policy = VerifierPolicy(store, LocalResolver())
+    result = verify_credential(both, policy, now=NOW)
+    assert result.check(Check.PROOF).status is CheckStatus.PASSED
+    # the P-256 key is not the issuer's: the issuer check names it
+    assert result.check(Check.ISSUER).status is CheckStatus.FAILED
+    both["proof"][1]["proofValue"] = one["proof"]["proofValue"]
+    assert verify_credential(both, policy, now=NOW).check(Check.PROOF).status is CheckStatus.FAILED
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"proofValue": "uAAAA"}, ErrorCode.MALFORMED_PROOF),
+        ({"proofValue": "z0OIl"}, ErrorCode.MALFORMED_PROOF),
+        ({"type": "Ed25519Signature2020"}, ErrorCode.MALFORMED_PROOF),
+        ({"verificationMethod": 42}, ErrorCode.MALFORMED_PROOF),
+        ({"created": "yesterday"}, ErrorCode.MALFORMED_PROOF),
+    ],
+    ids=["not-base58btc", "bad-base58", "proof-type", "method-type", "created"],
+)
+def test_malformed_proofs(pair, change: dict, code: ErrorCode) -> None:
+    document = _signed(pair)
+    document["proof"].update(change)
+    with pytest.raises(ProofError) as caught:
+        _verify(document)
+    assert caught.value.code is code

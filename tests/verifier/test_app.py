@@ -1,0 +1,355 @@
+"""The verifier web app: the page, the W3C VC API endpoints and ``/api/v1/verify``.
+
+Status lists are served by a real HTTP server on 127.0.0.1 that the app's fetcher allow-lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from contexts.loader import default_store
+from keys.suites import REGISTRY, ProofOptions, create_proof
+from verifier import qr
+from verifier.app import create_app, init_verifier
+from verifier.fetch import FetchPolicy, SafeFetcher
+from verifier.qr_image import make_symbol, render_png
+from verifier.samples import VC_V2
+
+from .world import NOW, Served, credential, new_pair, serve_lists, status_server
+
+VERIFIER = "https://verify.example-body.org/v"
+
+
+@pytest.fixture(scope="module")
+def world():
+    body = new_pair()
+    with status_server() as server:
+        serve_lists(server, body)
+        serve_lists(server, body, prefix="/revoked", revoked=True)
+        signed = credential(body, server.url)
+        server.routes["/credentials/hosted"] = Served(json.dumps(signed).encode(), "application/vc")
+        yield {
+            "server": server,
+            "body": body,
+            "signed": signed,
+            "token": credential(body, server.url, suite="vc+jwt"),
+            "revoked": credential(body, server.url + "/revoked"),
+        }
+
+
+def _config(server, **extra) -> dict:
+    fetcher = SafeFetcher(FetchPolicy(allow_origins=frozenset({server.url}), dev_mode=True))
+    return {
+        "VERIFIER_FETCHER": fetcher,
+        "VERIFIER_CLOCK": lambda: NOW,
+        "VERIFIER_RATE_PER_MINUTE": 0,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def client(world):
+    return create_app(_config(world["server"])).test_client()
+
+
+def _png(secured) -> bytes:
+    return render_png(make_symbol(qr.deep_link(VERIFIER, qr.encode_credential(secured))))
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def test_page_is_self_contained_and_locked_down(client) -> None:
+    page = client.get("/v")
+    assert page.status_code == 200
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "connect-src 'self'" in csp and "unsafe" not in csp
+    html = page.get_data(as_text=True)
+    assert 'role="status"' in html and 'aria-live="polite"' in html
+    assert 'name="viewport"' in html and "<script>" not in html  # no inline script
+    for src in ("/v/static/vendor/jsQR.js", "/v/static/verifier.js", "/v/static/verifier.css"):
+        assert src in html
+        with client.get(src) as served:
+            assert served.status_code == 200
+    assert client.get("/").headers["Location"].endswith("/v")
+
+
+def test_vendored_decoder_matches_its_record() -> None:
+    static = Path(__file__).resolve().parents[2] / "verifier/web/static/vendor"
+    digest = hashlib.sha256((static / "jsQR.js").read_bytes()).hexdigest()
+    assert digest in (static / "README.md").read_text()
+    assert "Apache License" in (static / "jsQR.LICENSE").read_text()
+
+
+# --- W3C VC API -----------------------------------------------------------------------------
+
+
+def test_credentials_verify_valid(client, world) -> None:
+    for secured in (world["signed"], world["token"]):
+        reply = client.post("/credentials/verify", json={"verifiableCredential": secured})
+        assert reply.status_code == 200, reply.json
+        assert reply.json["verified"] is True and reply.json["errors"] == []
+        assert {"proof", "status", "validity"} <= set(reply.json["checks"])
+        assert [w["check"] for w in reply.json["warnings"]] == ["trust"]
+
+
+def test_credentials_verify_failures_are_400(client, world) -> None:
+    tampered = json.loads(json.dumps(world["signed"]))
+    tampered["credentialSubject"]["licenseNumber"] = "FORGED"
+    for secured, code in ((tampered, "signature_invalid"), (world["revoked"], "status_revoked")):
+        reply = client.post("/credentials/verify", json={"verifiableCredential": secured})
+        assert reply.status_code == 400
+        assert reply.json["verified"] is False
+        assert code in [e["code"] for e in reply.json["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b"{}", "application/json", 400, "input_unusable"),
+        (b"[]", "application/json", 400, "input_unusable"),
+        (b"{", "application/json", 400, "input_unusable"),
+        (b"[" * 5000, "application/json", 400, "input_too_deep"),
+        (b'{"verifiableCredential": 5}', "application/json", 400, "input_unusable"),
+        (b"<x/>", "application/xml", 415, "unsupported_media_type"),
+    ],
+)
+def test_credentials_verify_bad_requests(client, body, content_type, status, code) -> None:
+    reply = client.post("/credentials/verify", data=body, content_type=content_type)
+    assert reply.status_code == status
+    assert reply.json["error"]["code"] == code
+
+
+# --- /api/v1/verify -------------------------------------------------------------------------
+
+
+def test_api_takes_an_uploaded_qr_photo(client, world) -> None:
+    reply = client.post(
+        "/api/v1/verify",
+        data={"image": (io.BytesIO(_png(world["signed"])), "qr.png")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 200, reply.json
+    data = reply.json
+    assert data["verdict"] == "VALID" and data["input"]["source"] == "qr-image"
+    assert data["credential"]["person"] == "Zoë Ångström-Ōtsuka"
+    assert data["credential"]["certification"] == "Certified Welding Inspector — Level 2"
+    assert data["credential"]["body"]["name"] == "Example Personnel Certification Body"
+    assert [c["check"] for c in data["checks"]][-1] == "status"
+
+
+@pytest.mark.parametrize("form", ["png-body", "json-input", "text", "credential-json"])
+def test_api_takes_every_input(client, world, form) -> None:
+    deep_link = qr.deep_link(VERIFIER, qr.encode_credential(world["signed"]))
+    request = {
+        "png-body": {"data": _png(world["signed"]), "content_type": "image/png"},
+        "json-input": {"json": {"input": deep_link}},
+        "text": {"data": world["token"], "content_type": "text/plain"},
+        "credential-json": {"json": world["signed"]},
+    }[form]
+    reply = client.post("/api/v1/verify", **request)
+    assert reply.status_code == 200 and reply.json["verdict"] == "VALID", reply.json
+
+
+def test_api_follows_a_link_payload(client, world) -> None:
+    hosted = world["server"].url + "/credentials/hosted"
+    reply = client.post(
+        "/api/v1/verify", json={"input": qr.deep_link(VERIFIER, qr.encode_link(hosted))}
+    )
+    assert reply.status_code == 200 and reply.json["verdict"] == "VALID"
+    assert reply.json["input"]["source"] == "link"
+
+
+def test_api_link_to_a_forbidden_place_is_refused(client) -> None:
+    link = qr.deep_link(VERIFIER, qr.encode_link("https://169.254.169.254/latest/meta-data"))
+    reply = client.post("/api/v1/verify", json={"input": link})
+    assert reply.status_code == 400 and reply.json["verdict"] == "MALFORMED"
+    assert reply.json["error"]["code"] == "fetch_refused"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"json": {"input": "hello"}}, 400, "input_unusable"),
+        ({"json": {"input": 5}}, 400, "input_unusable"),
+        ({"data": b"\x89PNG\r\n\x1a\nxx", "content_type": "image/png"}, 400, "image_unsupported"),
+        ({"data": {}, "content_type": "multipart/form-data"}, 400, "input_unusable"),
+        ({"data": b"a", "content_type": "application/octet-stream"}, 415, "unsupported_media_type"),
+    ],
+)
+def test_api_unusable_input(client, kwargs, status, code) -> None:
+    reply = client.post("/api/v1/verify", **kwargs)
+    assert reply.status_code == status
+    assert reply.json["error"]["code"] == code
+
+
+def test_request_size_is_capped(world) -> None:
+    app = create_app(
+        _config(world["server"], VERIFIER_MAX_JSON_BYTES=1000, VERIFIER_MAX_UPLOAD_BYTES=2000)
+    )
+    client = app.test_client()
+    reply = client.post("/api/v1/verify", json={"input": "x" * 2000})
+    assert reply.status_code == 413 and reply.json["error"]["code"] == "request_too_large"
+    reply = client.post("/api/v1/verify", data=b"\x89PNG" + b"0" * 5000, content_type="image/png")
+    assert reply.status_code == 413
+
+
+def test_rate_limit_per_client(world) -> None:
+    clock = [0.0]
+    app = create_app(
+        _config(
+            world["server"],
+            VERIFIER_RATE_PER_MINUTE=60,
+            VERIFIER_RATE_BURST=2,
+            VERIFIER_MONOTONIC=lambda: clock[0],
+        )
+    )
+    client = app.test_client()
+
+    def post(address: str = "198.51.100.7") -> object:
+        return client.post(
+            "/api/v1/verify", json={"input": "x"}, environ_base={"REMOTE_ADDR": address}
+        )
+
+    assert [post().status_code for _ in range(2)] == [400, 400]
+    limited = post()
+    assert limited.status_code == 429 and limited.json["error"]["code"] == "rate_limited"
+    assert limited.headers["Retry-After"] == "1"
+    assert post("198.51.100.8").status_code == 400  # another client has its own bucket
+    assert client.get("/v").status_code == 200  # the page itself is not limited
+    clock[0] += 1.0
+    assert post().status_code == 400
+
+
+# --- presentations --------------------------------------------------------------------------
+
+
+def _presentation(holder, credentials, **options) -> dict:
+    vp = {
+        "@context": [VC_V2],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": credentials,
+    }
+    if holder is None:
+        return vp
+    vp["holder"] = holder.public_key.did_key
+    return create_proof(
+        REGISTRY["eddsa-rdfc-2022"].cryptosuite,
+        vp,
+        holder.signer(),
+        ProofOptions(created=NOW, proof_purpose="authentication", **options),
+        default_store(),
+    )
+
+
+def test_presentations_verify(client, world) -> None:
+    holder = new_pair()
+    envelope = {
+        "@context": [VC_V2],
+        "type": "EnvelopedVerifiableCredential",
+        "id": "data:application/vc+jwt," + world["token"],
+    }
+    signed = _presentation(holder, [world["signed"], envelope], challenge="c-1", domain="v.test")
+    ok = client.post(
+        "/presentations/verify",
+        json={
+            "verifiablePresentation": signed,
+            "options": {"challenge": "c-1", "domain": "v.test"},
+        },
+    )
+    assert ok.status_code == 200, ok.json
+    assert ok.json["verified"] is True and len(ok.json["credentialResults"]) == 2
+    wrong = client.post(
+        "/presentations/verify",
+        json={
+            "verifiablePresentation": signed,
+            "options": {"challenge": "c-2", "domain": "v.test"},
+        },
+    )
+    assert wrong.status_code == 400
+    assert "invalid_challenge" in [e["code"] for e in wrong.json["errors"]]
+
+
+def test_unsigned_presentation(client, world) -> None:
+    unsigned = _presentation(None, [world["signed"]])
+    plain = client.post("/presentations/verify", json={"verifiablePresentation": unsigned})
+    assert plain.status_code == 200 and plain.json["warnings"][0]["check"] == "proof"
+    challenged = client.post(
+        "/presentations/verify",
+        json={"verifiablePresentation": unsigned, "options": {"challenge": "c"}},
+    )
+    assert challenged.status_code == 400
+
+
+def test_presentation_with_a_revoked_credential_fails(client, world) -> None:
+    reply = client.post(
+        "/presentations/verify",
+        json={"verifiablePresentation": _presentation(None, [world["revoked"]])},
+    )
+    assert reply.status_code == 400
+    assert reply.json["credentialResults"][0]["verdict"] == "REVOKED"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"verifiablePresentation": []},
+        {"verifiablePresentation": {"@context": [VC_V2], "type": "Other"}},
+        {"verifiablePresentation": {"type": "VerifiablePresentation"}},
+        {"verifiablePresentation": {"@context": [VC_V2], "type": "VerifiablePresentation"}},
+        {"verifiablePresentation": {}, "options": []},
+        {"verifiablePresentation": {}, "options": {"challenge": 5}},
+    ],
+)
+def test_bad_presentations(client, body) -> None:
+    reply = client.post("/presentations/verify", json=body)
+    assert reply.status_code == 400 and reply.json["verified"] is False
+
+
+# --- mounting on another app ------------------------------------------------------------------
+
+
+def test_init_verifier_mounts_on_an_existing_app(world) -> None:
+    app = Flask("issuer_like")
+    app.config.update(_config(world["server"]))
+
+    @app.get("/")
+    def home() -> str:
+        return "the issuer's home"
+
+    init_verifier(app)
+    client = app.test_client()
+    assert client.get("/").get_data(as_text=True) == "the issuer's home"
+    assert client.get("/v").status_code == 200
+    reply = client.post("/credentials/verify", json={"verifiableCredential": world["signed"]})
+    assert reply.status_code == 200
+    assert client.get("/nothing-here").status_code == 404  # the issuer's own handler
+
+
+def test_public_url_is_allow_listed(world) -> None:
+    """A development instance verifies its own credentials: PUBLIC_URL passes the fetch rules."""
+    server = world["server"]
+    app = create_app(
+        {
+            "PUBLIC_URL": server.url,
+            "DEV_MODE": True,
+            "VERIFIER_CLOCK": lambda: NOW,
+            "VERIFIER_RATE_PER_MINUTE": 0,
+        }
+    )
+    reply = app.test_client().post(
+        "/credentials/verify", json={"verifiableCredential": world["signed"]}
+    )
+    assert reply.status_code == 200, reply.json
+    other = create_app({"VERIFIER_CLOCK": lambda: NOW, "VERIFIER_RATE_PER_MINUTE": 0})
+    reply = other.test_client().post(
+        "/credentials/verify", json={"verifiableCredential": world["signed"]}
+    )
+    assert reply.status_code == 400 and reply.json["verdict"] == "STATUS_UNAVAILABLE"

@@ -1,0 +1,156 @@
+"""The verifier web app: ``create_app`` for a stand-alone verifier, ``init_verifier`` to mount it.
+
+Configuration (STYLE §2): defaults below, then ``config`` (a mapping or an object), then the
+environment with the ``CERTVC_`` prefix (``CERTVC_PUBLIC_URL``, ``CERTVC_VERIFIER_TRUST_FILE``,
+...). Nothing is read or opened at import time.
+
+The verifier allow-lists its own public URL for fetches (``PUBLIC_URL``), so a development
+instance on 127.0.0.1 verifies the credentials it issued itself, and nothing else on loopback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, redirect, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from contexts.errors import ErrorCode
+from contexts.loader import ContextStore, default_store
+
+from .service import Verifier, VerifierSettings
+from .web.ratelimit import TokenBucketLimiter
+from .web.views import EXTENSION, VerifierExtension, bp, error_response
+
+log = logging.getLogger(__name__)
+
+
+class DefaultConfig:
+    """Every setting the verifier reads, with its default."""
+
+    #: This instance's public URL (allow-listed for fetches; the QR deep links point here).
+    PUBLIC_URL: str | None = None
+    #: Development mode: plain http allowed to allow-listed loopback origins.
+    DEV_MODE = False
+    #: Trust list file (docs/verifier.md); without one the trust check is skipped.
+    VERIFIER_TRUST_FILE: str | None = None
+    #: Directory for cached status lists (kept across restarts); memory only when unset.
+    VERIFIER_CACHE_DIR: str | None = None
+    #: More origins allowed past the private-address check (space or comma separated).
+    VERIFIER_ALLOW_ORIGINS = ""
+    VERIFIER_MAX_JSON_BYTES = 1024 * 1024
+    VERIFIER_MAX_UPLOAD_BYTES = 12 * 1024 * 1024
+    #: Token bucket per client address on the POST endpoints; 0 turns it off.
+    VERIFIER_RATE_PER_MINUTE = 60
+    VERIFIER_RATE_BURST = 20
+    CONTEXTS_MANIFEST: str | None = None
+    # Injected parts (tests): a clock () -> datetime, a monotonic clock for the rate limiter, a
+    # Fetcher, a ContextStore.
+    VERIFIER_CLOCK = None
+    VERIFIER_MONOTONIC = None
+    VERIFIER_FETCHER = None
+    VERIFIER_STORE = None
+    #: A DidResolver asked first (the issuer mounting this verifier answers for its own DID).
+    VERIFIER_OWN_RESOLVER = None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _origins(config: Mapping[str, Any]) -> tuple[str, ...]:
+    raw = config.get("VERIFIER_ALLOW_ORIGINS") or ""
+    items = raw.replace(",", " ").split() if isinstance(raw, str) else list(raw)
+    public = config.get("PUBLIC_URL")
+    if public:
+        items.append(public)
+    return tuple(items)
+
+
+def _store(config: Mapping[str, Any]) -> ContextStore:
+    if config.get("VERIFIER_STORE") is not None:
+        return config["VERIFIER_STORE"]
+    manifest = config.get("CONTEXTS_MANIFEST")
+    return ContextStore.pinned(extra_manifest=Path(manifest)) if manifest else default_store()
+
+
+def init_verifier(app: Flask) -> None:
+    """Mount the verifier (page at ``/v``, API endpoints) on ``app`` with its configuration.
+
+    :raises TrustListError: the configured trust list is unreadable or invalid (at start-up,
+        not on the first request).
+    """
+    for name in dir(DefaultConfig):
+        if name.isupper():
+            app.config.setdefault(name, getattr(DefaultConfig, name))
+    config = app.config
+    clock = config["VERIFIER_CLOCK"] or _utc_now
+    trust = config["VERIFIER_TRUST_FILE"]
+    cache = config["VERIFIER_CACHE_DIR"]
+    settings = VerifierSettings(
+        allow_origins=_origins(config),
+        dev_mode=bool(config["DEV_MODE"]),
+        trust_file=Path(trust) if trust else None,
+        cache_dir=Path(cache) if cache else None,
+    )
+    verifier = Verifier.from_settings(
+        settings,
+        store=_store(config),
+        clock=clock,
+        fetcher=config["VERIFIER_FETCHER"],
+        own_resolver=config["VERIFIER_OWN_RESOLVER"],
+    )
+    rate = float(config["VERIFIER_RATE_PER_MINUTE"] or 0)
+    limiter = None
+    if rate > 0:
+        monotonic = config["VERIFIER_MONOTONIC"]
+        kwargs = {"clock": monotonic} if monotonic is not None else {}
+        limiter = TokenBucketLimiter(rate / 60.0, int(config["VERIFIER_RATE_BURST"]), **kwargs)
+    app.extensions[EXTENSION] = VerifierExtension(
+        verifier=verifier,
+        limiter=limiter,
+        max_json_bytes=int(config["VERIFIER_MAX_JSON_BYTES"]),
+        max_upload_bytes=int(config["VERIFIER_MAX_UPLOAD_BYTES"]),
+        clock=clock,
+    )
+    app.register_blueprint(bp)
+
+
+def _json_errors(app: Flask) -> None:
+    """A stand-alone verifier answers every error in JSON (the issuer has its own handlers)."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        codes = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+        code = codes.get(error.code or 400, ErrorCode.INPUT_UNUSABLE)
+        if error.code == 413:
+            code = ErrorCode.REQUEST_TOO_LARGE
+        return error_response(error.code or 400, code, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:  # a bug: logged, answered without detail
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, ErrorCode.INTERNAL_ERROR, "internal error")
+
+
+def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
+    """A stand-alone verifier (``certvc serve``, gunicorn ``verifier.app:create_app()``)."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_object(DefaultConfig)
+    if isinstance(config, Mapping):
+        app.config.from_mapping(config)
+    elif config is not None:
+        app.config.from_object(config)
+    app.config.from_prefixed_env("CERTVC")
+    init_verifier(app)
+    _json_errors(app)
+
+    @app.get("/")
+    def index() -> Response:
+        return redirect(url_for("verifier.page"))  # type: ignore[return-value]
+
+    return app

@@ -1,0 +1,178 @@
+"""One verifier, assembled: the engine with its fetcher, DID resolver, status lists and trust list.
+
+The CLI, the web app and the benchmarks all build a :class:`Verifier` from
+:class:`VerifierSettings` and call :meth:`Verifier.verify` with whatever they were handed (QR
+image, QR text, credential JSON, vc+jwt, or a link to a hosted credential, which is fetched here
+through the safe fetcher). The engine stays pure; this module is where its injected parts meet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from contexts.errors import CertvcError, InputError
+from contexts.loader import ContextStore
+from keys.did import ChainResolver, DidResolver, LocalResolver
+
+from .did_web import WebDidResolver
+from .engine import VerifierPolicy, verify_credential
+from .fetch import Fetcher, FetchError, FetchPolicy, SafeFetcher
+from .inputs import (
+    JSON_MEDIA_TYPES,
+    JWT_MEDIA_TYPES,
+    CredentialInput,
+    LinkInput,
+    read_credential_input,
+    read_fetched_credential,
+)
+from .result import Check, CheckResult, CheckStatus, InputFormat, Verdict, VerificationResult
+from .status import BitstringStatusChecker, StatusListCache, StatusPolicy
+from .trust import TrustList
+
+
+@dataclass(frozen=True)
+class VerifierSettings:
+    """What an operator configures (CLI flags, app config)."""
+
+    allow_origins: tuple[str, ...] = ()
+    dev_mode: bool = False
+    trust_file: Path | None = None
+    cache_dir: Path | None = None
+    offline: bool = False
+    refresh: bool = False
+    max_clock_skew: timedelta = timedelta(minutes=5)
+    fetch: FetchPolicy | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A verification result, or why the input could not be used at all (``error``)."""
+
+    result: VerificationResult
+    item: CredentialInput | None = None
+    error: CertvcError | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def usable(self) -> bool:
+        return self.error is None
+
+
+class Verifier:
+    """Verifies any supported input with one configuration (thread-safe; caches are shared)."""
+
+    def __init__(
+        self,
+        *,
+        store: ContextStore,
+        fetcher: Fetcher,
+        clock: Callable[[], datetime],
+        trust: TrustList | None = None,
+        status_policy: StatusPolicy | None = None,
+        cache: StatusListCache | None = None,
+        max_clock_skew: timedelta = timedelta(minutes=5),
+        own_resolver: DidResolver | None = None,
+    ) -> None:
+        self.trust = trust
+        self._clock = clock
+        self._fetcher = fetcher
+        local = LocalResolver(trust.pinned_documents() if trust is not None else None)
+        resolver: DidResolver = WebDidResolver(fetcher, clock=clock, local=local)
+        if own_resolver is not None:  # the issuer this verifier is mounted on knows itself
+            resolver = ChainResolver(own_resolver, resolver)
+        list_policy = VerifierPolicy(store=store, resolver=resolver, max_clock_skew=max_clock_skew)
+        self.status = BitstringStatusChecker(
+            fetcher, list_policy, cache=cache, policy=status_policy
+        )
+        self.policy = VerifierPolicy(
+            store=store,
+            resolver=resolver,
+            max_clock_skew=max_clock_skew,
+            status_checker=self.status,
+            trust=trust,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: VerifierSettings,
+        *,
+        store: ContextStore,
+        clock: Callable[[], datetime],
+        fetcher: Fetcher | None = None,
+        own_resolver: DidResolver | None = None,
+    ) -> Verifier:
+        """:raises TrustListError: the trust file is unreadable or invalid."""
+        trust = TrustList.from_file(settings.trust_file) if settings.trust_file else None
+        if fetcher is None:
+            policy = settings.fetch or FetchPolicy(
+                allow_origins=frozenset(settings.allow_origins), dev_mode=settings.dev_mode
+            )
+            fetcher = SafeFetcher(policy)
+        return cls(
+            store=store,
+            fetcher=fetcher,
+            clock=clock,
+            trust=trust,
+            status_policy=StatusPolicy(offline=settings.offline, refresh=settings.refresh),
+            cache=StatusListCache(settings.cache_dir),
+            max_clock_skew=settings.max_clock_skew,
+            own_resolver=own_resolver,
+        )
+
+    def read(self, data: bytes | str) -> CredentialInput:
+        """Detect the input, fetching a linked credential.
+
+        :raises CertvcError: the input is unusable (``InputError``) or the link cannot be had.
+        """
+        try:
+            return read_credential_input(data)
+        except LinkInput as link:
+            try:
+                response = self._fetcher.fetch(
+                    link.url, accept=(*JSON_MEDIA_TYPES, *JWT_MEDIA_TYPES)
+                )
+            except FetchError as error:
+                raise InputError(
+                    f"cannot fetch the linked credential {link.url}: {error.code}: {error.message}",
+                    code=error.code,
+                ) from error
+            return read_fetched_credential(response.body, response.content_type)
+
+    def verify(
+        self,
+        data: bytes | str | Mapping[str, Any] | CredentialInput,
+        *,
+        now: datetime | None = None,
+    ) -> Outcome:
+        """Verify anything supported; never raises for bad input (see :attr:`Outcome.error`)."""
+        when = now if now is not None else self._clock()
+        try:
+            if isinstance(data, bytes | str):
+                item = self.read(data)
+            elif isinstance(data, CredentialInput):
+                item = data
+            else:
+                item = CredentialInput(InputFormat.JSON, data)
+        except CertvcError as error:
+            return Outcome(unusable_result(error), None, error)
+        result = verify_credential(item, self.policy, now=when)
+        warnings = tuple(
+            f"{c.check.value}: {c.message}"
+            for c in result.checks
+            if c.check is Check.TRUST and c.status is CheckStatus.SKIPPED
+        )
+        return Outcome(result, item, None, warnings)
+
+
+def unusable_result(error: CertvcError) -> VerificationResult:
+    """The MALFORMED result for input that could not be read (the engine's own shape)."""
+    shape = CheckResult.failed(Check.SHAPE, error.code, error.message)
+    skipped = [
+        CheckResult.skipped(c, "the input is unusable") for c in Check if c is not Check.SHAPE
+    ]
+    return VerificationResult(Verdict.MALFORMED, (shape, *skipped))

@@ -1,0 +1,161 @@
+"""The trust list: which certification bodies this verifier vouches for.
+
+A JSON file the operator maintains (docs/verifier.md)::
+
+    {"certvcTrustList": 1,
+     "bodies": [{"did": "did:web:certs.example-body.org",
+                 "name": "Example Personnel Certification Body",
+                 "accreditation": {"body": "DAkkS", "id": "D-ZP-12345-01-00",
+                                   "standard": "ISO/IEC 17024:2012"},
+                 "didDocument": {...optional: the pinned DID document...}}]}
+
+A proof only shows *who* signed; the trust list says whether that signer is a body the verifier
+recognises. Implements the engine's ``TrustList`` protocol: an issuer on the list passes the
+``trust`` check, any other fails it with ``issuer_not_trusted`` (verdict UNTRUSTED_ISSUER). A
+pinned DID document lets did:web issuers verify without fetching (and pins their keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contexts.errors import CertvcError, DidError, ErrorCode
+from keys.did import did_web_to_url, resolve_did_key
+
+from .inputs import loads_limited
+from .result import Check, CheckResult
+
+FORMAT_VERSION = 1
+MAX_TRUST_LIST_BYTES = 4 * 1024 * 1024
+_ACCREDITATION_FIELDS = ("body", "id", "standard", "url")
+
+
+class TrustListError(CertvcError):
+    code = ErrorCode.TRUST_LIST_INVALID
+
+
+@dataclass(frozen=True)
+class Accreditation:
+    body: str | None = None
+    id: str | None = None
+    standard: str | None = None
+    url: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.body, self.id, f"({self.standard})" if self.standard else None]
+        return " ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class TrustedBody:
+    did: str
+    name: str
+    accreditation: Accreditation | None = None
+    did_document: Mapping[str, Any] | None = field(default=None, repr=False)
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 1000:
+        raise TrustListError(f"{where} must be a non-empty string")
+    return value
+
+
+def _accreditation(value: object, where: str) -> Accreditation | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return Accreditation(id=_text(value, where))
+    if not isinstance(value, dict) or not set(value) <= set(_ACCREDITATION_FIELDS):
+        raise TrustListError(f"{where} must be a string or an object with {_ACCREDITATION_FIELDS}")
+    return Accreditation(**{k: _text(v, f"{where}.{k}") for k, v in value.items()})
+
+
+def _check_did(did: str, where: str) -> None:
+    try:
+        if did.startswith("did:key:"):
+            resolve_did_key(did)
+        elif did.startswith("did:web:"):
+            did_web_to_url(did)
+        else:
+            raise TrustListError(f"{where}: only did:key and did:web issuers are supported")
+    except DidError as error:
+        raise TrustListError(f"{where}: {error.message}") from error
+
+
+def _body(value: object, where: str) -> TrustedBody:
+    if not isinstance(value, dict):
+        raise TrustListError(f"{where} must be an object")
+    unknown = set(value) - {"did", "name", "accreditation", "didDocument"}
+    if unknown:
+        raise TrustListError(f"{where} has unknown properties {sorted(unknown)}")
+    did = _text(value.get("did"), f"{where}.did")
+    _check_did(did, f"{where}.did")
+    document = value.get("didDocument")
+    if document is not None and (not isinstance(document, dict) or document.get("id") != did):
+        raise TrustListError(f"{where}.didDocument must be the DID document of {did}")
+    return TrustedBody(
+        did=did,
+        name=_text(value.get("name"), f"{where}.name"),
+        accreditation=_accreditation(value.get("accreditation"), f"{where}.accreditation"),
+        did_document=document,
+    )
+
+
+class TrustList:
+    """The bodies this verifier trusts, by issuer DID (the engine's ``TrustList``)."""
+
+    def __init__(self, bodies: list[TrustedBody]) -> None:
+        self._bodies: dict[str, TrustedBody] = {}
+        for body in bodies:
+            if body.did in self._bodies:
+                raise TrustListError(f"{body.did} is listed twice")
+            self._bodies[body.did] = body
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> TrustList:
+        """:raises TrustListError: ``trust_list_invalid`` naming what is wrong."""
+        try:
+            value = loads_limited(data, max_bytes=MAX_TRUST_LIST_BYTES)
+        except CertvcError as error:
+            raise TrustListError(f"the trust list is not usable JSON: {error.message}") from error
+        if not isinstance(value, dict) or value.get("certvcTrustList") != FORMAT_VERSION:
+            raise TrustListError(
+                f'a trust list is an object with "certvcTrustList": {FORMAT_VERSION}'
+            )
+        bodies = value.get("bodies")
+        if not isinstance(bodies, list):
+            raise TrustListError('"bodies" must be a list')
+        return cls([_body(item, f"bodies[{i}]") for i, item in enumerate(bodies)])
+
+    @classmethod
+    def from_file(cls, path: Path) -> TrustList:
+        """:raises TrustListError: unreadable or invalid file."""
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise TrustListError(f"cannot read the trust list {path}: {error.strerror}") from error
+        return cls.from_json(data)
+
+    def __call__(self, issuer_id: str) -> CheckResult:
+        body = self._bodies.get(issuer_id)
+        if body is None:
+            return CheckResult.failed(
+                Check.TRUST,
+                ErrorCode.ISSUER_NOT_TRUSTED,
+                f"{issuer_id} is not a certification body on this verifier's trust list",
+            )
+        accredited = f", accredited {body.accreditation}" if body.accreditation else ""
+        return CheckResult.passed(Check.TRUST, f"{body.name}{accredited}")
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+    def body(self, did: str | None) -> TrustedBody | None:
+        return self._bodies.get(did) if did is not None else None
+
+    def pinned_documents(self) -> dict[str, Mapping[str, Any]]:
+        """DID documents pinned in the list, for ``keys.did.LocalResolver``."""
+        return {b.did: b.did_document for b in self._bodies.values() if b.did_document is not None}

@@ -1,0 +1,266 @@
+"""The verifier blueprint: the page and the three verification endpoints (thin views).
+
+Each view parses the request, calls the :class:`~verifier.service.Verifier`, and maps the
+result. Request bodies are capped before they are read and parsed with the same size and depth
+limits as every other input; every error is JSON with a stable code, never a 500 page.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from contexts.errors import CertvcError, ErrorCode, InputError
+
+from ..inputs import loads_limited
+from ..presentation import check_problems, verify_presentation
+from ..result import CheckStatus, VerificationResult
+from ..service import Outcome, Verifier
+from ..summary import summarize
+from .ratelimit import TokenBucketLimiter
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "certvc_verifier"
+_IMAGE_TYPES = ("image/png", "image/jpeg")
+_TEXT_TYPES = ("text/plain", "application/vc+jwt", "application/jwt")
+_JSON_TYPES = (
+    "application/json",
+    "application/vc",
+    "application/vc+ld+json",
+    "application/ld+json",
+)
+
+bp = Blueprint(
+    "verifier",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/v/static",
+)
+
+
+@dataclass(frozen=True)
+class VerifierExtension:
+    """What the views need, built once by ``init_verifier`` and kept in ``app.extensions``."""
+
+    verifier: Verifier
+    limiter: TokenBucketLimiter | None
+    max_json_bytes: int
+    max_upload_bytes: int
+    clock: Any  # () -> datetime
+
+
+def _ext() -> VerifierExtension:
+    return current_app.extensions[EXTENSION]
+
+
+def error_response(status: int, code: ErrorCode | str, message: str, **extra: Any) -> Response:
+    response = jsonify({"error": {"code": str(code), "message": message}, **extra})
+    response.status_code = status
+    return response
+
+
+# --- guards and errors --------------------------------------------------------------------------
+
+
+@bp.before_request
+def _guard() -> Response | None:
+    if request.method != "POST":
+        return None
+    ext = _ext()
+    media_type = (request.mimetype or "").lower()
+    multipart = media_type == "multipart/form-data" or media_type in _IMAGE_TYPES
+    request.max_content_length = ext.max_upload_bytes if multipart else ext.max_json_bytes
+    if ext.limiter is not None:
+        decision = ext.limiter.take(request.remote_addr or "unknown")
+        if not decision.allowed:
+            response = error_response(
+                429, ErrorCode.RATE_LIMITED, "too many requests; try again shortly"
+            )
+            response.headers["Retry-After"] = str(max(1, round(decision.retry_after)))
+            return response
+    return None
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 400
+    codes = {
+        404: ErrorCode.NOT_FOUND,
+        405: ErrorCode.METHOD_NOT_ALLOWED,
+        413: ErrorCode.REQUEST_TOO_LARGE,
+        415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    }
+    code = codes.get(status, ErrorCode.INPUT_UNUSABLE)
+    return error_response(status, code, error.description or error.name, verified=False)
+
+
+_STATUS = {ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415, ErrorCode.INPUT_TOO_LARGE: 413}
+
+
+@bp.errorhandler(CertvcError)
+def _certvc_error(error: CertvcError) -> Response:
+    return error_response(_STATUS.get(error.code, 400), error.code, error.message, verified=False)
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+# --- reading requests ---------------------------------------------------------------------------
+
+
+def _json_object() -> dict[str, Any]:
+    if (request.mimetype or "").lower() not in _JSON_TYPES:
+        raise _unsupported()
+    value = loads_limited(request.get_data(cache=False), max_bytes=_ext().max_json_bytes)
+    if not isinstance(value, dict):
+        raise InputError("the request body must be a JSON object")
+    return value
+
+
+class _UnsupportedMediaType(CertvcError):
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+
+
+def _unsupported() -> CertvcError:
+    return _UnsupportedMediaType(
+        f"send JSON, text, a PNG/JPEG image or a multipart form, not {request.mimetype or '?'}"
+    )
+
+
+def _any_input() -> bytes | str:
+    """The body of ``/api/v1/verify``: multipart (``image`` file or ``input`` field), an image,
+    text, or JSON (a credential, a VC API request, or ``{"input": "<QR text>"}``)."""
+    media_type = (request.mimetype or "").lower()
+    if media_type == "multipart/form-data":
+        upload = request.files.get("image") or request.files.get("file")
+        if upload is not None:
+            return upload.read(_ext().max_upload_bytes + 1)
+        text = request.form.get("input")
+        if text is None:
+            raise InputError("send a file field 'image' or a text field 'input'")
+        return text
+    if media_type in _IMAGE_TYPES or media_type in _TEXT_TYPES:
+        return request.get_data(cache=False)
+    if media_type in _JSON_TYPES:
+        raw = request.get_data(cache=False)
+        value = loads_limited(raw, max_bytes=_ext().max_json_bytes)
+        if isinstance(value, dict) and set(value) == {"input"}:
+            if not isinstance(value["input"], str):
+                raise InputError('"input" must be a string (QR text, a credential or a vc+jwt)')
+            return value["input"]
+        return raw
+    raise _unsupported()
+
+
+# --- rendering results --------------------------------------------------------------------------
+
+
+def _full(outcome: Outcome) -> dict[str, Any]:
+    result = outcome.result
+    item = outcome.item
+    body = result.to_json()
+    body["warnings"] = list(outcome.warnings)
+    body["input"] = (
+        {"source": item.source.value, "format": item.format.value} if item is not None else None
+    )
+    body["credential"] = summarize(result.unverified_credential, _ext().verifier.trust)
+    if outcome.error is not None:
+        body["error"] = {"code": str(outcome.error.code), "message": outcome.error.message}
+    return body
+
+
+def _vc_api(result: VerificationResult) -> dict[str, Any]:
+    errors, warnings = check_problems(result)
+    return {
+        "verified": result.verified,
+        "verdict": result.verdict.value,
+        "checks": [c.check.value for c in result.checks if c.status is not CheckStatus.SKIPPED],
+        "warnings": [w.to_json() for w in warnings],
+        "errors": [e.to_json() for e in errors],
+    }
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+@bp.get("/v")
+def page() -> Response:
+    response = Response(render_template("verifier/page.html"))
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "media-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
+    response.headers["Permissions-Policy"] = "camera=(self)"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.post("/api/v1/verify")
+def verify_any() -> Response:
+    outcome = _ext().verifier.verify(_any_input())
+    response = jsonify(_full(outcome))
+    response.status_code = 200 if outcome.usable else 400
+    return response
+
+
+@bp.post("/credentials/verify")
+def credentials_verify() -> Response:
+    """W3C VC API: ``{verifiableCredential, options}`` -> 200 verified, 400 not."""
+    body = _json_object()
+    credential = body.get("verifiableCredential")
+    if not isinstance(credential, dict | str):
+        raise InputError("verifiableCredential must be a credential object or a vc+jwt string")
+    outcome = _ext().verifier.verify(credential)
+    response = jsonify(_vc_api(outcome.result))
+    response.status_code = 200 if outcome.result.verified else 400
+    return response
+
+
+@bp.post("/presentations/verify")
+def presentations_verify() -> Response:
+    """W3C VC API: ``{verifiablePresentation, options: {challenge, domain}}``."""
+    body = _json_object()
+    options = body.get("options", {})
+    if not isinstance(options, dict):
+        raise InputError("options must be an object")
+    challenge, domain = options.get("challenge"), options.get("domain")
+    if not isinstance(challenge, str | None) or not isinstance(domain, str | None):
+        raise InputError("options.challenge and options.domain must be strings")
+    ext = _ext()
+    now: datetime = ext.clock()
+
+    def verify_one(item: Any, when: datetime) -> VerificationResult:
+        return ext.verifier.verify(item, now=when).result
+
+    result = verify_presentation(
+        body.get("verifiablePresentation"),
+        ext.verifier.policy,
+        verify_one,
+        now=now,
+        challenge=challenge,
+        domain=domain,
+    )
+    response = jsonify(
+        {
+            "verified": result.verified,
+            "checks": list(result.checks),
+            "warnings": [w.to_json() for w in result.warnings],
+            "errors": [e.to_json() for e in result.errors],
+            "credentialResults": [_vc_api(r) for r in result.credentials],
+        }
+    )
+    response.status_code = 200 if result.verified else 400
+    return response
