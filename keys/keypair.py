@@ -31,7 +31,7 @@ class PublicKey:
             raise KeyMaterialError("unknown key type", code=ErrorCode.KEY_UNSUPPORTED)
         _hazmat.check_public(self.key_type, self.raw)
 
-    @property
+    @functools.cached_property  # a frozen value: encode once (base58 is not free)
     def multibase(self) -> str:
         """publicKeyMultibase (CID 1.0 Multikey): ``z6Mk…``, ``zDna…``, ``z82…``."""
         return multikey.encode_public(self.key_type, self.raw)

@@ -193,9 +193,7 @@ def production_verifier(server: LiveServer) -> Verifier:
     did:web names https://localhost, which this plain-http server does not serve)."""
     did_document = http("GET", server.url("/.well-known/did.json")).json
     trust = TrustList([TrustedBody(did_document["id"], "the body under test", None, did_document)])
-    fetcher = SafeFetcher(
-        FetchPolicy(allow_origins=frozenset({server.base_url}), dev_mode=True)
-    )
+    fetcher = SafeFetcher(FetchPolicy(allow_origins=frozenset({server.base_url}), dev_mode=True))
     return Verifier(
         store=default_store(),
         fetcher=fetcher,

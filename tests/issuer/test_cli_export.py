@@ -8,12 +8,12 @@ import re
 from pathlib import Path
 
 import click
-import pytest
 from click.testing import CliRunner
 
 from issuer.cli_export import COMMANDS
 from keys.suites import vc_jwt
 from verifier import qr
+from verifier.cli import main
 from wallet_export.badge import unbake_png, unbake_svg
 from wallet_export.oid4vci import PRE_AUTHORIZED_GRANT
 
@@ -130,3 +130,10 @@ def test_public_page_on_and_off(app_env) -> None:
     )
 
 
+def test_certvc_has_the_commands() -> None:
+    """``certvc export``, ``offer`` and ``public-page`` come through the ``certvc.commands``
+    entry points (pyproject.toml), like the other issuer commands."""
+    for name in COMMANDS:
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "CERTIFICATE_OR_CREDENTIAL_ID" in result.output

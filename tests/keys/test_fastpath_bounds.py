@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from contexts import default_store
 from contexts.jsonld import ProcessedContexts, _SafeProcessor, processed_contexts, run
-from keys.fastpath import FastCanonicalizer, default_canonicalizer
 from keys.base58btc import b58decode, b58encode
+from keys.fastpath import FastCanonicalizer, default_canonicalizer
 from keys.suites import FAST, canonize
 from verifier.samples import certification_credential
 
