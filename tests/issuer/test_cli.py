@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,6 @@ from contexts.loader import default_store
 from issuer.cli import COMMANDS, KEYS_COMMANDS, cli
 from keys.did import LocalResolver
 from verifier.engine import VerifierPolicy, verify_credential
-
-from .support import NOW
 
 
 @pytest.fixture
@@ -224,7 +223,7 @@ def test_keys_rotate_keeps_old_credentials_verifiable(instance: Path) -> None:
     policy = VerifierPolicy(
         store=default_store(), resolver=LocalResolver({did_document["id"]: did_document})
     )
-    assert verify_credential(issued["verifiableCredential"], policy, now=NOW).verified
+    assert verify_credential(issued["verifiableCredential"], policy, now=datetime.now(UTC)).verified
     newer = run(
         instance,
         "issue",

@@ -11,6 +11,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import zxingcpp
@@ -147,7 +148,7 @@ def test_every_format_with_its_media_type_name_and_content(site) -> None:
     token = files["jwt"].decode()
     assert vc_jwt.parse(token).unverified_payload["id"] == signed["id"]
     for credential in (signed, token):
-        result = verify_credential(credential, policy, now=NOW)
+        result = verify_credential(credential, policy, now=datetime.now(UTC))
         assert result.verdict is Verdict.VALID, result.to_json()
     letter = _export(site, number, format="pdf", paper="letter").data
     assert (
@@ -188,7 +189,7 @@ def test_the_other_securing_is_the_same_credential_signed_once_and_audited(site)
         assert other["id"] == native["id"]
         assert other["credentialStatus"] == native["credentialStatus"]
         result = verify_credential(
-            first.decode() if asked == "jwt" else other, _policy(site), now=NOW
+            first.decode() if asked == "jwt" else other, _policy(site), now=datetime.now(UTC)
         )
         assert result.verdict is Verdict.VALID, result.to_json()
 
