@@ -10,6 +10,7 @@ hand. Only one parser exists so issuer and verifier cannot disagree about a date
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -50,6 +51,13 @@ def parse_datetime_stamp(value: object) -> datetime:
         raise ShapeError("must be an XML Schema dateTimeStamp string")
     if len(value) > _MAX_LENGTH:
         raise ShapeError(f"is too long to be a dateTimeStamp ({len(value)} characters)")
+    return _parse(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(value: str) -> datetime:
+    """Cached (bounded; a datetime is immutable, errors are not cached): a verification reads
+    the same few dates several times (shape, validity, proof) and a verifier sees them again."""
     match = _DATE_TIME_STAMP.fullmatch(value)
     if match is None:
         raise ShapeError(
