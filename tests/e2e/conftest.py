@@ -3,7 +3,6 @@ CERTVC_TEST_DATABASE_URL is set) and the issuer served over real HTTP."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,44 +15,21 @@ from issuer.models import Scope
 from tests.issuer.support import (
     BACKENDS,
     NOW,
-    PG_URL,
     app_config,
-    fresh_database,
     init,
     live_server,
-    pg_test_database,
 )
 
 BACKEND_PARAMS = BACKENDS
 
+from tests.issuer.support import clean_environment  # noqa: E402, F401 - autouse fixture
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app reads CERTVC_* variables; a developer's own must not leak into a test."""
-    for name in list(os.environ):
-        if name.startswith("CERTVC_"):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str | None]:
-    """One PostgreSQL database per test run (each test gets its own schema in it)."""
-    if PG_URL is None:
-        yield None
-        return
-    with pg_test_database() as url:
-        yield url
+# pg_database and database_url: tests/conftest.py
 
 
 @pytest.fixture(params=BACKEND_PARAMS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-@pytest.fixture
-def database_url(backend: str, tmp_path: Path, pg_database: str | None) -> Iterator[str]:
-    with fresh_database(backend, tmp_path, pg_database) as url:
-        yield url
 
 
 @pytest.fixture

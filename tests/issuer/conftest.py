@@ -17,46 +17,24 @@ from issuer.models import Scope
 from .support import (
     BACKENDS,
     NOW,
-    PG_URL,
     app_config,
     context,
     fresh_database,
     init,
-    pg_test_database,
 )
 
 #: Service and API tests run on SQLite; modules where the database engine matters (locks,
 #: migrations, the audit chain, allocation) ask for every backend with ``both_backends``.
 BACKEND_PARAMS = ["sqlite"]
 
+from tests.issuer.support import clean_environment  # noqa: E402, F401 - autouse fixture
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app reads CERTVC_* variables; a developer's own must not leak into a test."""
-    for name in list(os.environ):
-        if name.startswith("CERTVC_"):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str | None]:
-    """One PostgreSQL database per test run (each test gets its own schema in it)."""
-    if PG_URL is None:
-        yield None
-        return
-    with pg_test_database() as url:
-        yield url
+# pg_database and database_url: tests/conftest.py
 
 
 @pytest.fixture(params=BACKEND_PARAMS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-@pytest.fixture
-def database_url(backend: str, tmp_path: Path, pg_database: str | None) -> Iterator[str]:
-    with fresh_database(backend, tmp_path, pg_database) as url:
-        yield url
 
 
 class Env:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
@@ -216,3 +217,14 @@ def entries(credential: Mapping[str, Any]) -> dict[StatusPurpose, tuple[str, int
         entry = parse_status_entry(raw)
         found[entry.purpose] = (entry.list_url, entry.index)
     return found
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app reads CERTVC_* variables; a developer's own must not leak into a test.
+
+    Autouse in the folders whose conftest imports it (tests/issuer, tests/e2e).
+    """
+    for name in list(os.environ):
+        if name.startswith("CERTVC_"):
+            monkeypatch.delenv(name)
