@@ -32,7 +32,7 @@ from enum import Enum
 
 from contexts.errors import ErrorCode, ShapeError, StatusListError
 from keys.dates import parse_datetime_stamp
-from verifier.status_list import ENTRY_TYPE, StatusPropertyError, parse_status_entry
+from verifier.status_list import ENTRY_TYPE, StatusPropertyError, check_status_entry
 from verifier.status_list import is_absolute_url as _is_url
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -71,8 +71,9 @@ class ShapeProblem:
 
 
 def _pointer(path: str, key: str | int) -> str:
-    token = str(key).replace("~", "~0").replace("/", "~1")
-    return f"{path}/{token}"
+    if type(key) is str and ("~" in key or "/" in key):
+        key = key.replace("~", "~0").replace("/", "~1")
+    return f"{path}/{key}"
 
 
 def _describe(path: str) -> str:
@@ -86,13 +87,15 @@ def _items(value: object) -> list[object]:
     return value if isinstance(value, list) else [value]
 
 
-def _check_type_value(value: object, path: str, out: _Problems) -> list[str]:
-    # VC 2.0 §4.5 Types: "one or more terms and/or absolute URL strings".
-    names = _items(value)
+def _check_type_value(value: object, parent: str, out: _Problems) -> list[str]:
+    """The names in ``parent``'s ``type`` (VC 2.0 §4.5: "one or more terms and/or absolute URL
+    strings"); the pointer is built only for a problem (this runs before every signature)."""
+    names = value if isinstance(value, list) else [value]
     if value is None or not names or not all(isinstance(n, str) and n for n in names):
-        out.append(ShapeProblem(path, "type must be a string or a non-empty list of strings"))
+        problem = "type must be a string or a non-empty list of strings"
+        out.append(ShapeProblem(_pointer(parent, "type"), problem))
         return []
-    return [name for name in names if isinstance(name, str)]
+    return names  # type: ignore[return-value]
 
 
 def _check_context(credential: dict[str, object], mode: Mode, out: _Problems) -> None:
@@ -132,7 +135,7 @@ def _check_type(credential: dict[str, object], mode: Mode, out: _Problems) -> No
             ShapeProblem("/type", f"type is required and must include {VERIFIABLE_CREDENTIAL}")
         )
         return
-    names = _check_type_value(credential["type"], "/type", out)
+    names = _check_type_value(credential["type"], "", out)
     if names and VERIFIABLE_CREDENTIAL not in names:
         out.append(ShapeProblem("/type", f"type must include {VERIFIABLE_CREDENTIAL}"))
 
@@ -220,7 +223,7 @@ def _check_typed_object(name: str, item: object, path: str, out: _Problems) -> N
     if "type" not in item:
         out.append(ShapeProblem(_pointer(path, "type"), f"each {name} item must have a type"))
         return
-    names = _check_type_value(item["type"], _pointer(path, "type"), out)
+    names = _check_type_value(item["type"], path, out)
     if "id" in item and not _is_url(item["id"]):
         out.append(ShapeProblem(_pointer(path, "id"), f"a {name} id must be a URL"))
     elif name == "credentialSchema" and "id" not in item:
@@ -228,7 +231,7 @@ def _check_typed_object(name: str, item: object, path: str, out: _Problems) -> N
         out.append(ShapeProblem(_pointer(path, "id"), "a credentialSchema must have an id URL"))
     if name == "credentialStatus" and ENTRY_TYPE in names:
         try:
-            parse_status_entry(item)
+            check_status_entry(item)
         except StatusPropertyError as exc:
             prop_path = path
             for token in filter(None, exc.prop.split("/")):

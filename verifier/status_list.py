@@ -67,6 +67,9 @@ class StatusPurpose(Enum):
     MESSAGE = "message"
 
 
+_PURPOSES = {purpose.value: purpose for purpose in StatusPurpose}
+
+
 class StatusPropertyError(StatusListError):
     """A status entry or status list property breaks a MUST; ``prop`` names the property.
 
@@ -444,13 +447,11 @@ def _parse_purpose(value: object, prop: str) -> StatusPurpose:
     # the credential invalid; passing it silently would be worse than refusing it (policy).
     if not isinstance(value, str):
         raise _verification_error(prop, "must be a string")
-    try:
-        return StatusPurpose(value)
-    except ValueError:
-        known = ", ".join(purpose.value for purpose in StatusPurpose)
-        raise _verification_error(
-            prop, f"{value[:40]!r} is not a supported purpose ({known})"
-        ) from None
+    purpose = _PURPOSES.get(value)
+    if purpose is None:
+        known = ", ".join(_PURPOSES)
+        raise _verification_error(prop, f"{value[:40]!r} is not a supported purpose ({known})")
+    return purpose
 
 
 def _parse_index(value: object, max_entries: int) -> int:
@@ -463,13 +464,14 @@ def _parse_index(value: object, max_entries: int) -> int:
     significant = value.lstrip("0") or "0"
     # Compare lengths before int(): an index longer than any list we accept is out of range
     # whatever its value, and int() of a huge string is costly.
-    if len(significant) > len(str(max_entries)) or int(significant) >= max_entries:
+    index = int(significant) if len(significant) <= len(str(max_entries)) else max_entries
+    if index >= max_entries:
         raise StatusPropertyError(
             "is beyond any status list this verifier accepts",
             prop="statusListIndex",
             code=ErrorCode.STATUS_RANGE,
         )
-    return int(significant)
+    return index
 
 
 def _parse_references(value: object) -> tuple[str, ...]:
@@ -486,6 +488,22 @@ def parse_status_entry(obj: object) -> StatusEntry:
     :raises StatusPropertyError: ``status_verification`` for a property that breaks BSL 2.1,
         ``status_range`` for an index no accepted list can hold.
     """
+    return StatusEntry(*_entry_fields(obj))
+
+
+def check_status_entry(obj: object) -> None:
+    """Validate like :func:`parse_status_entry`, without building the entry (the shape rules
+    run this before every signature).
+
+    :raises StatusPropertyError: as :func:`parse_status_entry`.
+    """
+    _entry_fields(obj)
+
+
+def _entry_fields(
+    obj: object,
+) -> tuple[str | None, StatusPurpose, int, str, int, tuple[StatusMessage, ...], tuple[str, ...]]:
+    """The fields of a :class:`StatusEntry`, in order, after every BSL 2.1 check."""
     if not isinstance(obj, dict):
         raise _verification_error("", "a BitstringStatusListEntry must be an object")
     if not _has_type(obj.get("type"), ENTRY_TYPE):
@@ -510,15 +528,7 @@ def parse_status_entry(obj: object) -> StatusEntry:
     else:
         messages = ()
     references = _parse_references(obj["statusReference"]) if "statusReference" in obj else ()
-    return StatusEntry(
-        id=entry_id,
-        purpose=purpose,
-        index=index,
-        list_url=list_url,
-        status_size=status_size,
-        status_message=messages,
-        status_reference=references,
-    )
+    return entry_id, purpose, index, list_url, status_size, messages, references
 
 
 class StatusListSubject(NamedTuple):

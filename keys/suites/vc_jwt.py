@@ -20,7 +20,8 @@ from typing import Any
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException
 
-from contexts.errors import CertvcError, ErrorCode, InputError, ProofError
+from contexts.errors import CertvcError, ErrorCode, ProofError
+from keys.compact_json import compact_json
 from keys.dates import parse_datetime_stamp
 from keys.did import DidResolver, find_verification_method
 from keys.keypair import KeyType, PublicKey, Signer
@@ -50,23 +51,22 @@ def _unb64(part: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=64)
-def _encoded_header(alg: str, kid: str) -> str:
+def _encoded_header(alg: str, kid: str) -> bytes:
     """The protected header, encoded once per signing key (bounded: keys are few)."""
     header = {"alg": alg, "kid": kid, "typ": TYP, "cty": "vc"}
-    return _b64(json.dumps(header, separators=(",", ":")).encode("ascii"))
+    return _b64(json.dumps(header, separators=(",", ":")).encode("ascii")).encode("ascii")
 
 
 def sign(credential: Mapping[str, Any], signer: Signer, *, key_id: str | None = None) -> str:
     """Return the compact JWS of ``credential`` (VC-JOSE-COSE §3.1.1).
 
-    :raises InputError: the credential holds a lone surrogate (no UTF-8 form, nothing to sign).
+    :raises InputError: the credential holds a lone surrogate (no UTF-8 form, nothing to sign),
+        NaN or an infinity (not JSON).
     """
-    try:
-        payload = json.dumps(credential, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InputError("the credential holds a lone surrogate code point") from exc
-    signing_input = _encoded_header(signer.algorithm, key_id or signer.key_id) + "." + _b64(payload)
-    return signing_input + "." + _b64(signer.sign(signing_input.encode("ascii")))
+    payload = base64.urlsafe_b64encode(compact_json(credential)).rstrip(b"=")
+    signing_input = _encoded_header(signer.algorithm, key_id or signer.key_id) + b"." + payload
+    signature = base64.urlsafe_b64encode(signer.sign(signing_input)).rstrip(b"=")
+    return (signing_input + b"." + signature).decode("ascii")
 
 
 @dataclass(frozen=True)
