@@ -25,6 +25,7 @@ from keys.suites import (
     SuiteKind,
     check_jsonld_safe,
     get_suite,
+    previous_proof_ids,
     vc_jwt,
     verify_proof,
 )
@@ -97,6 +98,41 @@ def _check_context(
     return CheckResult.passed(Check.CONTEXT, "pinned contexts, every term defined")
 
 
+def _which(proof: Mapping[str, Any], number: int, total: int) -> str:
+    """How a message names one proof of a set: its place, and its id when it has one."""
+    proof_id = proof.get("id")
+    named = f" ({proof_id})" if isinstance(proof_id, str) else ""
+    return f"proof {number} of {total}{named}"
+
+
+def _verify_data_integrity(
+    credential: Mapping[str, Any], proof: Mapping[str, Any], policy: VerifierPolicy, now: datetime
+) -> tuple[str, str]:
+    """One proof of the credential's set: what signed it (for the message), its controller.
+
+    :raises CertvcError: the suite is not allowed, or the proof does not verify.
+    """
+    name = proof.get("cryptosuite")
+    suite = get_suite(name if isinstance(name, str) else repr(name), policy.allowed_suites)
+    if suite.kind is not SuiteKind.DATA_INTEGRITY or suite.cryptosuite is None:
+        raise CertvcError(
+            f"{suite.name} is not a Data Integrity cryptosuite", code=ErrorCode.SUITE_NOT_ALLOWED
+        )
+    checked = verify_proof(
+        suite.cryptosuite,
+        credential,
+        proof,
+        resolver=policy.resolver,
+        store=policy.store,
+        now=now,
+        expected_purpose=policy.expected_proof_purpose,
+        canonicalizer=policy.canonicalizer,
+    )
+    previous = previous_proof_ids(proof)
+    after = f" after {', '.join(previous)}" if previous else ""
+    return f"{suite.name} by {checked.verification_method}{after}", checked.controller
+
+
 def _check_proof(
     item: CredentialInput, policy: VerifierPolicy, now: datetime
 ) -> tuple[CheckResult, list[str]]:
@@ -120,26 +156,18 @@ def _check_proof(
             )
         controllers: list[str] = []
         methods: list[str] = []
-        for proof in proof_list:  # a proof set: each proof must verify (Data Integrity §4.4)
-            name = proof.get("cryptosuite")
-            suite = get_suite(name if isinstance(name, str) else repr(name), policy.allowed_suites)
-            if suite.kind is not SuiteKind.DATA_INTEGRITY or suite.cryptosuite is None:
-                raise CertvcError(
-                    f"{suite.name} is not a Data Integrity cryptosuite",
-                    code=ErrorCode.SUITE_NOT_ALLOWED,
-                )
-            checked = verify_proof(
-                suite.cryptosuite,
-                credential,
-                proof,
-                resolver=policy.resolver,
-                store=policy.store,
-                now=now,
-                expected_purpose=policy.expected_proof_purpose,
-                canonicalizer=policy.canonicalizer,
-            )
-            controllers.append(checked.controller)
-            methods.append(f"{suite.name} by {checked.verification_method}")
+        # A proof set or chain: every proof must verify, a chained one over the proofs it names
+        # too (Data Integrity §4.5), so a chained proof holds only when those hold as well.
+        for number, proof in enumerate(proof_list, 1):
+            try:
+                method, controller = _verify_data_integrity(credential, proof, policy, now)
+            except CertvcError as error:
+                if len(proof_list) == 1:
+                    raise
+                where = _which(proof, number, len(proof_list))
+                return CheckResult.failed(Check.PROOF, error.code, f"{where}: {error.message}"), []
+            controllers.append(controller)
+            methods.append(method)
         return CheckResult.passed(Check.PROOF, "; ".join(methods)), controllers
     except Exception as error:  # noqa: BLE001 - becomes a CheckResult
         return _failure(Check.PROOF, error), []

@@ -45,6 +45,12 @@ from ._data_integrity import (
     create_proof as create_proof,
 )
 from ._data_integrity import (
+    previous_proof_ids as previous_proof_ids,
+)
+from ._data_integrity import (
+    proof_input_document as proof_input_document,
+)
+from ._data_integrity import (
     verify_proof as verify_proof,
 )
 

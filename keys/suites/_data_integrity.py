@@ -2,12 +2,17 @@
 
 Both RDF cryptosuites share every step but the key type and the hash, so the steps live here once
 and each suite module is a small frozen description (like Digital Bazaar's cryptosuite objects).
+
+Proof sets and proof chains (Data Integrity 1.0 §2.1.1, §2.1.2): a proof without
+``previousProof`` covers the document without any proof; a proof with ``previousProof`` also
+covers the proofs it names, which are put back into the document's ``proof`` before
+canonicalizing (§4.3 "Add Proof Set/Chain", §4.5 "Verify Proof Sets and Chains").
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -83,7 +88,12 @@ class RdfcCryptosuite:
 
 @dataclass(frozen=True)
 class ProofOptions:
-    """What the caller chooses about a new proof (Data Integrity §2.1)."""
+    """What the caller chooses about a new proof (Data Integrity §2.1).
+
+    ``id`` names the new proof (a URL such as ``urn:uuid:...``) so a later proof can chain to
+    it; ``previous_proof`` names the proofs already in the document that the new one chains to
+    (one id, or several), which it then covers too (§2.1.2, §4.3).
+    """
 
     created: datetime | None
     verification_method: str | None = None
@@ -91,18 +101,39 @@ class ProofOptions:
     expires: datetime | None = None
     domain: str | None = None
     challenge: str | None = None
+    id: str | None = None
+    previous_proof: str | Sequence[str] | None = None
+
+
+def _requested_previous(value: str | Sequence[str]) -> tuple[str, ...]:
+    """The ids of ``ProofOptions.previous_proof``: one string, or a non-empty list of them."""
+    ids = (value,) if isinstance(value, str) else tuple(value)
+    if not ids or not all(isinstance(i, str) and i for i in ids):
+        raise ProofError(
+            "previous_proof must be a proof id or a non-empty list of proof ids",
+            code=ErrorCode.PROOF_GENERATION,
+        )
+    return ids
 
 
 def proof_configuration(
     suite: RdfcCryptosuite, options: ProofOptions, verification_method: str
 ) -> dict[str, Any]:
-    config: dict[str, Any] = {"type": PROOF_TYPE, "cryptosuite": suite.name}
+    config: dict[str, Any] = {"type": PROOF_TYPE}
+    if options.id is not None:
+        config["id"] = options.id
+    config["cryptosuite"] = suite.name
     if options.created is not None:
         config["created"] = format_datetime_stamp(options.created)
     if options.expires is not None:
         config["expires"] = format_datetime_stamp(options.expires)
     config["verificationMethod"] = verification_method
     config["proofPurpose"] = options.proof_purpose
+    if options.previous_proof is not None:
+        ids = _requested_previous(options.previous_proof)
+        config["previousProof"] = (
+            options.previous_proof if isinstance(options.previous_proof, str) else list(ids)
+        )
     if options.domain is not None:
         config["domain"] = options.domain
     if options.challenge is not None:
@@ -113,21 +144,143 @@ def proof_configuration(
 def hash_data(
     suite: RdfcCryptosuite,
     key_type: KeyType,
-    unsecured: Mapping[str, Any],
+    document: Mapping[str, Any],
     config: Mapping[str, Any],
     store: ContextStore,
     canonicalizer: Canonicalizer = FAST,
 ) -> bytes:
-    """hashData = H(canonical proof configuration) || H(canonical document) (VC-DI-EdDSA §3.3.4)."""
+    """hashData = H(canonical proof configuration) || H(canonical document) (VC-DI-EdDSA §3.3.4).
+
+    ``document`` is what the proof covers: the unsecured document, plus for a chained proof the
+    proofs it names under ``proof`` (:func:`proof_input_document`).
+    """
     config_with_context = dict(config)
-    config_with_context["@context"] = unsecured.get("@context")
+    config_with_context["@context"] = document.get("@context")
     canonical_config = canonicalizer(config_with_context, store)
-    canonical_document = canonicalizer(unsecured, store)
+    canonical_document = canonicalizer(document, store)
     h = suite.hash_name(key_type)
     return (
         hashlib.new(h, canonical_config.encode("utf-8")).digest()
         + hashlib.new(h, canonical_document.encode("utf-8")).digest()
     )
+
+
+def _proof_list(value: object) -> list[Any]:
+    """A document's ``proof`` as a list: absent is none, one object is a set of one."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _by_id(proofs: Sequence[Any]) -> dict[str, list[Mapping[str, Any]]]:
+    index: dict[str, list[Mapping[str, Any]]] = {}
+    for proof in proofs:
+        if isinstance(proof, Mapping) and isinstance(proof.get("id"), str):
+            index.setdefault(proof["id"], []).append(proof)
+    return index
+
+
+def _select(
+    proofs: Sequence[Any],
+    index: Mapping[str, Sequence[Mapping[str, Any]]],
+    ids: Sequence[str],
+    code: ErrorCode,
+) -> list[Mapping[str, Any]]:
+    """The proofs ``ids`` name, in the set's order; each id must name exactly one proof.
+
+    Data Integrity §4.3 step 4-5 and §4.5 step 3.2 only require a match; one id naming two
+    proofs is refused too **(policy)**: which proof was covered would be a guess.
+    """
+    for wanted in ids:
+        found = len(index.get(wanted, ()))
+        if found == 0:
+            raise ProofError(
+                f"previousProof names {wanted!r}, but no proof in the set has that id", code=code
+            )
+        if found > 1:
+            raise ProofError(
+                f"previousProof names {wanted!r}, but {found} proofs in the set have that id",
+                code=code,
+            )
+    chosen = {id(index[wanted][0]) for wanted in ids}
+    return [p for p in proofs if id(p) in chosen]
+
+
+def previous_proof_ids(proof: Mapping[str, Any]) -> tuple[str, ...]:
+    """The proof ids ``proof.previousProof`` names; () for a proof that chains to none.
+
+    :raises ProofError: ``malformed_proof``: previousProof is neither a non-empty string nor a
+        non-empty list of them (Data Integrity §2.1).
+    """
+    if "previousProof" not in proof:
+        return ()
+    value = proof["previousProof"]
+    ids = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, list) else ()
+    if not ids or not all(isinstance(i, str) and i for i in ids):
+        raise ProofError(
+            "proof.previousProof must be a proof id or a non-empty list of proof ids",
+            code=ErrorCode.MALFORMED_PROOF,
+        )
+    return ids
+
+
+def _refuse_cycle(
+    proof: Mapping[str, Any],
+    start: Sequence[Mapping[str, Any]],
+    index: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> None:
+    """A chain must lead back to proofs without previousProof, never to ``proof`` itself.
+
+    Such a proof could never have been made (it would have had to sign its own signature), so
+    it is refused by name rather than left to fail as a bad signature. Links that are broken
+    further up are skipped here: the proof that holds them fails on its own.
+    """
+    own_id = proof.get("id")
+    seen: set[int] = set()
+    stack = list(start)
+    while stack:
+        current = stack.pop()
+        if current is proof or (own_id is not None and current.get("id") == own_id):
+            raise ProofError(
+                f"previousProof of proof {own_id!r} leads back to it (a cycle)",
+                code=ErrorCode.MALFORMED_PROOF,
+            )
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        try:
+            ids = previous_proof_ids(current)
+        except ProofError:
+            continue
+        stack.extend(index[i][0] for i in ids if len(index.get(i, ())) == 1)
+
+
+def proof_input_document(document: Mapping[str, Any], proof: Mapping[str, Any]) -> dict[str, Any]:
+    """The document ``proof`` was made over (Data Integrity §4.5 steps 3.2-3.3).
+
+    ``document`` without ``proof``; when ``proof`` has ``previousProof``, ``proof`` is set to
+    the proofs of ``document`` it names. (The specification sets an empty list otherwise, which
+    gives the same RDF as no ``proof`` at all.) A caller that verifies only some proofs of a set
+    must verify the named ones too: a chained proof holds only if they do.
+
+    :raises ProofError: ``malformed_proof``: previousProof is malformed, names no proof or
+        several, names the proof itself, or leads back to it.
+    """
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    ids = previous_proof_ids(proof)
+    if not ids:
+        return unsecured
+    if proof.get("id") in ids:
+        raise ProofError(
+            f"previousProof of proof {proof['id']!r} names the proof itself",
+            code=ErrorCode.MALFORMED_PROOF,
+        )
+    proofs = _proof_list(document.get("proof"))
+    index = _by_id(proofs)
+    previous = _select(proofs, index, ids, ErrorCode.MALFORMED_PROOF)
+    _refuse_cycle(proof, previous, index)
+    unsecured["proof"] = previous
+    return unsecured
 
 
 def create_proof(
@@ -140,22 +293,33 @@ def create_proof(
 ) -> dict[str, Any]:
     """Return a copy of ``document`` with one more proof (VC-DI-EdDSA §3.3.1 "Create Proof").
 
-    An existing proof is kept: the new one joins it as a proof set.
-    :raises ProofError: the key does not fit the suite.
+    An existing proof is kept: the new one joins it as a proof set, or, with
+    ``options.previous_proof``, as a proof chain that also covers the proofs named (Data
+    Integrity §4.3 "Add Proof Set/Chain").
+    :raises ProofError: the key does not fit the suite; ``proof_generation``: previous_proof
+        names no proof of the document or several, or the document already has a proof with
+        ``options.id``.
     :raises JsonLdError, ContextNotAllowed, CanonicalizationLimit: the document is unsafe.
     """
     suite.check_key(signer.public_key.key_type)
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    existing = _proof_list(document.get("proof"))
+    index = _by_id(existing)
+    if options.id is not None and options.id in index:
+        raise ProofError(
+            f"the document already has a proof with id {options.id!r}",
+            code=ErrorCode.PROOF_GENERATION,
+        )
     config = proof_configuration(suite, options, options.verification_method or signer.key_id)
-    data = hash_data(suite, signer.public_key.key_type, unsecured, config, store, canonicalizer)
+    covered = {k: v for k, v in document.items() if k != "proof"}
+    if options.previous_proof is not None:
+        ids = _requested_previous(options.previous_proof)
+        # §4.3 step 6: the named proofs go back into the document the new proof signs.
+        covered["proof"] = _select(existing, index, ids, ErrorCode.PROOF_GENERATION)
+    data = hash_data(suite, signer.public_key.key_type, covered, config, store, canonicalizer)
     proof = dict(config)
     proof["proofValue"] = "z" + b58encode(signer.sign(data))
     secured = dict(document)
-    existing = document.get("proof")
-    if existing is None:
-        secured["proof"] = proof
-    else:
-        secured["proof"] = [*(existing if isinstance(existing, list) else [existing]), proof]
+    secured["proof"] = proof if document.get("proof") is None else [*existing, proof]
     return secured
 
 
@@ -211,8 +375,12 @@ def verify_proof(
 ) -> ProofCheck:
     """Verify one proof of ``document`` (VC-DI-EdDSA §3.3.2 "Verify Proof").
 
-    :raises ProofError: with code ``malformed_proof``, ``signature_invalid``, ``proof_expired``,
-        ``proof_purpose_mismatch``, ``invalid_domain`` or ``invalid_challenge``.
+    ``document`` is the secured document with its whole proof set: a proof with
+    ``previousProof`` is checked over the proofs it names as well (:func:`proof_input_document`),
+    which the caller verifies in their own right.
+    :raises ProofError: with code ``malformed_proof`` (also for a broken ``previousProof``),
+        ``signature_invalid``, ``proof_expired``, ``proof_purpose_mismatch``, ``invalid_domain``
+        or ``invalid_challenge``.
     :raises DidError: the verification method cannot be resolved under the purpose.
     """
 
@@ -244,6 +412,8 @@ def verify_proof(
         raise ProofError("proof.domain does not match", code=ErrorCode.INVALID_DOMAIN)
     if challenge is not None and proof.get("challenge") != challenge:
         raise ProofError("proof.challenge does not match", code=ErrorCode.INVALID_CHALLENGE)
+    # Data Integrity §4.5 step 3.2: a broken chain fails before any key is looked up.
+    covered = proof_input_document(document, proof)
 
     did = vm_id.split("#", 1)[0]
     public_key, controller = find_verification_method(
@@ -252,19 +422,18 @@ def verify_proof(
     suite.check_key(public_key.key_type)
     signature = decode_proof_value(proof_value, public_key.key_type.signature_length)
 
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
     config = {k: v for k, v in proof.items() if k != "proofValue"}
     if "@context" in config:
         # Data Integrity §4.3 step 4: the proof's own @context must prefix the document's.
         proof_ctx = config.pop("@context")
-        doc_ctx = unsecured.get("@context")
+        doc_ctx = covered.get("@context")
         pc = proof_ctx if isinstance(proof_ctx, list) else [proof_ctx]
         dc = doc_ctx if isinstance(doc_ctx, list) else [doc_ctx]
         if dc[: len(pc)] != pc:
             raise ProofError(
                 "proof @context does not match the document's", code=ErrorCode.MALFORMED_PROOF
             )
-    data = hash_data(suite, public_key.key_type, unsecured, config, store, canonicalizer)
+    data = hash_data(suite, public_key.key_type, covered, config, store, canonicalizer)
     if not public_key.verify(signature, data):
         raise ProofError(
             "the signature does not match the document", code=ErrorCode.SIGNATURE_INVALID
