@@ -88,8 +88,13 @@ class Slot(str):
 def _exact(value: Any) -> Hashable:
     if type(value) is str:
         return value
-    if type(value) is list and all(type(v) is str for v in value):
-        return tuple(value)
+    if type(value) is list:
+        exact = tuple(value)
+        for item in exact:  # a loop, not all(<generator>): this runs for every credential
+            if type(item) is not str:
+                break
+        else:
+            return exact
     raise Unsupported("a context, type, language, direction or index that is not a string")
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from contexts.errors import ErrorCode, ShapeError, StatusListError
 from keys.dates import parse_datetime_stamp
@@ -293,17 +294,18 @@ def _check_single_language_value(value: object, path: str, name: str, out: _Prob
 _TINY = 1e-6
 
 
-def _has_tiny_number(value: object) -> bool:
-    stack = [value]
-    while stack:  # iterative and type()-based: this runs on every credential before signing
-        item = stack.pop()
-        kind = type(item)
-        if kind is dict:
-            stack.extend(item.values())  # type: ignore[attr-defined]
-        elif kind is list:
-            stack.extend(item)  # type: ignore[arg-type]
-        elif kind is float and 0 < abs(item) < _TINY and not item.is_integer():  # type: ignore[arg-type]
-            return True
+def _has_tiny_number(value: dict[str, object]) -> bool:
+    # Iterative (any depth), type()-based, and only containers are stacked: this runs on every
+    # credential before signing.
+    stack: list[Any] = [value]
+    while stack:
+        container = stack.pop()
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append(item)
+            elif kind is float and 0 < abs(item) < _TINY and not item.is_integer():
+                return True
     return False
 
 
