@@ -98,6 +98,11 @@ def _check_context(
     return CheckResult.passed(Check.CONTEXT, "pinned contexts, every term defined")
 
 
+#: Proofs in one set (policy): each costs a canonicalization, a chained one over a document
+#: that grows with the chain, so an unbounded set would let one request buy seconds of work.
+MAX_PROOFS = 16
+
+
 def _which(proof: Mapping[str, Any], number: int, total: int) -> str:
     """How a message names one proof of a set: its place, and its id when it has one."""
     proof_id = proof.get("id")
@@ -154,6 +159,9 @@ def _check_proof(
                 CheckResult.failed(Check.PROOF, ErrorCode.MALFORMED_PROOF, "proof must be objects"),
                 [],
             )
+        if len(proof_list) > MAX_PROOFS:
+            message = f"{len(proof_list)} proofs; at most {MAX_PROOFS} are verified (policy)"
+            return CheckResult.failed(Check.PROOF, ErrorCode.MALFORMED_PROOF, message), []
         controllers: list[str] = []
         methods: list[str] = []
         # A proof set or chain: every proof must verify, a chained one over the proofs it names

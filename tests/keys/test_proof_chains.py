@@ -35,7 +35,7 @@ from keys.suites import (
     verify_proof,
 )
 from tests.vectors.conftest import vector_store
-from verifier.engine import VerifierPolicy, verify_credential
+from verifier.engine import MAX_PROOFS, VerifierPolicy, verify_credential
 from verifier.result import Check, CheckStatus, Verdict
 from verifier.samples import certification_credential
 
@@ -602,3 +602,19 @@ def test_w3c_chain_hash_data_by_hand() -> None:
     ).public_key
     assert public.verify(b58decode(fourth["proofValue"][1:]), data)
     assert not public.verify(b58decode(fourth["proofValue"][1:]), data[:32] + bytes(32))
+
+
+def test_a_set_past_the_proof_limit_fails_without_verifying(store) -> None:
+    """Policy: at most MAX_PROOFS proofs are verified; past that, one clear failure."""
+    suite, pair = EDDSA, KeyPair.generate(KeyType.ED25519)
+    document = _credential(pair)
+    for number in range(MAX_PROOFS):
+        options = ProofOptions(created=NOW, id=f"urn:uuid:{number}")
+        document = create_proof(suite, document, pair.signer(), options, store)
+    assert _engine(document, store).verified  # exactly at the limit: every proof checked
+
+    options = ProofOptions(created=NOW, id="urn:uuid:one-too-many")
+    document = create_proof(suite, document, pair.signer(), options, store)
+    proof = _engine(document, store).check(Check.PROOF)
+    assert proof.status is CheckStatus.FAILED and proof.code is ErrorCode.MALFORMED_PROOF
+    assert f"at most {MAX_PROOFS}" in proof.message

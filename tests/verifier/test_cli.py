@@ -362,3 +362,63 @@ def test_operator_manifest_admits_a_context(runner, tmp_path, monkeypatch) -> No
     (tmp_path / "cert-v1.jsonld").write_bytes(body.replace(b"examVenue", b"examVenuX", 1))
     tampered = runner.invoke(main, ["verify", str(path)])
     assert tampered.exit_code == 2 and "context_integrity" in tampered.stderr
+
+
+def test_sign_chains_a_proof_to_an_earlier_one(runner, tmp_path) -> None:
+    key, printed = _generate(runner, tmp_path)
+    unsigned = _unsigned(tmp_path, printed["did"])
+    suite = ["--suite", "eddsa-rdfc-2022"]
+    first = runner.invoke(
+        main, ["sign", "--key", str(key), *suite, "--proof-id", "urn:uuid:a", str(unsigned)]
+    )
+    assert first.exit_code == 0, first.stderr
+    once = tmp_path / "once.json"
+    once.write_text(first.stdout)
+    second = runner.invoke(
+        main,
+        ["sign", "--key", str(key), *suite, "--proof-id", "urn:uuid:b"]
+        + ["--previous-proof", "urn:uuid:a", str(once)],
+    )
+    assert second.exit_code == 0, second.stderr
+    chained = json.loads(second.stdout)
+    assert [p["id"] for p in chained["proof"]] == ["urn:uuid:a", "urn:uuid:b"]
+    assert chained["proof"][1]["previousProof"] == "urn:uuid:a"
+    assert "previousProof" not in chained["proof"][0]
+    path = tmp_path / "chained.json"
+    path.write_text(json.dumps(chained))
+    done = runner.invoke(main, ["verify", "--json", str(path)])
+    assert done.exit_code == 0, done.stdout
+    assert json.loads(done.stdout)["verdict"] == "VALID"
+
+    # The second proof covers the first: change the first's created and both fail.
+    chained["proof"][0]["created"] = "2020-01-01T00:00:00Z"
+    path.write_text(json.dumps(chained))
+    done = runner.invoke(main, ["verify", "--json", str(path)])
+    assert done.exit_code == 1
+    proof = next(c for c in json.loads(done.stdout)["checks"] if c["check"] == "proof")
+    assert proof["status"] == "failed" and proof["code"] == "signature_invalid"
+
+
+def test_previous_proof_must_name_a_proof_of_the_input(runner, tmp_path) -> None:
+    key, printed = _generate(runner, tmp_path)
+    unsigned = _unsigned(tmp_path, printed["did"])
+    done = runner.invoke(
+        main,
+        ["sign", "--key", str(key), "--suite", "eddsa-rdfc-2022"]
+        + ["--previous-proof", "urn:uuid:missing", str(unsigned)],
+    )
+    assert done.exit_code == 2
+    assert "proof_generation" in done.stderr and "urn:uuid:missing" in done.stderr
+    assert done.stdout == ""
+
+
+def test_proof_chains_need_a_data_integrity_suite(runner, tmp_path) -> None:
+    key, printed = _generate(runner, tmp_path)
+    unsigned = _unsigned(tmp_path, printed["did"])
+    done = runner.invoke(
+        main,
+        ["sign", "--key", str(key), "--suite", "vc+jwt", "--proof-id", "urn:uuid:a"]
+        + [str(unsigned)],
+    )
+    assert done.exit_code == 2
+    assert "Data Integrity" in done.stderr

@@ -52,6 +52,18 @@ from ._common import (
 )
 @click.option("--plaintext", is_flag=True, help="Development only: accept an unencrypted key file.")
 @click.option(
+    "--proof-id",
+    metavar="URL",
+    help="An id for the new proof (e.g. urn:uuid:...), so a later proof can chain to it.",
+)
+@click.option(
+    "--previous-proof",
+    "previous_proofs",
+    metavar="ID",
+    multiple=True,
+    help="Chain the new proof to this proof of IN (repeatable; Data Integrity previousProof).",
+)
+@click.option(
     "--jsonl",
     is_flag=True,
     help="IN holds one credential per line; print one signed credential (or error) per line.",
@@ -71,6 +83,8 @@ def sign(
     verification_method: str | None,
     passphrase_file: Path | None,
     plaintext: bool,
+    proof_id: str | None,
+    previous_proofs: tuple[str, ...],
     jsonl: bool,
     jobs: int | None,
     contexts: tuple[str, ...],
@@ -78,10 +92,17 @@ def sign(
 ) -> None:
     """Sign the credential in IN.json ('-' for stdin) and print it (or the compact JWS).
 
+    A credential that already has proofs gets one more (a proof set); with --previous-proof the
+    new proof chains to the proofs named, and covers them too.
+
     With --jsonl, IN holds one credential per line and each output line is the signed
     credential (vc+jwt: the JWS as a JSON string) or {"error": {"line", "code", "message"}}, in
     input order; exit 1 if any line failed.
     """
+    if (proof_id or previous_proofs) and REGISTRY[suite].cryptosuite is None:
+        raise click.UsageError("--proof-id and --previous-proof need a Data Integrity suite")
+    previous = previous_proofs[0] if len(previous_proofs) == 1 else list(previous_proofs)
+    chain = {"id": proof_id, "previous_proof": previous or None}
     if jsonl:
         _sign_batch(
             key_path,
@@ -93,6 +114,7 @@ def sign(
             jobs,
             contexts,
             input_path,
+            chain,
         )
         return
     credential = loads_limited(read_input_bytes(input_path))
@@ -100,7 +122,7 @@ def sign(
         raise InputError("the input must be a JSON object (a credential)")
     pair = load_signing_key(key_path, passphrase_file=passphrase_file, plaintext=plaintext)
     when = parse_datetime_stamp(created) if created is not None else now()
-    options = ProofOptions(created=when, verification_method=verification_method)
+    options = ProofOptions(created=when, verification_method=verification_method, **chain)
     secured: Any = sign_credential(
         credential,
         pair.signer(verification_method),
@@ -129,6 +151,7 @@ def _sign_batch(
     jobs: int | None,
     contexts: tuple[str, ...],
     input_path: str,
+    chain: dict[str, Any],
 ) -> None:
     lines = split_lines(read_input_bytes(input_path))
     pair = load_signing_key(key_path, passphrase_file=passphrase_file, plaintext=plaintext)
@@ -137,7 +160,7 @@ def _sign_batch(
         signer=pair.signer(verification_method),
         suite=suite,
         store=context_store(contexts),
-        options=ProofOptions(created=when, verification_method=verification_method),
+        options=ProofOptions(created=when, verification_method=verification_method, **chain),
     )
     processes = min(jobs or _usable_cpus(), max(1, len(lines)))
     failed = 0
