@@ -82,6 +82,7 @@ class ErrorCode(StrEnum):
     FETCH_OFFLINE = "fetch_offline"
     # trust lists
     ISSUER_NOT_TRUSTED = "issuer_not_trusted"
+    ACCREDITATION_NOT_CURRENT = "accreditation_not_current"
     TRUST_LIST_INVALID = "trust_list_invalid"
     # the web API
     RATE_LIMITED = "rate_limited"

@@ -44,7 +44,9 @@ class StatusChecker(Protocol):
 
 
 class TrustList(Protocol):
-    def __call__(self, issuer_id: str) -> CheckResult: ...
+    """Whether the verifier vouches for an issuer at ``now`` (accreditations start and end)."""
+
+    def __call__(self, issuer_id: str, *, now: datetime) -> CheckResult: ...
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,7 @@ def verify_credential(
             Check.TRUST, "no trust list configured: the issuer is not vouched for"
         )
     elif results[Check.ISSUER].status is CheckStatus.PASSED:
-        results[Check.TRUST] = policy.trust(issuer_id(credential) or "")
+        results[Check.TRUST] = policy.trust(issuer_id(credential) or "", now=now)
     else:
         results[Check.TRUST] = CheckResult.skipped(Check.TRUST, "the issuer check did not pass")
     results[Check.VALIDITY] = (

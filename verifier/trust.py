@@ -6,12 +6,17 @@ A JSON file the operator maintains (docs/verifier.md)::
      "bodies": [{"did": "did:web:certs.example-body.org",
                  "name": "Example Personnel Certification Body",
                  "accreditation": {"body": "DAkkS", "id": "D-ZP-12345-01-00",
-                                   "standard": "ISO/IEC 17024:2012"},
+                                   "standard": "ISO/IEC 17024:2012",
+                                   "validFrom": "2024-03-01T00:00:00Z",
+                                   "validUntil": "2029-02-28T23:59:59Z"},
                  "didDocument": {...optional: the pinned DID document...}}]}
 
 A proof only shows *who* signed; the trust list says whether that signer is a body the verifier
 recognises. Implements the engine's ``TrustList`` protocol: an issuer on the list passes the
-``trust`` check, any other fails it with ``issuer_not_trusted`` (verdict UNTRUSTED_ISSUER). A
+``trust`` check, any other fails it with ``issuer_not_trusted`` (verdict UNTRUSTED_ISSUER), and
+so does a listed body outside its accreditation's ``validFrom``/``validUntil``, with
+``accreditation_not_current``: an accreditation that ended or is yet to start vouches for
+nothing (ISO/IEC 17024 certificates are worth the body's accreditation). A
 pinned DID document lets did:web issuers verify without fetching (and pins their keys).
 """
 
@@ -19,10 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from contexts.errors import CertvcError, DidError, ErrorCode
+from keys.dates import format_datetime_stamp, parse_datetime_stamp
 from keys.did import did_web_to_url, resolve_did_key
 
 from .inputs import loads_limited
@@ -31,6 +38,7 @@ from .result import Check, CheckResult
 FORMAT_VERSION = 1
 MAX_TRUST_LIST_BYTES = 4 * 1024 * 1024
 _ACCREDITATION_FIELDS = ("body", "id", "standard", "url")
+_ACCREDITATION_DATES = ("validFrom", "validUntil")
 
 
 class TrustListError(CertvcError):
@@ -43,10 +51,20 @@ class Accreditation:
     id: str | None = None
     standard: str | None = None
     url: str | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
 
     def __str__(self) -> str:
         parts = [self.body, self.id, f"({self.standard})" if self.standard else None]
         return " ".join(p for p in parts if p)
+
+    def not_current(self, now: datetime) -> str | None:
+        """Why the accreditation does not hold at ``now``, or None when it does."""
+        if self.valid_from is not None and now < self.valid_from:
+            return f"starts on {format_datetime_stamp(self.valid_from)}"
+        if self.valid_until is not None and now > self.valid_until:
+            return f"ended on {format_datetime_stamp(self.valid_until)}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -68,9 +86,24 @@ def _accreditation(value: object, where: str) -> Accreditation | None:
         return None
     if isinstance(value, str):
         return Accreditation(id=_text(value, where))
-    if not isinstance(value, dict) or not set(value) <= set(_ACCREDITATION_FIELDS):
-        raise TrustListError(f"{where} must be a string or an object with {_ACCREDITATION_FIELDS}")
-    return Accreditation(**{k: _text(v, f"{where}.{k}") for k, v in value.items()})
+    allowed = _ACCREDITATION_FIELDS + _ACCREDITATION_DATES
+    if not isinstance(value, dict) or not set(value) <= set(allowed):
+        raise TrustListError(f"{where} must be a string or an object with {allowed}")
+    texts = {k: _text(v, f"{where}.{k}") for k, v in value.items() if k in _ACCREDITATION_FIELDS}
+    valid_from = _date(value.get("validFrom"), f"{where}.validFrom")
+    valid_until = _date(value.get("validUntil"), f"{where}.validUntil")
+    if valid_from is not None and valid_until is not None and valid_from > valid_until:
+        raise TrustListError(f"{where}.validUntil is earlier than its validFrom")
+    return Accreditation(**texts, valid_from=valid_from, valid_until=valid_until)
+
+
+def _date(value: object, where: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_datetime_stamp(value)
+    except CertvcError as error:
+        raise TrustListError(f"{where}: {error.message}") from error
 
 
 def _check_did(did: str, where: str) -> None:
@@ -139,13 +172,21 @@ class TrustList:
             raise TrustListError(f"cannot read the trust list {path}: {error.strerror}") from error
         return cls.from_json(data)
 
-    def __call__(self, issuer_id: str) -> CheckResult:
+    def __call__(self, issuer_id: str, *, now: datetime) -> CheckResult:
         body = self._bodies.get(issuer_id)
         if body is None:
             return CheckResult.failed(
                 Check.TRUST,
                 ErrorCode.ISSUER_NOT_TRUSTED,
                 f"{issuer_id} is not a certification body on this verifier's trust list",
+            )
+        why = body.accreditation.not_current(now) if body.accreditation else None
+        if why is not None:
+            return CheckResult.failed(
+                Check.TRUST,
+                ErrorCode.ACCREDITATION_NOT_CURRENT,
+                f"{body.name} is on the trust list, but its accreditation {body.accreditation} "
+                f"{why}",
             )
         accredited = f", accredited {body.accreditation}" if body.accreditation else ""
         return CheckResult.passed(Check.TRUST, f"{body.name}{accredited}")

@@ -132,3 +132,48 @@ def test_invalid_trust_lists_are_refused(content, tmp_path: Path) -> None:
 def test_missing_file_is_a_trust_list_error(tmp_path: Path) -> None:
     with pytest.raises(TrustListError, match="cannot read"):
         TrustList.from_file(tmp_path / "absent.json")
+
+
+def _accredited(body, **dates: str) -> TrustList:
+    accreditation = {"body": "DAkkS", "id": "D-ZP-12345", **dates}
+    return _list({"did": body.public_key.did_key, "name": "Body", "accreditation": accreditation})
+
+
+@pytest.mark.parametrize(
+    ("dates", "why"),
+    [
+        ({"validUntil": "2026-01-01T00:00:00Z"}, "ended on 2026-01-01T00:00:00Z"),
+        ({"validFrom": "2027-01-01T00:00:00Z"}, "starts on 2027-01-01T00:00:00Z"),
+    ],
+    ids=["ended", "not-yet"],
+)
+def test_a_body_outside_its_accreditation_is_not_vouched_for(body, secured, dates, why) -> None:
+    assert NOW.year == 2026 and NOW.month > 1  # the dates above sit either side of NOW
+    result = _verify(secured, _accredited(body, **dates))
+    assert result.verdict is Verdict.UNTRUSTED_ISSUER
+    trust_check = result.check(Check.TRUST)
+    assert trust_check.status is CheckStatus.FAILED
+    assert trust_check.code is ErrorCode.ACCREDITATION_NOT_CURRENT
+    assert why in trust_check.message and "DAkkS D-ZP-12345" in trust_check.message
+
+
+def test_a_body_inside_its_accreditation_is_vouched_for(body, secured) -> None:
+    trust = _accredited(body, validFrom="2024-03-01T00:00:00Z", validUntil="2029-02-28T23:59:59Z")
+    result = _verify(secured, trust)
+    assert result.verdict is Verdict.VALID
+    assert result.check(Check.TRUST).status is CheckStatus.PASSED
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"validUntil": "2029-02-28"},  # a date, not a dateTimeStamp
+        {"validFrom": "2029-01-01T00:00:00Z", "validUntil": "2024-01-01T00:00:00Z"},
+        {"validUntil": 20290228},
+    ],
+    ids=["no-time", "reversed", "number"],
+)
+def test_bad_accreditation_dates_are_refused(body, dates) -> None:
+    with pytest.raises(TrustListError) as caught:
+        _accredited(body, **dates)
+    assert caught.value.code is ErrorCode.TRUST_LIST_INVALID
