@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from contexts.errors import CertvcError, ErrorCode, InputError
 from contexts.loader import ContextStore
+from keys.compact_json import compact_json
 from keys.keypair import Signer
 from keys.suites import ProofOptions
 
@@ -62,7 +63,7 @@ class BulkSigning:
             secured = sign_credential(
                 credential, self.signer, self.suite, store=self.store, options=self.options
             )
-            text = json.dumps(secured, ensure_ascii=False, separators=(",", ":"))
+            text = compact_json(secured).decode("utf-8")
             return LineResult(number, True, text)
         except CertvcError as error:
             return _error(number, error.code, error.message)

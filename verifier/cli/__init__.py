@@ -35,10 +35,13 @@ def _load(target: str) -> click.Command | None:
         raise
 
 
-def plugin_commands(group: str) -> dict[str, click.Command]:
-    """Commands other installed packages register under the entry-point ``group``."""
+def plugin_commands(group: str, only: str | None = None) -> dict[str, click.Command]:
+    """Commands other installed packages register under the entry-point ``group`` (``only``:
+    just the one of that name, so running one command imports only its package's modules)."""
     found: dict[str, click.Command] = {}
     for ep in entry_points(group=group):
+        if only is not None and ep.name != only:
+            continue
         try:
             found[ep.name] = ep.load()
         except ImportError:  # the providing package is not installed here
@@ -58,7 +61,7 @@ class _CertvcGroup(click.Group):
         command = super().get_command(ctx, name)
         if command is None and name in _LAZY:
             command = _load(_LAZY[name])
-        return command or plugin_commands("certvc.commands").get(name)
+        return command or plugin_commands("certvc.commands", only=name).get(name)
 
 
 @click.group(cls=_CertvcGroup, context_settings={"help_option_names": ["-h", "--help"]})
