@@ -40,6 +40,7 @@ from .loader import ContextStore
 __all__ = [
     "IriRule",
     "Recording",
+    "Shape",
     "Slot",
     "Unsupported",
     "read_shape",
@@ -146,8 +147,16 @@ def _walk(
             raise Unsupported(f"a {kind.__name__} value")
 
 
-def read_shape(document: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[str]] | None:
-    """The shape of ``document`` and its string leaves, or None when the shape is unsupported."""
+#: What :func:`read_shape` returns: the hashable shape, and the string leaves in order.
+Shape = tuple[tuple[Any, ...], list[str]]
+
+
+def read_shape(document: Mapping[str, Any]) -> Shape | None:
+    """The shape of ``document`` and its string leaves, or None when the shape is unsupported.
+
+    None for every document holding a JSON number or null anywhere (they are not compiled):
+    the issuer relies on that to skip the shape rules' walk for tiny numbers (tests/contexts).
+    """
     if type(document) is not dict:
         return None
     tokens: list[Any] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from contexts.compiled import read_shape
 from contexts.loader import ContextStore
 from keys.keypair import Signer
 from keys.suites import (
@@ -45,10 +46,15 @@ def sign_credential(
     document = dict(credential)
     if "issuer" not in document:
         document["issuer"] = (options.verification_method or signer.key_id).split("#", 1)[0]
-    validate_credential_shape(document, Mode.ISSUE)
     if REGISTRY.get(suite) is not None and REGISTRY[suite].kind is SuiteKind.JOSE:
-        # Data Integrity suites check this while canonicalizing.
-        check_jsonld_safe(document, store, canonicalizer)
+        # One walk for both checks: a shape read_shape accepts holds no number, so the shape
+        # rules need not walk the credential again looking for tiny ones.
+        shape = read_shape(document)
+        validate_credential_shape(document, Mode.ISSUE, without_numbers=shape is not None)
+        check_jsonld_safe(document, store, canonicalizer, shape=shape)
+    else:
+        # Data Integrity suites check JSON-LD safety while canonicalizing.
+        validate_credential_shape(document, Mode.ISSUE)
     return secure(
         document, signer, suite, store=store, options=options, canonicalizer=canonicalizer
     )

@@ -340,27 +340,34 @@ _RULES: tuple[Callable[[dict[str, object], Mode, _Problems], None], ...] = (
     _check_names,
     _check_numbers,
 )
+_RULES_WITHOUT_NUMBERS = tuple(rule for rule in _RULES if rule is not _check_numbers)
 
 
-def shape_problems(credential: object, mode: Mode) -> tuple[ShapeProblem, ...]:
+def shape_problems(
+    credential: object, mode: Mode, *, without_numbers: bool = False
+) -> tuple[ShapeProblem, ...]:
     """Every shape rule ``credential`` breaks, in rule order; empty when it is well formed.
 
+    ``without_numbers``: the caller knows the credential holds no JSON number (as when
+    ``contexts.compiled.read_shape`` accepted it), so the number rule's walk is skipped.
     Never raises on any JSON value: the verifier reports these as one failed check.
     """
     if not isinstance(credential, dict):
         return (ShapeProblem("", "a credential must be a JSON object"),)
     out: _Problems = []
-    for rule in _RULES:
+    for rule in _RULES_WITHOUT_NUMBERS if without_numbers else _RULES:
         rule(credential, mode, out)
     return tuple(out)
 
 
-def validate_credential_shape(credential: object, mode: Mode) -> None:
+def validate_credential_shape(
+    credential: object, mode: Mode, *, without_numbers: bool = False
+) -> None:
     """Raise on the first broken shape rule (the issuer's guard before signing).
 
     :raises ShapeError: with the first problem's path and code; the message says how many more.
     """
-    problems = shape_problems(credential, mode)
+    problems = shape_problems(credential, mode, without_numbers=without_numbers)
     if not problems:
         return
     first = problems[0]

@@ -25,7 +25,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contexts.compiled import Unsupported, read_shape, record, with_leaves
+from contexts.compiled import Shape, Unsupported, read_shape, record, with_leaves
 from contexts.errors import CertvcError
 from contexts.jsonld import to_dataset
 from contexts.loader import ContextStore
@@ -153,13 +153,16 @@ class FastCanonicalizer:
                 return canonical
         return canonicalize(dataset, max_work_factor=self.max_work_factor)
 
-    def check_safe(self, document: Mapping[str, Any], store: ContextStore) -> None:
+    def check_safe(
+        self, document: Mapping[str, Any], store: ContextStore, *, shape: Shape | None = None
+    ) -> None:
         """JSON-LD safe mode alone: refuse exactly what ``contexts.to_dataset`` refuses.
 
         A document matching a template passed safe mode already (the template was made from a
         passing document and the same processing); anything else runs ``to_dataset``.
+        ``shape``: ``read_shape(document)`` when the caller has it already (None: read here).
         """
-        found = self._lookup(document, store)
+        found = self._lookup(document, store, shape)
         if isinstance(found, tuple):
             return
         dataset = to_dataset(document, store)
@@ -184,10 +187,11 @@ class FastCanonicalizer:
         return cache
 
     def _lookup(
-        self, document: Mapping[str, Any], store: ContextStore
+        self, document: Mapping[str, Any], store: ContextStore, shape: Shape | None = None
     ) -> tuple[Template, list[str]] | _Pending | None:
         """A matching template, or what compiling this document needs, or None (full path)."""
-        shape = read_shape(document)
+        if shape is None:
+            shape = read_shape(document)
         if shape is None:
             with self._lock:
                 self._full_runs += 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from contexts.compiled import Shape
 from contexts.errors import CertvcError, ErrorCode, ProofError
 from contexts.jsonld import to_dataset
 from contexts.loader import ContextStore
@@ -43,7 +44,9 @@ class ChecksSafety(Protocol):
     """A canonicalizer that can also give the JSON-LD safe-mode verdict alone, cheaper (as
     ``keys.fastpath.FastCanonicalizer`` does); :func:`check_jsonld_safe` uses it when present."""
 
-    def check_safe(self, document: Mapping[str, Any], store: ContextStore) -> None: ...
+    def check_safe(
+        self, document: Mapping[str, Any], store: ContextStore, *, shape: Shape | None = None
+    ) -> None: ...
 
 
 #: The product's canonicalizer: compiled shapes, byte-identical to :func:`canonize`
@@ -52,17 +55,22 @@ FAST: Canonicalizer = default_canonicalizer()
 
 
 def check_jsonld_safe(
-    document: Mapping[str, Any], store: ContextStore, canonicalizer: Canonicalizer = FAST
+    document: Mapping[str, Any],
+    store: ContextStore,
+    canonicalizer: Canonicalizer = FAST,
+    *,
+    shape: Shape | None = None,
 ) -> None:
     """JSON-LD safe mode on ``document`` without a canonical form (vc+jwt, the verifier's
-    context check), through ``canonicalizer`` when it knows the verdict cheaper.
+    context check), through ``canonicalizer`` when it knows the verdict cheaper. ``shape``:
+    ``contexts.compiled.read_shape(document)`` when the caller has read it already.
 
     :raises JsonLdError, ContextNotAllowed: as ``contexts.to_dataset``.
     """
     # getattr, not isinstance on the runtime Protocol: that costs more than the check itself.
     check = getattr(canonicalizer, "check_safe", None)
     if callable(check):
-        check(document, store)
+        check(document, store, shape=shape)
     else:
         to_dataset(document, store)
 

@@ -7,13 +7,20 @@ credential and expects exactly one problem, at the right path, with the right co
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contexts.compiled import read_shape
 from contexts.errors import ErrorCode, ShapeError
+from contexts.loader import default_store
+from keys.keypair import KeyPair, KeyType
+from keys.suites import ProofOptions
+from verifier.issuing import sign_credential
+from verifier.samples import certification_credential
 from verifier.shape import Mode, ShapeProblem, shape_problems, validate_credential_shape
 
 MALFORMED = ErrorCode.CREDENTIAL_MALFORMED
@@ -451,3 +458,32 @@ def test_issue_mode_refuses_numbers_the_reference_misreads() -> None:
     assert shape_problems(credential, Mode.VERIFY) == ()
     credential["credentialSubject"]["achievement"]["resultDescription"] = [{"value": 0.5}]
     assert shape_problems(credential, Mode.ISSUE) == ()
+
+
+@pytest.mark.parametrize("suite", ["vc+jwt", "eddsa-rdfc-2022"])
+def test_signing_refuses_a_tiny_number_whatever_the_suite(suite: str) -> None:
+    """vc+jwt signing skips the number walk when read_shape accepted the credential; one holding
+    a number is never accepted by read_shape, so the rule still runs."""
+    pair = KeyPair.generate(KeyType.ED25519)
+    credential = certification_credential(pair.public_key.did_key, valid_from=datetime.now(UTC))
+    credential["credentialSubject"]["achievement"]["resultDescription"] = [{"value": 1e-7}]
+    options = ProofOptions(created=datetime.now(UTC))
+    with pytest.raises(ShapeError) as caught:
+        sign_credential(credential, pair.signer(), suite, store=default_store(), options=options)
+    assert caught.value.path == "/credentialSubject/achievement/resultDescription/0/value"
+
+
+_JSON_NUMBER = st.integers() | st.floats(allow_nan=False) | st.none()
+
+
+@settings(max_examples=200, deadline=None)
+@given(path=st.lists(st.sampled_from(["a", "b", 0]), max_size=5), number=_JSON_NUMBER)
+def test_read_shape_never_accepts_a_number_or_null(path: list[Any], number: object) -> None:
+    """What sign_credential relies on to skip the number rule's walk (contexts.compiled)."""
+    document: dict[str, Any] = copy.deepcopy(OPEN_BADGE)
+    value: Any = number
+    for step in reversed(path):  # wrap the number at a random depth in lists and objects
+        value = [value] if step == 0 else {step: value}
+    document["credentialSubject"]["extra"] = value
+    assert read_shape(copy.deepcopy(OPEN_BADGE)) is not None  # the same credential without it
+    assert read_shape(document) is None
