@@ -244,7 +244,7 @@ def _check_typed_object(name: str, item: object, path: str, out: _Problems) -> N
 
 def _check_language_properties(obj: dict[str, object], path: str, out: _Problems) -> None:
     for name in ("name", "description"):
-        if name in obj:
+        if name in obj and type(obj[name]) is not str:  # a plain string is always well formed
             _check_language_value(obj[name], _pointer(path, name), name, out)
 
 
