@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-memory clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("certvc needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -36,6 +36,10 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Resident memory and cache sizes over 100,000 distinct signatures (issue 4: memory stays flat).
+bench-memory: install
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/interop/js/node_modules
