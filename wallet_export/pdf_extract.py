@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -27,7 +28,12 @@ from verifier.inputs import MAX_INPUT_BYTES, loads_limited
 
 MAX_PDF_BYTES = 32 * 1024 * 1024
 RENDER_PIXELS = 3000  # the longer side of page 1, whatever size the page claims
-RENDER_TIMEOUT_S = 30.0
+RENDER_TIMEOUT_S = 10.0  # a certificate page renders in well under a second
+#: Renders at once in this process: a public verifier must not let a burst of uploaded PDFs
+#: take every core (the per-client rate limit does not bound several clients together).
+MAX_CONCURRENT_RENDERS = 2
+RENDER_WAIT_S = 5.0
+_RENDERS = threading.BoundedSemaphore(MAX_CONCURRENT_RENDERS)
 
 #: Renders page 1 of a PDF to PNG bytes.
 Rasterizer = Callable[[bytes], bytes]
@@ -87,7 +93,8 @@ def attached_credentials(data: bytes) -> list[tuple[str, str]]:
 def pdftoppm_first_page(data: bytes) -> bytes:
     """Page 1 as PNG, scaled to fit ``RENDER_PIXELS`` square.
 
-    :raises CertvcError: ``tool_unavailable`` without pdftoppm; ``input_unusable`` when it fails.
+    :raises CertvcError: ``tool_unavailable`` without pdftoppm; ``input_unusable`` when it fails;
+        ``rate_limited`` when ``MAX_CONCURRENT_RENDERS`` are running for ``RENDER_WAIT_S``.
     """
     executable = shutil.which("pdftoppm")
     if executable is None:
@@ -98,12 +105,19 @@ def pdftoppm_first_page(data: bytes) -> bytes:
         )
     command = [executable, "-png", "-singlefile", "-f", "1", "-l", "1"]
     command += ["-scale-to", str(RENDER_PIXELS), "-"]  # stdin in, PNG on stdout
+    if not _RENDERS.acquire(timeout=RENDER_WAIT_S):
+        raise CertvcError(
+            "too many PDF certificates are being read right now; try again shortly",
+            code=ErrorCode.RATE_LIMITED,
+        )
     try:
         done = subprocess.run(
             command, input=data, capture_output=True, timeout=RENDER_TIMEOUT_S, check=False
         )
     except subprocess.TimeoutExpired as cause:
         raise CertvcError("rendering the PDF took too long") from cause
+    finally:
+        _RENDERS.release()
     if done.returncode != 0 or not done.stdout:
         raise CertvcError(f"pdftoppm could not render the PDF (exit {done.returncode})")
     return done.stdout

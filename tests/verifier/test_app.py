@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from fpdf import FPDF
 
 from contexts.loader import default_store
 from keys.suites import REGISTRY, ProofOptions, create_proof
@@ -20,6 +21,7 @@ from verifier.app import create_app, init_verifier
 from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.qr_image import make_symbol, render_png
 from verifier.samples import VC_V2
+from wallet_export import pdf_extract
 
 from .world import NOW, Served, credential, new_pair, serve_lists, status_server
 
@@ -353,3 +355,24 @@ def test_public_url_is_allow_listed(world) -> None:
         "/credentials/verify", json={"verifiableCredential": world["signed"]}
     )
     assert reply.status_code == 400 and reply.json["verdict"] == "STATUS_UNAVAILABLE"
+
+
+def test_api_answers_429_when_every_pdf_render_slot_is_busy(client, monkeypatch) -> None:
+    """A PDF without an attached credential is rendered to find its QR code; with every render
+    slot taken the API says so (429 rate_limited) rather than queueing more processes."""
+    blank = FPDF()
+    blank.add_page()
+    monkeypatch.setattr(pdf_extract, "RENDER_WAIT_S", 0.05)
+    taken = [pdf_extract._RENDERS.acquire(blocking=False) for _ in range(8)].count(True)
+    try:
+        reply = client.post(
+            "/api/v1/verify",
+            data={"file": (io.BytesIO(bytes(blank.output())), "certificate.pdf")},
+            content_type="multipart/form-data",
+        )
+    finally:
+        for _ in range(taken):
+            pdf_extract._RENDERS.release()
+    assert reply.status_code == 429, reply.json
+    assert reply.json["error"]["code"] == "rate_limited"
+    assert reply.headers["Retry-After"] == "5"

@@ -11,6 +11,7 @@ from fpdf import FPDF
 
 from contexts.errors import CertvcError, ErrorCode
 from verifier.result import Verdict
+from wallet_export import pdf_extract
 from wallet_export.badge import bake_png, bake_svg
 from wallet_export.badge_image import default_badge_png, default_badge_svg
 from wallet_export.containers import Container, credential_text, extract_credential
@@ -84,3 +85,22 @@ def test_the_extractor_is_registered_for_the_verifier() -> None:
         if ep.name == "wallet_export"
     }
     assert found == {"wallet_export.containers:credential_text"}
+
+
+def test_pdf_renders_are_bounded_and_a_busy_verifier_says_so(poppler, monkeypatch) -> None:
+    """At most MAX_CONCURRENT_RENDERS pdftoppm processes: past that a request waits briefly,
+    then gets ``rate_limited`` (HTTP 429 in the verifier) instead of piling up processes."""
+    blank = FPDF()
+    blank.add_page()
+    monkeypatch.setattr(pdf_extract, "RENDER_WAIT_S", 0.05)
+    held = [pdf_extract._RENDERS.acquire(blocking=False) for _ in range(8)]
+    assert held.count(True) == pdf_extract.MAX_CONCURRENT_RENDERS  # every slot taken
+    try:
+        with pytest.raises(CertvcError) as caught:
+            pdf_extract.pdftoppm_first_page(bytes(blank.output()))
+        assert caught.value.code is ErrorCode.RATE_LIMITED
+    finally:
+        for _ in range(held.count(True)):
+            pdf_extract._RENDERS.release()
+    png = pdf_extract.pdftoppm_first_page(bytes(blank.output()))  # a free slot renders again
+    assert png.startswith(b"\x89PNG")

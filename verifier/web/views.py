@@ -101,7 +101,11 @@ def _http_error(error: HTTPException) -> Response:
     return error_response(status, code, error.description or error.name, verified=False)
 
 
-_STATUS = {ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415, ErrorCode.INPUT_TOO_LARGE: 413}
+_STATUS = {
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.INPUT_TOO_LARGE: 413,
+    ErrorCode.RATE_LIMITED: 429,
+}
 
 
 @bp.errorhandler(CertvcError)
@@ -212,7 +216,13 @@ def page() -> Response:
 def verify_any() -> Response:
     outcome = _ext().verifier.verify(_any_input())
     response = jsonify(_full(outcome))
-    response.status_code = 200 if outcome.usable else 400
+    if outcome.usable:
+        response.status_code = 200
+    elif outcome.error is not None and outcome.error.code is ErrorCode.RATE_LIMITED:
+        response.status_code = 429  # busy, not bad input: the same request may work shortly
+        response.headers["Retry-After"] = "5"
+    else:
+        response.status_code = 400
     return response
 
 
