@@ -12,8 +12,13 @@ its documents take the full path (unless a template made earlier matches). Refus
 cached: a document that matches no template goes the full path, so it is refused with the same
 error, code and term.
 
-Memory is bounded: per store at most ``max_shapes`` shapes (least recently used evicted), each
-with at most ``max_variants`` templates; stores are held weakly.
+Memory is bounded: per store at most ``max_shapes`` shapes, each with at most ``max_variants``
+templates, and a fixed-size frequency sketch; stores are held weakly. When the cache is full a
+new shape is let in only if it has been looked up more often lately than the least recently
+used shape it would evict (TinyLFU admission, Einziger et al. 2017): with more shapes in
+rotation than the cache holds, plain LRU evicts every template before its first use and
+compiling (three full runs each) makes the fast path slower than the plain one; with admission
+the cache keeps a stable set of shapes and the rest take the full path at its plain cost.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from .template import Template, TemplateError, build_template, partition_of
 __all__ = ["FastCanonicalizer", "FastPathStats"]
 
 _PROBE_SUFFIX = "-certvc-probe-"
+_MAX_COUNT = 15  # a frequency counter saturates here (4 bits, as in TinyLFU)
+_HALVES = bytes(count >> 1 for count in range(256))  # bytes.translate table: every counter halved
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,10 @@ class FastPathStats:
 class _Shape:
     """What is known of one shape: its templates, and whether to compile more of them."""
 
-    __slots__ = ("closed", "misses", "templates")
+    __slots__ = ("closed", "misses", "slots", "templates")
 
-    def __init__(self) -> None:
+    def __init__(self, slots: tuple[int, ...]) -> None:
+        self.slots = slots  # its counters in the store's _Frequency
         self.misses = 0
         self.closed = False  # unsupported, or a compile failed its checks: compile no more
         self.templates: list[Template] = []
@@ -67,19 +75,71 @@ class _Shape:
         return None
 
 
+class _Frequency:
+    """How often each shape key was looked up lately: a count-min sketch of 4-bit counters.
+
+    A fixed ``bytearray`` (``_WIDTH_PER_SHAPE`` counters per cached shape) remembers many more
+    shapes than the cache holds without keeping their keys; a key's count is the least of its
+    four counters (16-bit slices of its hash), so a collision can only overstate it. Every
+    ``_PERIOD_PER_SHAPE`` lookups per cached shape all counters are halved: popularity fades.
+    """
+
+    _WIDTH_PER_SHAPE = 16
+    _PERIOD_PER_SHAPE = 10
+
+    def __init__(self, maxsize: int) -> None:
+        width = 1 << max(4, (self._WIDTH_PER_SHAPE * maxsize - 1).bit_length())
+        self._mask = width - 1
+        self._counts = bytearray(width)
+        self._period = self._PERIOD_PER_SHAPE * maxsize
+        self._added = 0
+
+    def slots(self, key: Hashable) -> tuple[int, ...]:
+        """Where ``key`` is counted (kept on its cache entry: a lookup hit hashes nothing)."""
+        code, mask = hash(key), self._mask
+        return code & mask, code >> 16 & mask, code >> 32 & mask, code >> 48 & mask
+
+    def count(self, slots: tuple[int, ...]) -> int:
+        counts = self._counts
+        return min([counts[slot] for slot in slots])
+
+    def add(self, slots: tuple[int, ...]) -> None:
+        counts = self._counts
+        for slot in slots:
+            if counts[slot] < _MAX_COUNT:
+                counts[slot] += 1
+        self._added += 1
+        if self._added >= self._period:
+            self._counts = counts.translate(_HALVES)
+            self._added = 0
+
+
 class _ShapeCache:
+    """At most ``maxsize`` shapes: least recently used evicted, newcomers admitted by frequency."""
+
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         self.shapes: OrderedDict[Hashable, _Shape] = OrderedDict()
+        self.frequency = _Frequency(maxsize)
 
-    def get_or_add(self, key: Hashable) -> _Shape:
+    def get_or_add(self, key: Hashable) -> _Shape | None:
+        """The entry of ``key``; None when it is not cached and does not earn a place."""
         shape = self.shapes.get(key)
-        if shape is None:
-            shape = self.shapes[key] = _Shape()
-            while len(self.shapes) > self.maxsize:
-                self.shapes.popitem(last=False)
-        else:
+        if shape is not None:
             self.shapes.move_to_end(key)
+            self.frequency.add(shape.slots)
+            return shape
+        slots = self.frequency.slots(key)
+        earlier = self.frequency.count(slots)  # lookups before this one
+        self.frequency.add(slots)
+        if len(self.shapes) >= self.maxsize:
+            # A template (three full runs) wins ties; counting this lookup as well would
+            # favour the newcomer in every rotation (it was just seen, the victim is next).
+            victim_key, victim = next(iter(self.shapes.items()))
+            if earlier <= self.frequency.count(victim.slots) + bool(victim.templates):
+                return None
+            del self.shapes[victim_key]
+        shape = self.shapes[key] = _Shape(slots)
         return shape
 
 
@@ -200,6 +260,9 @@ class FastCanonicalizer:
         partition = partition_of(leaves)
         with self._lock:
             entry = self._cache(store).get_or_add(key)
+            if entry is None:
+                self._full_runs += 1
+                return None
             template = entry.match(leaves, partition)
             if template is not None:
                 self._hits += 1
