@@ -125,8 +125,9 @@ def test_changed_payload_fails() -> None:
         ({"typ": "JWT"}, ErrorCode.JWT_MALFORMED),
         ({"kid": None}, ErrorCode.JWT_MALFORMED),
         ({"crit": ["exp"]}, ErrorCode.JWT_MALFORMED),
+        ({"b64": False}, ErrorCode.JWT_MALFORMED),  # RFC 7797 unencoded payload
     ],
-    ids=["typ", "no-kid", "crit"],
+    ids=["typ", "no-kid", "crit", "b64"],
 )
 def test_header_rules(header_change: dict, code: ErrorCode) -> None:
     pair = KeyPair.generate(KeyType.ED25519)
