@@ -87,6 +87,10 @@ def _hash(key_type: KeyType) -> hashes.HashAlgorithm:
     return hashes.SHA384() if key_type is KeyType.P384 else hashes.SHA256()
 
 
+# ECDSA with each curve's hash, made once: the objects are immutable descriptions.
+_ECDSA = {key_type: ec.ECDSA(_hash(key_type)) for key_type in (KeyType.P256, KeyType.P384)}
+
+
 def _invalid(message: str, cause: BaseException | None = None) -> NoReturn:
     raise KeyMaterialError(message, code=ErrorCode.KEY_INVALID) from cause
 
@@ -157,7 +161,7 @@ def verify(key_type: KeyType, raw: bytes, signature: bytes, data: bytes) -> bool
             half = len(signature) // 2
             r = int.from_bytes(signature[:half], "big")
             s = int.from_bytes(signature[half:], "big")
-            public.verify(encode_dss_signature(r, s), data, ec.ECDSA(_hash(key_type)))
+            public.verify(encode_dss_signature(r, s), data, _ECDSA[key_type])
     except InvalidSignature:
         return False
     return True
@@ -208,7 +212,7 @@ class SecretKey:
         """Ed25519 signature, or ECDSA over ``data`` with the curve's hash as P1363 ``r||s``."""
         if self._sodium is not None:
             return crypto_sign(data, self._sodium)[:64]  # signature || message
-        der = self._key.sign(data, ec.ECDSA(_hash(self._type)))
+        der = self._key.sign(data, _ECDSA[self._type])
         r, s = decode_dss_signature(der)
         size = self._type.signature_length // 2
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
