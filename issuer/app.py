@@ -20,7 +20,7 @@ from flask import Flask, Response, redirect, url_for
 from contexts.errors import DidError, ErrorCode
 from verifier.app import init_verifier
 
-from .web import admin, api_v1, public, vc_api
+from .web import admin, api_v1, images_admin, public, vc_api
 from .web.errors import register_error_handlers
 from .web.extensions import database, issuer
 from .web.wallet import init_wallet
@@ -101,6 +101,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(vc_api.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(images_admin.bp)
     # The verifier page (/v) and API: QR codes of our credentials open here. It knows the body's
     # own DID document first-hand (rotation included), so a development instance on plain http
     # verifies what it issued without fetching itself.

@@ -67,8 +67,20 @@ def create_body(
     return body
 
 
-def body_profile(body: CertificationBody) -> BodyProfile:
-    return BodyProfile(body.did, body.name, body.url, body.accreditation, body.logo_url)
+#: Where the body's uploaded logo is served (relative to the public URL).
+LOGO_PATH = "body/logo.png"
+
+
+def body_logo_url(body: CertificationBody, public_url: str) -> str | None:
+    """The uploaded logo's public URL, when there is one."""
+    return None if body.logo is None else f"{public_url.rstrip('/')}/{LOGO_PATH}"
+
+
+def body_profile(body: CertificationBody, public_url: str | None = None) -> BodyProfile:
+    """The issuer profile; its image is the uploaded logo (served here) when there is one and
+    ``public_url`` is known, else the configured ``logo_url``."""
+    logo = body_logo_url(body, public_url) if public_url else None
+    return BodyProfile(body.did, body.name, body.url, body.accreditation, logo or body.logo_url)
 
 
 def body_json(body: CertificationBody) -> dict[str, Any]:
@@ -138,6 +150,18 @@ def list_schemes(session: Session) -> list[Scheme]:
     return list(session.execute(select(Scheme).order_by(Scheme.code)).scalars())
 
 
+def scheme_image_path(scheme: Scheme) -> str | None:
+    """``schemes/<code>/badge.<png|svg>`` when the scheme has an uploaded badge image."""
+    if scheme.image is None:
+        return None
+    return f"schemes/{scheme.code}/badge.{scheme.image.media_type.extension}"
+
+
+def scheme_image_url(scheme: Scheme, public_url: str) -> str | None:
+    path = scheme_image_path(scheme)
+    return None if path is None else f"{public_url.rstrip('/')}/{path}"
+
+
 def scheme_info(scheme: Scheme, public_url: str) -> SchemeInfo:
     return SchemeInfo(
         code=scheme.code,
@@ -148,6 +172,7 @@ def scheme_info(scheme: Scheme, public_url: str) -> SchemeInfo:
         standard_name=scheme.standard_name,
         standard_url=scheme.standard_url,
         achievement_type=scheme.achievement_type.value,
+        image_url=scheme_image_url(scheme, public_url),
     )
 
 

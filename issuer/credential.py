@@ -41,6 +41,7 @@ class SchemeInfo:
     standard_name: str
     standard_url: str | None
     achievement_type: str
+    image_url: str | None = None  # OB 3.0 Achievement.image (an uploaded badge image)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ def certification_credential(
         "criteria": {"narrative": scheme.criteria},
         "alignment": [alignment],
     }
+    if scheme.image_url:
+        achievement["image"] = {"id": scheme.image_url, "type": "Image"}
     return {
         "@context": [VC_V2, OB_V3],
         "id": credential_id,

@@ -10,15 +10,24 @@ QR codes (docs/qr-format.md) open this instance's verifier page ``<public URL>/v
 credential's id URL, which this instance serves only while the certification's public page is
 on (an officer's audited opt-in; see :mod:`issuer.public_page`). The PDF prints the QR code of
 the asked mode and carries the credential as an attachment; badges are the scheme's badge
-(drawn from its name and code) with the credential baked in, as issued.
+with the credential baked in, as issued.
+
+Uploaded images (:mod:`issuer.images`) are used when there are some: the body's logo on the
+PDF, the scheme's badge image for the badges. A PNG badge needs a PNG, so an SVG upload leaves
+the PNG badge drawn from the scheme's name and code (``default_badge_png``); an SVG badge of a
+PNG upload is an SVG wrapping it (``<image href="data:image/png;base64,...">``), so both
+downloads show the uploaded art. Without uploads both are drawn, as before.
 """
 
 from __future__ import annotations
 
+import base64
+import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from html import escape
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from verifier import qr as qr_format
 from wallet_export import (
+    Branding,
     Download,
     Paper,
     bake_png,
@@ -41,8 +51,10 @@ from wallet_export import (
 from wallet_export.downloads import file_stem
 from wallet_export.view import unverified_credential
 
+from . import catalog
 from .context import IssuerContext
 from .errors import FieldError, NotFound
+from .image_check import ImageType
 from .lifecycle import credential_document
 from .models import Certification, CredentialFormat, IssuedCredential
 from .securing import secured_as
@@ -79,14 +91,30 @@ _SECURED = {ExportFormat.JSON: CredentialFormat.LDP_VC, ExportFormat.JWT: Creden
 
 
 @dataclass(frozen=True)
+class Artwork:
+    """The uploaded images an export uses: the scheme's badge image (PNG or SVG) and the
+    body's logo (PNG); None where nothing was uploaded."""
+
+    badge: bytes | None = None
+    badge_type: ImageType | None = None
+    logo: bytes | None = None
+
+    def __repr__(self) -> str:
+        kind = self.badge_type.value if self.badge_type else None
+        return f"Artwork(badge={kind}, logo={self.logo is not None})"
+
+
+@dataclass(frozen=True)
 class ExportSource:
     """What rendering needs: the credential as issued, the asked securing (JSON and vc+jwt
-    formats), and whether its id URL is served (link-mode QR codes need that)."""
+    formats), whether its id URL is served (link-mode QR codes need that), and the uploaded
+    images."""
 
     credential_id: str
     document: Mapping[str, Any] | str
     secured: Mapping[str, Any] | str | None = None
     hosted: bool = False
+    art: Artwork = field(default_factory=Artwork)
 
     def __repr__(self) -> str:
         return f"ExportSource({self.credential_id!r}, hosted={self.hosted})"
@@ -118,6 +146,23 @@ def hosted(row: IssuedCredential) -> bool:
     return row.certification is not None and row.certification.public_page and not row.is_copy
 
 
+def artwork(session: Session, row: IssuedCredential, form: ExportFormat | None = None) -> Artwork:
+    """The uploaded images the export of ``row`` in ``form`` needs (None: every format's).
+
+    The badge is the scheme's of the credential's certification (a credential issued through
+    the VC API has none: its badge is drawn); the logo is the body's.
+    """
+    badge = badge_type = logo = None
+    if form in (None, ExportFormat.BADGE_PNG, ExportFormat.BADGE_SVG) and row.certification:
+        image = row.certification.scheme.image
+        if image is not None:
+            badge, badge_type = image.content, image.media_type
+    if form in (None, ExportFormat.PDF):
+        stored = catalog.get_body(session).logo
+        logo = stored.content if stored is not None else None
+    return Artwork(badge, badge_type, logo)
+
+
 def prepare(
     session: Session,
     ctx: IssuerContext,
@@ -135,7 +180,8 @@ def prepare(
     secured = None
     if form in _SECURED:
         secured = secured_as(session, ctx, row, _SECURED[form], actor=actor, now=now)
-    return ExportSource(row.credential_id, credential_document(row), secured, hosted(row))
+    art = artwork(session, row, form)
+    return ExportSource(row.credential_id, credential_document(row), secured, hosted(row), art)
 
 
 def qr_text(source: ExportSource, verifier_url: str, mode: QrMode) -> str:
@@ -173,7 +219,10 @@ def render(
     stem = file_stem(unverified_credential(source.document))
     if form is ExportFormat.PDF:
         pdf = certificate_pdf(
-            source.document, qr=qr_text(source, verifier_url, mode), paper=paper.paper
+            source.document,
+            qr=qr_text(source, verifier_url, mode),
+            paper=paper.paper,
+            branding=Branding(logo=source.art.logo),
         )
         return Download(pdf, "application/pdf", f"{stem}.pdf")
     if form in (ExportFormat.QR_PNG, ExportFormat.QR_SVG):
@@ -183,11 +232,32 @@ def render(
         svg = qr_svg(text, size_mm=QR_SVG_SIZE_MM, title="Scan to verify")
         return Download(svg, "image/svg+xml", f"{stem}-qr.svg")
     view = certificate_view(source.document)
+    art = source.art
     if form is ExportFormat.BADGE_PNG:
-        image = default_badge_png(view.certification_name, view.scheme_code, size=BADGE_PIXELS)
+        if art.badge is not None and art.badge_type is ImageType.PNG:
+            image = art.badge
+        else:
+            image = default_badge_png(view.certification_name, view.scheme_code, size=BADGE_PIXELS)
         return Download(bake_png(image, source.document), "image/png", f"{stem}-badge.png")
-    image = default_badge_svg(view.certification_name, view.scheme_code)
+    if art.badge is not None and art.badge_type is ImageType.SVG:
+        image = art.badge
+    elif art.badge is not None:
+        image = png_in_svg(art.badge, view.certification_name)
+    else:
+        image = default_badge_svg(view.certification_name, view.scheme_code)
     return Download(bake_svg(image, source.document), "image/svg+xml", f"{stem}-badge.svg")
+
+
+def png_in_svg(png: bytes, title: str) -> bytes:
+    """An SVG showing ``png`` (one of ours: re-encoded, IHDR first) at its own size, so an
+    uploaded PNG badge also makes the SVG badge."""
+    width, height = struct.unpack(">II", png[16:24])  # IHDR (PNG §11.2.2)
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img"><title>{escape(title)}</title>'
+        f'<image width="{width}" height="{height}" href="data:image/png;base64,{data}"/></svg>'
+    ).encode()
 
 
 def verifier_page(ctx: IssuerContext) -> str:

@@ -181,7 +181,7 @@ def _new_credential(
     refs = status.allocate_entries(session, ctx, row, now)
     document = certification_credential(
         credential_id=row.credential_id,
-        body=catalog.body_profile(catalog.get_body(session)),
+        body=catalog.body_profile(catalog.get_body(session), ctx.public_url),
         scheme=catalog.scheme_info(scheme, ctx.public_url),
         person_name=cert.person.name,
         number=cert.number,

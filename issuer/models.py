@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from verifier.status_list import StatusPurpose
 
 from .db import Base, UTCDateTime
+from .image_check import ImageType
 
 
 class State(Enum):
@@ -112,6 +113,9 @@ class Action(Enum):
     CREDENTIAL_SECURE = "credential.secure"  # the same credential secured the other way
     PAGE_PUBLISH = "page.publish"  # the public credential page was turned on
     PAGE_UNPUBLISH = "page.unpublish"  # ... and off
+    # uploaded images (0003)
+    SCHEME_IMAGE = "scheme.image"  # a scheme's badge image was uploaded or replaced
+    BODY_LOGO = "body.logo"  # the body's logo was uploaded or replaced
 
 
 class JobState(Enum):
@@ -143,6 +147,9 @@ class CertificationBody(Base):
     logo_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    #: An uploaded logo (PNG): served at /body/logo.png and printed on the PDF certificate.
+    logo: Mapped[StoredImage | None] = relationship(foreign_keys="StoredImage.body_id")
+
 
 class Scheme(Base):
     __tablename__ = "schemes"
@@ -164,6 +171,26 @@ class Scheme(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     body: Mapped[CertificationBody] = relationship()
+    #: An uploaded badge image (PNG or SVG): served at /schemes/<code>/badge.<ext>.
+    image: Mapped[StoredImage | None] = relationship(foreign_keys="StoredImage.scheme_id")
+
+
+class StoredImage(Base):
+    """An uploaded image that passed :mod:`issuer.image_check`, owned by one scheme (its
+    badge) or by the body (its logo). The bytes are loaded only when asked for."""
+
+    __tablename__ = "images"
+    __table_args__ = (
+        CheckConstraint("(scheme_id IS NULL) <> (body_id IS NULL)", name="one_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[int | None] = mapped_column(ForeignKey("schemes.id"), unique=True)
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("certification_bodies.id"), unique=True)
+    media_type: Mapped[ImageType] = mapped_column(_enum(ImageType, "image_type"))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Person(Base):

@@ -49,6 +49,8 @@ def require_scope(scope: Scope | None) -> str:
 CAN_ACT = frozenset({Role.OFFICER, Role.ADMIN})
 CAN_READ = frozenset({Role.OFFICER, Role.AUDITOR, Role.ADMIN})
 CAN_AUDIT = frozenset({Role.AUDITOR, Role.ADMIN})
+#: The body's set-up (scheme badge images, the logo): admins only.
+CAN_CONFIGURE = frozenset({Role.ADMIN})
 
 
 def csrf_token() -> str:

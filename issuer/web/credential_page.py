@@ -120,7 +120,8 @@ def page(credential_uuid: str) -> Any:
 @bp.get("/credentials/<credential_uuid>/badge.png")
 def badge(credential_uuid: str) -> Response:
     row = _published(credential_uuid)
-    source = ExportSource(row.credential_id, credential_document(row), hosted=True)
+    art = credential_export.artwork(database.session(), row, ExportFormat.BADGE_PNG)
+    source = ExportSource(row.credential_id, credential_document(row), hosted=True, art=art)
     download = credential_export.render(
         source,
         ExportFormat.BADGE_PNG,

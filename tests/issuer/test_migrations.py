@@ -120,5 +120,13 @@ def test_upgrading_a_0001_database_keeps_its_records(database_url: str) -> None:
                 ),
                 {"t": datetime(2026, 1, 1)},
             )
+            connection.execute(  # 0003's
+                text(
+                    "INSERT INTO audit_events (seq, at, actor, action, subject, reason, details, "
+                    "prev_hash, hash) VALUES (3, :t, 'a', 'scheme.image', 's', 'r', '{}', 'z', "
+                    "'w')"
+                ),
+                {"t": datetime(2026, 1, 1)},
+            )
     finally:
         engine.dispose()

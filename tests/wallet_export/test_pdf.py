@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 from typing import Any
 
@@ -146,6 +147,41 @@ def test_logo_and_own_wording(signed, poppler: None) -> None:
     assert "ZERTIFIKAT" in text and "über die Personenzertifizierung" in text
     assert "Akkreditiert nach ISO/IEC 17024" in text
     assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1
+
+
+def _placed_images(pdf: bytes) -> list[tuple[float, float, float, float]]:
+    """(x, y from the top, width, height) in millimetres of every image drawn on page 1."""
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    content = page.get_contents().get_data().decode("latin-1")
+    height_pt = float(page.mediabox.height)
+    placed = []
+    number = r"(-?[\d.]+)"
+    pattern = rf"{number} 0 0 {number} {number} {number} cm\s*/I\w+ Do"
+    for w, h, x, y in re.findall(pattern, content):
+        w_pt, h_pt, x_pt, y_pt = (float(v) for v in (w, h, x, y))
+        placed.append((x_pt / MM, (height_pt - y_pt - h_pt) / MM, w_pt / MM, h_pt / MM))
+    return placed
+
+
+@pytest.mark.parametrize("pixels", [(128, 128), (400, 120), (120, 400)])
+def test_the_logo_is_drawn_once_at_the_top_at_a_sensible_size(signed, verify, pixels) -> None:
+    """Square, wide and tall logos: at most 22 mm high and 60 mm wide, aspect kept, centred
+    at the top inside the frame, and the certificate still carries a credential that verifies."""
+    logo = io.BytesIO()
+    Image.new("RGB", pixels, (31, 58, 95)).save(logo, format="PNG")
+    pdf = certificate_pdf(signed, qr=PAYLOAD, branding=Branding(logo=logo.getvalue()))
+    [(x, top, width, height)] = _placed_images(pdf)
+    assert height <= 22.01 and width <= 60.01  # fpdf2 writes points to 2 decimals
+    assert width / height == pytest.approx(pixels[0] / pixels[1], rel=1e-3)
+    assert max(width, height) >= 20.0  # not a speck either
+    assert top == pytest.approx(20.0, abs=0.01)  # inside the 12 mm frame, above the title
+    assert x + width / 2 == pytest.approx(Paper.A4.value[0] / 2, abs=0.01)
+    finding = find_in_pdf(pdf, rasterize=None)
+    assert finding is not None and verify(json.loads(finding.text)).verdict is Verdict.VALID
+
+
+def test_without_a_logo_no_image_is_drawn(a4: bytes) -> None:
+    assert _placed_images(a4) == []  # the QR code is vector paths, not an image
 
 
 def test_a_logo_that_is_not_png_or_jpeg_is_refused(signed) -> None:
