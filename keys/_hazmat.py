@@ -223,6 +223,9 @@ class SecretKey:
     def __reduce__(self) -> NoReturn:
         raise TypeError("secret keys cannot be pickled or copied")
 
+    def __getstate__(self) -> NoReturn:  # object.__getstate__ would hand out the slots
+        raise TypeError("secret keys cannot be pickled or copied")
+
 
 def generate(key_type: KeyType) -> SecretKey:
     """A fresh key from the operating system's CSPRNG (via OpenSSL)."""

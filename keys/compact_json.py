@@ -6,7 +6,10 @@ library writes: orjson writes NaN and infinities as ``null`` (so any ``null`` in
 the value to ``json.dumps``, which refuses them), and refuses integers past 64 bits, lone
 surrogates, non-string keys and ``str``/``dict``/``list`` subclasses (so ``json.dumps`` decides
 those too). The one difference left is a float's exponent (orjson ``1e-7``, ``json`` ``1e-07``):
-the same number to every JSON parser.
+the same number to every JSON parser. The input is JSON data (dict, list, str, int, float,
+bool, None, as ``json.loads`` gives or a credential builder makes): orjson also writes ``Enum``,
+``UUID`` and its own ``Fragment`` values natively where ``json.dumps`` would refuse them, so
+callers must not pass those.
 """
 
 from __future__ import annotations

@@ -49,9 +49,14 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(part: str) -> bytes:
-    if _BASE64URL.fullmatch(part) is None:
+    """Strict base64url (RFC 7515 §2): no padding, and only the canonical encoding, so one
+    token has one spelling (a changed unused bit would be another token, same signature)."""
+    if _BASE64URL.fullmatch(part) is None or len(part) % 4 == 1:
         raise ProofError("JWS part is not base64url", code=ErrorCode.JWT_MALFORMED)
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    if _b64(data) != part:
+        raise ProofError("JWS part is not canonical base64url", code=ErrorCode.JWT_MALFORMED)
+    return data
 
 
 @functools.lru_cache(maxsize=64)
@@ -171,7 +176,7 @@ def verify(token: UnverifiedJwt, *, resolver: DidResolver, now: datetime) -> Jwt
     del now  # validity dates are the verifier's validity check, not the proof's
     header = token.header
     alg = header.get("alg")
-    if alg not in ALLOWED_ALGORITHMS:
+    if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
         raise ProofError(
             f"JWS algorithm {alg!r} is not allowed (allowed: {', '.join(ALLOWED_ALGORITHMS)})",
             code=ErrorCode.JWT_ALG_NOT_ALLOWED,
@@ -196,6 +201,11 @@ def verify(token: UnverifiedJwt, *, resolver: DidResolver, now: datetime) -> Jwt
         )
     signing_input, _, encoded_signature = token.token.rpartition(".")
     signature = _unb64(encoded_signature)
+    if len(signature) != public_key.key_type.signature_length:  # RFC 7518 §3.4: exactly r||s
+        raise ProofError(
+            f"a {alg} signature is {public_key.key_type.signature_length} bytes",
+            code=ErrorCode.SIGNATURE_INVALID,
+        )
     try:
         # alg is in ALLOWED_ALGORITHMS and fits the resolved key's type (both checked above).
         jwa.JWA.signing_alg(alg).verify(

@@ -467,6 +467,56 @@ REFUSED = {
         ErrorCode.IMAGE_INVALID,
         400,
     ),
+    # Past a deny-list (issue found in review): CSS escapes, escaped at-rules, image sets,
+    # upper-case elements an HTML parser would lower-case, other namespaces, xml:base, and
+    # javascript: URLs split by a tab.
+    "svg-css-escaped-url": (
+        lambda: _svg('<rect style="fill:u\\72l(https://evil.example/x.svg#a)"/>'),
+        ErrorCode.IMAGE_INVALID,
+        400,
+    ),
+    "svg-css-escaped-import": (
+        lambda: _svg('<style>@\\69mport "https://evil.example/x.css";</style>'),
+        ErrorCode.IMAGE_INVALID,
+        400,
+    ),
+    "svg-css-image-set": (
+        lambda: _svg("<rect style=\"fill:image-set('https://evil.example/p.png' 1x)\"/>"),
+        ErrorCode.IMAGE_INVALID,
+        400,
+    ),
+    "svg-upper-case-style": (
+        lambda: _svg("<STYLE>rect { fill: red }</STYLE>"),
+        ErrorCode.IMAGE_INVALID,
+        400,
+    ),
+    "svg-xhtml-img": (
+        lambda: _svg(
+            '<h:img xmlns:h="http://www.w3.org/1999/xhtml" src="https://evil.example/p"/>'
+        ),
+        ErrorCode.IMAGE_INVALID,
+        400,
+    ),
+    "svg-xml-base": (
+        lambda: _svg('<g xml:base="https://evil.example/"><use href="#a"/></g>'),
+        ErrorCode.IMAGE_INVALID,
+        400,
+    ),
+    "svg-set-element": (
+        lambda: _svg('<rect><set attributeName="fill" to="red"/></rect>'),
+        ErrorCode.IMAGE_INVALID,
+        400,
+    ),
+    "svg-tab-split-javascript": (
+        lambda: _svg('<use href="java\tscript:alert(1)"/>'),
+        ErrorCode.IMAGE_INVALID,
+        400,
+    ),
+    "svg-external-image-data-svg": (
+        lambda: _svg('<use href="data:image/svg+xml;base64,PHN2Zy8+"/>'),
+        ErrorCode.IMAGE_INVALID,
+        400,
+    ),
     "svg-over-512-kib": (
         lambda: _svg("<!--" + "x" * (512 * 1024) + "-->"),
         ErrorCode.INPUT_TOO_LARGE,

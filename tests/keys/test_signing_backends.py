@@ -6,6 +6,10 @@ difference between the two libraries would be a bug in how the key was handed ov
 
 from __future__ import annotations
 
+import copy
+import pickle
+
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given, settings
@@ -40,3 +44,10 @@ def test_the_secret_stays_out_of_repr() -> None:
     seed = _hazmat.secret_to_bytes(secret)
     assert seed.hex() not in repr(secret)
     assert repr(secret) == "<SecretKey ed25519>"
+
+
+def test_the_secret_cannot_be_pickled_copied_or_read_through_getstate() -> None:
+    secret = _hazmat.generate(KeyType.ED25519)
+    for attempt in (secret.__getstate__, lambda: pickle.dumps(secret), lambda: copy.copy(secret)):
+        with pytest.raises(TypeError):
+            attempt()

@@ -165,3 +165,51 @@ def test_malformed_tokens(token: str) -> None:
     with pytest.raises(ProofError) as caught:
         vc_jwt.parse(token)
     assert caught.value.code is ErrorCode.JWT_MALFORMED
+
+
+def _signed_parts(key_type: KeyType = KeyType.ED25519) -> tuple[str, str, str]:
+    pair = KeyPair.generate(key_type)
+    head, payload, signature = vc_jwt.sign(_credential(pair), pair.signer()).split(".")
+    return head, payload, signature
+
+
+@pytest.mark.parametrize("signature", ["A", "AAAAA", "A" * 85 + "=", "A+/A"])
+def test_a_signature_part_that_is_not_base64url_is_malformed(signature: str) -> None:
+    """Never an unexpected error (a length of 4n+1 once raised binascii.Error)."""
+    head, payload, _ = _signed_parts()
+    with pytest.raises(ProofError) as caught:
+        _verify(f"{head}.{payload}.{signature}")
+    assert caught.value.code is ErrorCode.JWT_MALFORMED
+
+
+def test_one_signature_has_one_spelling() -> None:
+    """A changed unused bit in the last character decodes to the same bytes: refused, so a
+    token cannot be re-spelled (deduplication or revocation keyed on the token holds)."""
+    head, payload, signature = _signed_parts()
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    # 64 bytes are 86 characters: the last one carries 4 bits that encode nothing.
+    respelled = signature[:-1] + alphabet[alphabet.index(signature[-1]) ^ 1]
+    assert base64.urlsafe_b64decode(respelled + "==") == base64.urlsafe_b64decode(signature + "==")
+    _verify(f"{head}.{payload}.{signature}")
+    with pytest.raises(ProofError) as caught:
+        _verify(f"{head}.{payload}.{respelled}")
+    assert caught.value.code is ErrorCode.JWT_MALFORMED
+
+
+def test_an_es256_signature_must_be_exactly_r_and_s() -> None:
+    """RFC 7518 §3.4: 64 bytes; r and s padded to 33 bytes each would verify in a lax parser."""
+    head, payload, signature = _signed_parts(KeyType.P256)
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    padded = b"\x00" + raw[:32] + b"\x00" + raw[32:]
+    with pytest.raises(ProofError) as caught:
+        _verify(f"{head}.{payload}.{_b64(padded)}")
+    assert caught.value.code is ErrorCode.SIGNATURE_INVALID
+
+
+@pytest.mark.parametrize("alg", [["EdDSA"], {"alg": "EdDSA"}, 1, None])
+def test_an_alg_that_is_not_a_string_is_refused(alg: object) -> None:
+    pair = KeyPair.generate(KeyType.ED25519)
+    header = {"alg": alg, "typ": "vc+jwt", "kid": pair.public_key.did_key_method_id}
+    with pytest.raises(ProofError) as caught:
+        _verify(_token(header, _credential(pair), b"\x00" * 64))
+    assert caught.value.code is ErrorCode.JWT_ALG_NOT_ALLOWED
