@@ -22,10 +22,10 @@ from keys.suites import (
     ALL_SUITES,
     FAST,
     Canonicalizer,
-    SuiteKind,
     check_jsonld_safe,
     get_suite,
     previous_proof_ids,
+    proof_cryptosuite,
     vc_jwt,
     verify_proof,
 )
@@ -119,14 +119,9 @@ def _verify_data_integrity(
 
     :raises CertvcError: the suite is not allowed, or the proof does not verify.
     """
-    name = proof.get("cryptosuite")
-    suite = get_suite(name if isinstance(name, str) else repr(name), policy.allowed_suites)
-    if suite.kind is not SuiteKind.DATA_INTEGRITY or suite.cryptosuite is None:
-        raise CertvcError(
-            f"{suite.name} is not a Data Integrity cryptosuite", code=ErrorCode.SUITE_NOT_ALLOWED
-        )
+    suite = proof_cryptosuite(proof, policy.allowed_suites)
     checked = verify_proof(
-        suite.cryptosuite,
+        suite,
         credential,
         proof,
         resolver=policy.resolver,

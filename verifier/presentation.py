@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from contexts.errors import CertvcError, ErrorCode
-from keys.suites import SuiteKind, get_suite, verify_proof
+from keys.suites import proof_cryptosuite, verify_proof
 
 from .engine import VerifierPolicy
 from .inputs import CredentialInput, read_credential_input
@@ -87,12 +87,8 @@ def _check_proof(
     if not isinstance(proof, Mapping):
         return [Problem("proof", ErrorCode.MALFORMED_PROOF, "proof must be one object")], [], None
     try:
-        name = proof.get("cryptosuite")
-        suite = get_suite(name if isinstance(name, str) else repr(name), policy.allowed_suites)
-        if suite.kind is not SuiteKind.DATA_INTEGRITY or suite.cryptosuite is None:
-            raise CertvcError("not a Data Integrity cryptosuite", code=ErrorCode.SUITE_NOT_ALLOWED)
         checked = verify_proof(
-            suite.cryptosuite,
+            proof_cryptosuite(proof, policy.allowed_suites),
             presentation,
             proof,
             resolver=policy.resolver,

@@ -100,6 +100,22 @@ def get_suite(name: str, allowed: frozenset[str] = ALL_SUITES) -> Suite:
     return REGISTRY[name]
 
 
+def proof_cryptosuite(
+    proof: Mapping[str, Any], allowed: frozenset[str] = ALL_SUITES
+) -> RdfcCryptosuite:
+    """The Data Integrity cryptosuite a proof object names (its ``cryptosuite``).
+
+    :raises ProofError: ``suite_not_allowed``: unknown, not allowed, or not Data Integrity.
+    """
+    name = proof.get("cryptosuite")
+    suite = get_suite(name if isinstance(name, str) else repr(name), allowed)
+    if suite.cryptosuite is None:
+        raise ProofError(
+            f"{suite.name} is not a Data Integrity cryptosuite", code=ErrorCode.SUITE_NOT_ALLOWED
+        )
+    return suite.cryptosuite
+
+
 def secure(
     credential: Mapping[str, Any],
     signer: Signer,

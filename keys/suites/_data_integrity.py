@@ -113,15 +113,17 @@ class ProofOptions:
     previous_proof: str | Sequence[str] | None = None
 
 
+def _proof_ids(ids: tuple[object, ...], what: str, code: ErrorCode) -> tuple[str, ...]:
+    """``ids`` when it is one or more non-empty strings (Data Integrity §2.1 previousProof)."""
+    if not ids or not all(isinstance(i, str) and i for i in ids):
+        raise ProofError(f"{what} must be a proof id or a non-empty list of proof ids", code=code)
+    return ids  # type: ignore[return-value]
+
+
 def _requested_previous(value: str | Sequence[str]) -> tuple[str, ...]:
     """The ids of ``ProofOptions.previous_proof``: one string, or a non-empty list of them."""
     ids = (value,) if isinstance(value, str) else tuple(value)
-    if not ids or not all(isinstance(i, str) and i for i in ids):
-        raise ProofError(
-            "previous_proof must be a proof id or a non-empty list of proof ids",
-            code=ErrorCode.PROOF_GENERATION,
-        )
-    return ids
+    return _proof_ids(ids, "previous_proof", ErrorCode.PROOF_GENERATION)
 
 
 def proof_configuration(
@@ -224,12 +226,7 @@ def previous_proof_ids(proof: Mapping[str, Any]) -> tuple[str, ...]:
         return ()
     value = proof["previousProof"]
     ids = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, list) else ()
-    if not ids or not all(isinstance(i, str) and i for i in ids):
-        raise ProofError(
-            "proof.previousProof must be a proof id or a non-empty list of proof ids",
-            code=ErrorCode.MALFORMED_PROOF,
-        )
-    return ids
+    return _proof_ids(ids, "proof.previousProof", ErrorCode.MALFORMED_PROOF)
 
 
 def _refuse_cycle(
