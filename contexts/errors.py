@@ -32,6 +32,8 @@ class ErrorCode(StrEnum):
     PLAINTEXT_KEY_REFUSED = "plaintext_key_refused"
     DID_INVALID = "did_invalid"
     DID_UNRESOLVABLE = "did_unresolvable"
+    #: The DID document could not be fetched (network, timeout, refused): cannot check now.
+    DID_UNAVAILABLE = "did_unavailable"
     # proofs
     SUITE_NOT_ALLOWED = "suite_not_allowed"
     MALFORMED_PROOF = "malformed_proof"

@@ -20,6 +20,8 @@ from flask import Flask, Response, redirect, url_for
 from contexts.errors import DidError, ErrorCode
 from verifier.app import init_verifier
 
+from . import catalog
+from .live_verify import InstanceFetcher, home_body
 from .web import admin, api_v1, images_admin, public, vc_api
 from .web.errors import register_error_handlers
 from .web.extensions import database, issuer
@@ -75,6 +77,11 @@ class _OwnDidResolver:
         return document
 
 
+def _own_logo() -> str | None:
+    body = catalog.get_body(database.session())
+    return url_for("public.body_logo") if body.logo is not None else None
+
+
 def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     """Build the issuer app for one instance.
 
@@ -102,10 +109,16 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(images_admin.bp)
-    # The verifier page (/v) and API: QR codes of our credentials open here. It knows the body's
-    # own DID document first-hand (rotation included), so a development instance on plain http
-    # verifies what it issued without fetching itself.
+    # The verifier page (/v) and API: QR codes of our credentials open here. It knows the body
+    # first-hand: its DID document (every key, current and retired), so a development instance
+    # on plain http verifies what it issued without fetching itself; its status lists and
+    # credentials straight from the database, so a withdrawal shows on the very next check;
+    # and it vouches for its own body without a trust list (other bodies only through one).
+    ctx = app.extensions["certvc.issuer"]
+    reader = app.extensions["certvc.db"].reader
     app.config.setdefault("VERIFIER_OWN_RESOLVER", _OwnDidResolver())
+    app.config.setdefault("VERIFIER_LOCAL_SOURCE", InstanceFetcher(reader, ctx))
+    app.config.setdefault("VERIFIER_HOME", home_body(reader, ctx, logo_url=_own_logo))
     init_verifier(app)
     init_wallet(app)  # exports, OpenID4VCI (https instances), the public credential page
     register_error_handlers(app)

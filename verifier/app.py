@@ -36,8 +36,17 @@ class DefaultConfig:
     PUBLIC_URL: str | None = None
     #: Development mode: plain http allowed to allow-listed loopback origins.
     DEV_MODE = False
-    #: Trust list file (docs/verifier.md); without one the trust check is skipped.
+    #: Trust list file (docs/verifier.md); without one no issuer is vouched for (but the body
+    #: this verifier is mounted on, when it is).
     VERIFIER_TRUST_FILE: str | None = None
+    #: Development only: accept any issuer without a trust list (the trust check is skipped).
+    VERIFIER_TRUST_ANY = False
+    #: VC API endpoints: an untrusted issuer makes ``verified`` false even when ``options.checks``
+    #: does not name "trust".
+    VC_API_ENFORCE_TRUST = False
+    #: Who runs this verifier, named on its page (a stand-alone verifier; a mounted one names
+    #: its body).
+    VERIFIER_OPERATOR = "Independent certificate verifier"
     #: Directory for cached status lists (kept across restarts); memory only when unset.
     VERIFIER_CACHE_DIR: str | None = None
     #: More origins allowed past the private-address check (space or comma separated).
@@ -56,6 +65,12 @@ class DefaultConfig:
     VERIFIER_STORE = None
     #: A DidResolver asked first (the issuer mounting this verifier answers for its own DID).
     VERIFIER_OWN_RESOLVER = None
+    #: The body this verifier is mounted on (``verifier.trust.HomeBody``): trusted without a
+    #: trust list, named on the page.
+    VERIFIER_HOME = None
+    #: Its own documents, read first-hand (``verifier.fetch.LocalSource``): status changes show
+    #: on the very next verification, not after a cache's lifetime.
+    VERIFIER_LOCAL_SOURCE = None
 
 
 def _utc_now() -> datetime:
@@ -69,6 +84,13 @@ def _origins(config: Mapping[str, Any]) -> tuple[str, ...]:
     if public:
         items.append(public)
     return tuple(items)
+
+
+def _flag(value: object) -> bool:
+    """A setting that is on or off, from the environment ("true", "1") or from code."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def _store(config: Mapping[str, Any]) -> ContextStore:
@@ -93,17 +115,26 @@ def init_verifier(app: Flask) -> None:
     cache = config["VERIFIER_CACHE_DIR"]
     settings = VerifierSettings(
         allow_origins=_origins(config),
-        dev_mode=bool(config["DEV_MODE"]),
+        dev_mode=_flag(config["DEV_MODE"]),
         trust_file=Path(trust) if trust else None,
+        trust_any=_flag(config["VERIFIER_TRUST_ANY"]),
         cache_dir=Path(cache) if cache else None,
     )
+    home = config["VERIFIER_HOME"]
     verifier = Verifier.from_settings(
         settings,
         store=_store(config),
         clock=clock,
         fetcher=config["VERIFIER_FETCHER"],
         own_resolver=config["VERIFIER_OWN_RESOLVER"],
+        home=home,
+        local=config["VERIFIER_LOCAL_SOURCE"],
     )
+    if home is None and settings.trust_file is None and not settings.trust_any:
+        log.warning(
+            "no trust list (CERTVC_VERIFIER_TRUST_FILE): this verifier vouches for no issuer, "
+            "every credential is UNTRUSTED_ISSUER"
+        )
     rate = float(config["VERIFIER_RATE_PER_MINUTE"] or 0)
     limiter = None
     if rate > 0:
@@ -116,6 +147,8 @@ def init_verifier(app: Flask) -> None:
         max_json_bytes=int(config["VERIFIER_MAX_JSON_BYTES"]),
         max_upload_bytes=int(config["VERIFIER_MAX_UPLOAD_BYTES"]),
         clock=clock,
+        enforce_trust=_flag(config["VC_API_ENFORCE_TRUST"]),
+        operator=str(config["VERIFIER_OPERATOR"]),
     )
     app.register_blueprint(bp)
 

@@ -50,7 +50,8 @@ class WebDidResolver:
         self._lock = threading.Lock()
 
     def resolve(self, did: str) -> dict[str, Any]:
-        """:raises DidError: ``did_invalid`` or ``did_unresolvable`` (with the fetch's reason)."""
+        """:raises DidError: ``did_invalid``, ``did_unresolvable`` (no usable document) or
+        ``did_unavailable`` (the document could not be fetched, with the fetch's reason)."""
         if not isinstance(did, str):
             raise DidError("a DID must be a string")
         did = did.split("#", 1)[0]
@@ -80,9 +81,10 @@ class WebDidResolver:
                 raise DidError(f"the DID document at {url} is too large")
             document = loads_limited(response.body, max_bytes=MAX_DOCUMENT_BYTES)
         except FetchError as error:
+            # Not reaching the issuer says nothing about the signature: "cannot check now".
             raise DidError(
                 f"cannot fetch the DID document of {did}: {error.code}: {error.message}",
-                code=ErrorCode.DID_UNRESOLVABLE,
+                code=ErrorCode.DID_UNAVAILABLE,
             ) from error
         except CertvcError as error:
             raise DidError(

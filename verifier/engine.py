@@ -218,6 +218,9 @@ def _verdict(checks: Mapping[Check, CheckResult]) -> Verdict:
 
     if failed(Check.SHAPE) or failed(Check.CONTEXT):
         return Verdict.MALFORMED
+    if checks[Check.PROOF].code is ErrorCode.DID_UNAVAILABLE:
+        # The issuer's keys could not be had: nothing is known about the signature either way.
+        return Verdict.ISSUER_UNAVAILABLE
     if failed(Check.PROOF) or failed(Check.ISSUER):
         return Verdict.INVALID_SIGNATURE
     if checks[Check.PROOF].status is not CheckStatus.PASSED:
@@ -241,6 +244,20 @@ def _verdict(checks: Mapping[Check, CheckResult]) -> Verdict:
     return Verdict.VALID
 
 
+def unusable_result(error: CertvcError) -> VerificationResult:
+    """The result for input that could not be read at all.
+
+    A photo in which no QR code was found is UNREADABLE, which says nothing about any
+    certificate; anything else that is not a credential is MALFORMED.
+    """
+    verdict = Verdict.UNREADABLE if error.code is ErrorCode.QR_NOT_FOUND else Verdict.MALFORMED
+    shape = CheckResult.failed(Check.SHAPE, error.code, error.message)
+    skipped = [
+        CheckResult.skipped(c, "the input is unusable") for c in Check if c is not Check.SHAPE
+    ]
+    return VerificationResult(verdict, (shape, *skipped))
+
+
 def verify_credential(
     credential_input: CredentialInput | Mapping[str, Any] | str | bytes,
     policy: VerifierPolicy,
@@ -261,11 +278,7 @@ def verify_credential(
         else:
             item = read_credential_input(credential_input)
     except (InputError, CertvcError) as error:
-        shape = _failure(Check.SHAPE, error)
-        skipped = [
-            CheckResult.skipped(c, "the input is unusable") for c in Check if c is not Check.SHAPE
-        ]
-        return VerificationResult(Verdict.MALFORMED, (shape, *skipped))
+        return unusable_result(error)
 
     credential = item.unverified_credential
     results: dict[Check, CheckResult] = {}
@@ -284,8 +297,10 @@ def verify_credential(
     else:
         results[Check.ISSUER] = CheckResult.skipped(Check.ISSUER, "the proof did not verify")
     if policy.trust is None:
+        # Only a caller that decided not to judge issuers gets here (``verifier.trust`` is the
+        # policy every adapter uses; it fails an issuer nobody vouches for).
         results[Check.TRUST] = CheckResult.skipped(
-            Check.TRUST, "no trust list configured: the issuer is not vouched for"
+            Check.TRUST, "trust is not part of this verification: the issuer is not vouched for"
         )
     elif results[Check.ISSUER].status is CheckStatus.PASSED:
         results[Check.TRUST] = policy.trust(issuer_id(credential) or "", now=now)

@@ -77,6 +77,32 @@ class Fetcher(Protocol):
         ...
 
 
+class LocalSource(Fetcher, Protocol):
+    """Documents a verifier has first-hand, never over the network: the issuer it is mounted on
+    answers for its own status lists, DID document and credentials from its own records."""
+
+    def owns(self, url: str) -> bool: ...
+
+
+class LocalFirstFetcher:
+    """A :class:`Fetcher` that asks ``local`` for the URLs it owns and ``network`` for the rest."""
+
+    def __init__(self, local: LocalSource, network: Fetcher) -> None:
+        self._local = local
+        self._network = network
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        accept: Sequence[str],
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchResponse:
+        source = self._local if self._local.owns(url) else self._network
+        return source.fetch(url, accept=accept, etag=etag, last_modified=last_modified)
+
+
 def origin_of(url: str) -> str:
     """``scheme://host:port`` with the default port made explicit, lower case.
 

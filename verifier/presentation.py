@@ -18,24 +18,14 @@ from keys.suites import proof_cryptosuite, verify_proof
 
 from .engine import VerifierPolicy
 from .inputs import CredentialInput, read_credential_input
-from .result import CheckResult, CheckStatus, VerificationResult
+from .result import CheckStatus, VerificationResult
 from .samples import VC_V2
+from .vc_api import CheckSelection, Problem
 
 MAX_CREDENTIALS = 16
 _ENVELOPE_PREFIX = "data:application/vc+jwt,"
 
 Verify = Callable[[CredentialInput | Mapping[str, Any], datetime], VerificationResult]
-
-
-@dataclass(frozen=True)
-class Problem:
-    check: str
-    code: ErrorCode | None
-    message: str
-
-    def to_json(self) -> dict[str, str | None]:
-        code = self.code.value if self.code is not None else None
-        return {"check": self.check, "code": code, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -121,8 +111,12 @@ def verify_presentation(
     now: datetime,
     challenge: str | None = None,
     domain: str | None = None,
+    selection: CheckSelection = CheckSelection(),  # noqa: B008 - a frozen value
 ) -> PresentationResult:
-    """Verify a presentation and every credential in it; never raises for bad input."""
+    """Verify a presentation and every credential in it; never raises for bad input.
+
+    ``selection``: the credential checks that count for ``verified`` (VC API ``options.checks``).
+    """
     errors: list[Problem] = []
     warnings: list[Problem] = []
     if not isinstance(presentation, Mapping):
@@ -166,19 +160,8 @@ def verify_presentation(
         results.append(result)
         for check in result.checks:
             label = f"credential[{position}].{check.check.value}"
-            if check.status is CheckStatus.FAILED and check.code is not None:
-                errors.append(Problem(label, check.code, check.message))
+            if check.status is CheckStatus.FAILED and check.check in selection.checks:
+                errors.append(Problem.of(check, label))
     checks = ("shape", "proof", *(f"credential[{i}]" for i in range(len(results))))
-    verified = not errors and all(r.verified for r in results) and bool(results)
+    verified = not errors and all(selection.verified(r) for r in results) and bool(results)
     return PresentationResult(verified, checks, tuple(warnings), tuple(errors), tuple(results))
-
-
-def check_problems(result: VerificationResult) -> tuple[list[Problem], list[Problem]]:
-    """A credential result as VC API ``errors`` (failed checks) and ``warnings`` (skipped)."""
-    errors = [_problem(c) for c in result.checks if c.status is CheckStatus.FAILED]
-    warnings = [_problem(c) for c in result.checks if c.status is CheckStatus.SKIPPED]
-    return errors, warnings
-
-
-def _problem(check: CheckResult) -> Problem:
-    return Problem(check.check.value, check.code, check.message)

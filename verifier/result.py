@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from contexts.errors import ErrorCode
+from keys.dates import format_datetime_stamp
 
 
 class Check(StrEnum):
@@ -39,6 +41,43 @@ class Verdict(StrEnum):
     UNTRUSTED_ISSUER = "UNTRUSTED_ISSUER"
     MALFORMED = "MALFORMED"
     STATUS_UNAVAILABLE = "STATUS_UNAVAILABLE"
+    #: The issuer's keys (its DID document) could not be reached: cannot be checked right now.
+    ISSUER_UNAVAILABLE = "ISSUER_UNAVAILABLE"
+    #: No credential could be read from the input (no QR code found in a photo): says nothing
+    #: about any certificate.
+    UNREADABLE = "UNREADABLE"
+
+
+class StatusSource(StrEnum):
+    """Where the status list behind a status check came from."""
+
+    LIVE = "live"  # fetched (or revalidated) for this check, or read from the issuer's own records
+    CACHE = "cache"  # a cached copy within its lifetime
+    OFFLINE_CACHE = "offline-cache"  # a cached copy, used because the verifier is offline
+
+
+@dataclass(frozen=True)
+class StatusFreshness:
+    """How current a status answer is: a verdict is only as fresh as the list it read."""
+
+    checked_at: datetime
+    source: StatusSource
+    list_fetched_at: datetime
+    list_valid_from: datetime | None = None
+
+    def age(self) -> timedelta:
+        return max(timedelta(0), self.checked_at - self.list_fetched_at)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checkedAt": format_datetime_stamp(self.checked_at),
+            "listValidFrom": format_datetime_stamp(self.list_valid_from)
+            if self.list_valid_from is not None
+            else None,
+            "listFetchedAt": format_datetime_stamp(self.list_fetched_at),
+            "source": self.source.value,
+            "ageSeconds": int(self.age().total_seconds()),
+        }
 
 
 class InputFormat(StrEnum):
@@ -52,6 +91,8 @@ class CheckResult:
     status: CheckStatus
     code: ErrorCode | None = None
     message: str = ""
+    #: For the status check: how old the list it used is and where it came from.
+    freshness: StatusFreshness | None = field(default=None, compare=False)
 
     @classmethod
     def passed(cls, check: Check, message: str = "") -> CheckResult:
@@ -98,9 +139,18 @@ class VerificationResult:
     def check(self, name: Check) -> CheckResult:
         return next(c for c in self.checks if c.check is name)
 
+    @property
+    def freshness(self) -> StatusFreshness | None:
+        status = next((c for c in self.checks if c.check is Check.STATUS), None)
+        return status.freshness if status is not None else None
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "verified": self.verified,
             "verdict": self.verdict.value,
             "checks": [c.to_json() for c in self.checks],
         }
+        freshness = self.freshness
+        if freshness is not None:
+            body["status"] = freshness.to_json()
+        return body

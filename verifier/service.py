@@ -19,8 +19,8 @@ from contexts.loader import ContextStore
 from keys.did import ChainResolver, DidResolver, LocalResolver
 
 from .did_web import WebDidResolver
-from .engine import VerifierPolicy, verify_credential
-from .fetch import Fetcher, FetchError, FetchPolicy, SafeFetcher
+from .engine import VerifierPolicy, unusable_result, verify_credential
+from .fetch import Fetcher, FetchError, FetchPolicy, LocalFirstFetcher, LocalSource, SafeFetcher
 from .inputs import (
     JSON_MEDIA_TYPES,
     JWT_MEDIA_TYPES,
@@ -29,9 +29,9 @@ from .inputs import (
     read_credential_input,
     read_fetched_credential,
 )
-from .result import Check, CheckResult, CheckStatus, InputFormat, Verdict, VerificationResult
+from .result import Check, CheckStatus, InputFormat, StatusSource, VerificationResult
 from .status import BitstringStatusChecker, StatusListCache, StatusPolicy
-from .trust import TrustList
+from .trust import HomeBody, TrustList, TrustPolicy
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class VerifierSettings:
     allow_origins: tuple[str, ...] = ()
     dev_mode: bool = False
     trust_file: Path | None = None
+    #: Accept any issuer without a trust list (development only: the trust check is skipped).
+    trust_any: bool = False
     cache_dir: Path | None = None
     offline: bool = False
     refresh: bool = False
@@ -71,16 +73,20 @@ class Verifier:
         store: ContextStore,
         fetcher: Fetcher,
         clock: Callable[[], datetime],
-        trust: TrustList | None = None,
+        trust: TrustPolicy | TrustList | None = None,
         status_policy: StatusPolicy | None = None,
         cache: StatusListCache | None = None,
         max_clock_skew: timedelta = timedelta(minutes=5),
         own_resolver: DidResolver | None = None,
     ) -> None:
+        """``trust`` defaults to trusting nobody: a verifier vouches for no issuer unless it is
+        told whom (a trust list, its own body) or told to accept any (``trust_any``)."""
+        if not isinstance(trust, TrustPolicy):
+            trust = TrustPolicy(trust)
         self.trust = trust
         self._clock = clock
         self._fetcher = fetcher
-        local = LocalResolver(trust.pinned_documents() if trust is not None else None)
+        local = LocalResolver(self.trust.pinned_documents())
         resolver: DidResolver = WebDidResolver(fetcher, clock=clock, local=local)
         if own_resolver is not None:  # the issuer this verifier is mounted on knows itself
             resolver = ChainResolver(own_resolver, resolver)
@@ -93,7 +99,7 @@ class Verifier:
             resolver=resolver,
             max_clock_skew=max_clock_skew,
             status_checker=self.status,
-            trust=trust,
+            trust=self.trust,
         )
 
     @classmethod
@@ -105,14 +111,24 @@ class Verifier:
         clock: Callable[[], datetime],
         fetcher: Fetcher | None = None,
         own_resolver: DidResolver | None = None,
+        home: HomeBody | None = None,
+        local: LocalSource | None = None,
     ) -> Verifier:
-        """:raises TrustListError: the trust file is unreadable or invalid."""
-        trust = TrustList.from_file(settings.trust_file) if settings.trust_file else None
+        """``home`` and ``local``: the body this verifier is mounted on, trusted without
+        configuration, and the source of its own documents (read first-hand, so a status change
+        shows on the very next verification).
+
+        :raises TrustListError: the trust file is unreadable or invalid.
+        """
+        listed = TrustList.from_file(settings.trust_file) if settings.trust_file else None
+        trust = TrustPolicy(listed, home=home, trust_any=settings.trust_any)
         if fetcher is None:
             policy = settings.fetch or FetchPolicy(
                 allow_origins=frozenset(settings.allow_origins), dev_mode=settings.dev_mode
             )
             fetcher = SafeFetcher(policy)
+        if local is not None:
+            fetcher = LocalFirstFetcher(local, fetcher)
         return cls(
             store=store,
             fetcher=fetcher,
@@ -161,18 +177,13 @@ class Verifier:
         except CertvcError as error:
             return Outcome(unusable_result(error), None, error)
         result = verify_credential(item, self.policy, now=when)
-        warnings = tuple(
+        warnings = [
             f"{c.check.value}: {c.message}"
             for c in result.checks
             if c.check is Check.TRUST and c.status is CheckStatus.SKIPPED
-        )
-        return Outcome(result, item, None, warnings)
-
-
-def unusable_result(error: CertvcError) -> VerificationResult:
-    """The MALFORMED result for input that could not be read (the engine's own shape)."""
-    shape = CheckResult.failed(Check.SHAPE, error.code, error.message)
-    skipped = [
-        CheckResult.skipped(c, "the input is unusable") for c in Check if c is not Check.SHAPE
-    ]
-    return VerificationResult(Verdict.MALFORMED, (shape, *skipped))
+        ]
+        freshness = result.freshness
+        if freshness is not None and freshness.source is StatusSource.OFFLINE_CACHE:
+            fetched = freshness.to_json()["listFetchedAt"]
+            warnings.append(f"status: offline: from a cached list fetched {fetched}")
+        return Outcome(result, item, None, tuple(warnings))

@@ -25,7 +25,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from keys.dates import format_datetime_stamp, parse_datetime_stamp
 from .engine import VerifierPolicy, issuer_id, verify_credential
 from .fetch import Fetcher, FetchError
 from .inputs import JSON_MEDIA_TYPES, JWT_MEDIA_TYPES, read_fetched_credential
-from .result import Check, CheckResult, CheckStatus
+from .result import Check, CheckResult, CheckStatus, StatusFreshness, StatusSource
 from .status_list import (
     DEFAULT_MAX_BYTES,
     ENTRY_TYPE,
@@ -195,6 +195,23 @@ class _VerifiedList:
     proof_expires: datetime | None = None
 
 
+@dataclass(frozen=True)
+class _Got:
+    """A verified list and how it was had (for the freshness every status answer carries)."""
+
+    verified: _VerifiedList
+    source: StatusSource
+    fetched_at: datetime
+
+
+def _freshness(got: list[_Got], now: datetime) -> StatusFreshness | None:
+    """The answer is as old as the oldest list it read."""
+    if not got:
+        return None
+    oldest = min(got, key=lambda item: item.fetched_at)
+    return StatusFreshness(now, oldest.source, oldest.fetched_at, oldest.verified.valid_from)
+
+
 def _lifetime(ttl_ms: int | None, cache_control: str | None, policy: StatusPolicy) -> timedelta:
     """How long a list may be reused: the shortest of its ttl, max-age and the ceiling."""
     directives = (cache_control or "").lower()
@@ -245,27 +262,33 @@ class BitstringStatusChecker:
             )
         issuer = issuer_id(credential)
         outcomes: list[tuple[ErrorCode | None, str]] = []
+        lists: list[_Got] = []
         for item in items:
             try:
-                outcomes.append(self._check_entry(item, issuer, now))
+                outcomes.append(self._check_entry(item, issuer, now, lists))
             except _Problem as problem:
                 outcomes.append((problem.code, problem.message))
+        freshness = _freshness(lists, now)
         for code in (ErrorCode.STATUS_REVOKED, ErrorCode.STATUS_SUSPENDED):
             hits = [message for got, message in outcomes if got is code]
             if hits:
-                return CheckResult.failed(Check.STATUS, code, "; ".join(hits))
+                result = CheckResult.failed(Check.STATUS, code, "; ".join(hits))
+                return replace(result, freshness=freshness)
         problems = [(got, message) for got, message in outcomes if got is not None]
         if problems:
-            return CheckResult.failed(
+            result = CheckResult.failed(
                 Check.STATUS, problems[0][0], "; ".join(message for _, message in problems)
             )
-        return CheckResult.passed(Check.STATUS, "; ".join(message for _, message in outcomes))
+            return replace(result, freshness=freshness)
+        result = CheckResult.passed(Check.STATUS, "; ".join(message for _, message in outcomes))
+        return replace(result, freshness=freshness)
 
     # --- one entry ------------------------------------------------------------------------------
 
     def _check_entry(
-        self, item: object, issuer: str | None, now: datetime
+        self, item: object, issuer: str | None, now: datetime, lists: list[_Got]
     ) -> tuple[ErrorCode | None, str]:
+        """One entry's meaning; the list it read is appended to ``lists``."""
         if not isinstance(item, Mapping) or item.get("type") != ENTRY_TYPE:
             kind = item.get("type") if isinstance(item, Mapping) else type(item).__name__
             raise _Problem(
@@ -275,7 +298,9 @@ class BitstringStatusChecker:
             entry = parse_status_entry(dict(item))
         except CertvcError as error:
             raise _Problem(error.code, error.message) from error
-        verified = self._verified_list(entry.list_url, now)
+        got = self._verified_list(entry.list_url, now)
+        lists.append(got)
+        verified = got.verified
         if self._policy.same_issuer and verified.issuer != issuer:
             raise _Problem(
                 ErrorCode.STATUS_VERIFICATION,
@@ -331,10 +356,12 @@ class BitstringStatusChecker:
 
     # --- getting a list -------------------------------------------------------------------------
 
-    def _verified_list(self, url: str, now: datetime) -> _VerifiedList:
+    def _verified_list(self, url: str, now: datetime) -> _Got:
         cached = None if self._policy.refresh else self._cache.get(url)
         if cached is not None and cached.fresh(now):
-            return self._verify_body(cached.body, cached.media_type, url, now)
+            source = StatusSource.OFFLINE_CACHE if self._policy.offline else StatusSource.CACHE
+            verified = self._verify_body(cached.body, cached.media_type, url, now)
+            return _Got(verified, source, cached.fetched_at)
         if self._policy.offline:
             why = "its cached copy expired" if cached is not None else "it is not in the cache"
             raise _Problem(
@@ -366,7 +393,7 @@ class BitstringStatusChecker:
             self._cache.put(
                 CachedList(url, body, media_type, now, now + lifetime, etag, modified or None)
             )
-        return verified
+        return _Got(verified, StatusSource.LIVE, now)
 
     def _verify_body(self, body: bytes, media_type: str, url: str, now: datetime) -> _VerifiedList:
         digest = hashlib.sha256(body).hexdigest()

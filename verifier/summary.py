@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .trust import TrustList
+from .trust import TrustPolicy
 
 
 def _text(value: object) -> str | None:
@@ -34,8 +34,14 @@ def _person(subject: Mapping[str, Any]) -> str | None:
     return _text(subject.get("name"))
 
 
-def summarize(credential: Mapping[str, Any] | None, trust: TrustList | None) -> dict[str, Any]:
-    """The fields the verifier page shows (all may be None)."""
+def summarize(
+    credential: Mapping[str, Any] | None, trust: TrustPolicy | None, *, vouched: bool = False
+) -> dict[str, Any]:
+    """The fields the verifier page shows (all may be None).
+
+    ``trustedAs`` (the name the verifier knows the body by) is given only when the trust check
+    passed (``vouched``): a forgery that names a trusted body's DID is not dressed in its name.
+    """
     if not isinstance(credential, Mapping):
         return {}
     subject = credential.get("credentialSubject")
@@ -46,7 +52,8 @@ def summarize(credential: Mapping[str, Any] | None, trust: TrustList | None) -> 
     issuer = credential.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
     issuer_name = _text(issuer.get("name")) if isinstance(issuer, Mapping) else None
-    listed = trust.body(issuer_id) if trust is not None and isinstance(issuer_id, str) else None
+    known = vouched and trust is not None and isinstance(issuer_id, str)
+    listed = trust.body(issuer_id) if known and trust is not None else None
     return {
         "person": _person(subject),
         "certification": _text(achievement.get("name")) or _text(credential.get("name")),

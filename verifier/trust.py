@@ -22,7 +22,7 @@ pinned DID document lets did:web issuers verify without fetching (and pins their
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -200,3 +200,75 @@ class TrustList:
     def pinned_documents(self) -> dict[str, Mapping[str, Any]]:
         """DID documents pinned in the list, for ``keys.did.LocalResolver``."""
         return {b.did: b.did_document for b in self._bodies.values() if b.did_document is not None}
+
+
+@dataclass(frozen=True)
+class HomeBody:
+    """The certification body a verifier is mounted on: it vouches for itself, keys and all.
+
+    ``profile`` gives its current name and accreditation (a body may rename itself; what its
+    credentials were signed with is its DID, which does not change).
+    """
+
+    did: str
+    profile: Callable[[], TrustedBody]
+    #: Where its logo is served, when it has one (the verifier page shows it).
+    logo_url: Callable[[], str | None] = field(default=lambda: None)
+
+
+class TrustPolicy:
+    """Whom a verifier vouches for: the engine's ``TrustList`` as every adapter builds it.
+
+    Its own body when it is mounted on an issuer (``home``), the bodies of the trust list, and
+    nobody else: an issuer nobody vouches for is ``issuer_not_trusted`` (UNTRUSTED_ISSUER), so
+    a correctly signed credential from a throwaway key is never called valid. ``trust_any`` is
+    the operator's explicit opt-out (development): unlisted issuers are then not judged and the
+    trust check is skipped with a warning.
+    """
+
+    def __init__(
+        self,
+        listed: TrustList | None = None,
+        *,
+        home: HomeBody | None = None,
+        trust_any: bool = False,
+    ) -> None:
+        self.listed = listed
+        self.home = home
+        self.trust_any = trust_any
+
+    def __call__(self, issuer_id: str, *, now: datetime) -> CheckResult:
+        if self.home is not None and issuer_id == self.home.did:
+            body = self.home.profile()
+            accredited = f", accredited {body.accreditation}" if body.accreditation else ""
+            return CheckResult.passed(
+                Check.TRUST, f"{body.name}{accredited}: the body this verifier belongs to"
+            )
+        if self.listed is not None and self.listed.body(issuer_id) is not None:
+            return self.listed(issuer_id, now=now)
+        if self.trust_any:
+            return CheckResult.skipped(
+                Check.TRUST,
+                f"{issuer_id} is not vouched for by anyone: this verifier accepts any issuer "
+                "(trust-any, a development setting)",
+            )
+        if self.listed is not None:
+            return self.listed(issuer_id, now=now)
+        home = f" except {self.home.profile().name}" if self.home is not None else ""
+        return CheckResult.failed(
+            Check.TRUST,
+            ErrorCode.ISSUER_NOT_TRUSTED,
+            f"{issuer_id} is not vouched for: this verifier has no trust list and trusts no "
+            f"certification body{home}",
+        )
+
+    def body(self, did: str | None) -> TrustedBody | None:
+        """The body this verifier knows as ``did`` (its own, or one of the list)."""
+        if did is None:
+            return None
+        if self.home is not None and did == self.home.did:
+            return self.home.profile()
+        return self.listed.body(did) if self.listed is not None else None
+
+    def pinned_documents(self) -> dict[str, Mapping[str, Any]]:
+        return self.listed.pinned_documents() if self.listed is not None else {}

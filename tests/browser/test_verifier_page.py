@@ -22,7 +22,7 @@ from verifier.app import create_app
 from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.qr_image import make_symbol, render_png
 
-from ..verifier.world import NOW, credential, new_pair, serve_lists, status_server
+from ..verifier.world import NOW, credential, new_pair, serve_lists, status_server, trust_file
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -53,8 +53,9 @@ class _Recorder:
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[dict]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     body = new_pair()
+    trust = trust_file(tmp_path_factory.mktemp("trust"), body)
     with status_server() as lists:
         serve_lists(lists, body)
         serve_lists(lists, body, prefix="/revoked", revoked=True)
@@ -62,6 +63,7 @@ def site() -> Iterator[dict]:
         app = create_app(
             {
                 "VERIFIER_FETCHER": fetcher,
+                "VERIFIER_TRUST_FILE": str(trust),
                 "VERIFIER_CLOCK": lambda: NOW,
                 "VERIFIER_RATE_PER_MINUTE": 0,
             }
@@ -143,6 +145,7 @@ def test_open_a_deep_link_and_read_the_verdict(page, site) -> None:
     verdict.wait_for(timeout=20_000)
     assert "Withdrawn" in verdict.inner_text()
     assert verdict.get_attribute("role") == "status"
+    page.get_by_text("How this was checked").click()  # the technical checks, folded away
     assert page.locator("#checks li.failed").inner_text().count("status_revoked") == 1
     _screenshot(page, "verifier-deep-link-revoked.png")
     # the credential travelled in the request body, never in a URL the server saw

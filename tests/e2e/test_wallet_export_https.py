@@ -62,6 +62,7 @@ from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.result import Check, CheckStatus, Verdict, VerificationResult
 from verifier.service import Verifier
 from verifier.status import StatusPolicy
+from verifier.trust import TrustedBody, TrustList
 from wallet_export.badge import unbake_png, unbake_svg
 from wallet_export.did_jwk import did_jwk
 from wallet_export.oid4vci import PRE_AUTHORIZED_GRANT
@@ -181,11 +182,15 @@ def verifier(site: Site) -> Verifier:
         resolver=loopback,
         ssl_context=ssl.create_default_context(cafile=str(site.ca)),
     )
+    with site.factory() as session:
+        body = catalog.get_body(session)
+        trusted = TrustList([TrustedBody(body.did, body.name)])  # an employer's trust list
     return Verifier(
         store=default_store(),
         fetcher=fetcher,
         clock=lambda: dt.datetime.now(dt.UTC),
         status_policy=StatusPolicy(refresh=True),
+        trust=trusted,
     )
 
 

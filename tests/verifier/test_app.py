@@ -23,14 +23,15 @@ from verifier.qr_image import make_symbol, render_png
 from verifier.samples import VC_V2
 from wallet_export import pdf_extract
 
-from .world import NOW, Served, credential, new_pair, serve_lists, status_server
+from .world import NOW, Served, credential, new_pair, serve_lists, status_server, trust_file
 
 VERIFIER = "https://verify.example-body.org/v"
 
 
 @pytest.fixture(scope="module")
-def world():
+def world(tmp_path_factory):
     body = new_pair()
+    trust = trust_file(tmp_path_factory.mktemp("trust"), body)
     with status_server() as server:
         serve_lists(server, body)
         serve_lists(server, body, prefix="/revoked", revoked=True)
@@ -39,16 +40,20 @@ def world():
         yield {
             "server": server,
             "body": body,
+            "trust": trust,
             "signed": signed,
             "token": credential(body, server.url, suite="vc+jwt"),
             "revoked": credential(body, server.url + "/revoked"),
         }
 
 
-def _config(server, **extra) -> dict:
+def _config(world, **extra) -> dict:
+    """A stand-alone verifier that vouches for the world's body through a trust list."""
+    server = world["server"]
     fetcher = SafeFetcher(FetchPolicy(allow_origins=frozenset({server.url}), dev_mode=True))
     return {
         "VERIFIER_FETCHER": fetcher,
+        "VERIFIER_TRUST_FILE": str(world["trust"]),
         "VERIFIER_CLOCK": lambda: NOW,
         "VERIFIER_RATE_PER_MINUTE": 0,
         **extra,
@@ -57,7 +62,7 @@ def _config(server, **extra) -> dict:
 
 @pytest.fixture(scope="module")
 def client(world):
-    return create_app(_config(world["server"])).test_client()
+    return create_app(_config(world)).test_client()
 
 
 def _png(secured) -> bytes:
@@ -97,8 +102,10 @@ def test_credentials_verify_valid(client, world) -> None:
         reply = client.post("/credentials/verify", json={"verifiableCredential": secured})
         assert reply.status_code == 200, reply.json
         assert reply.json["verified"] is True and reply.json["errors"] == []
-        assert {"proof", "status", "validity"} <= set(reply.json["checks"])
-        assert [w["check"] for w in reply.json["warnings"]] == ["trust"]
+        assert {"proof", "status", "validity", "trust"} <= set(reply.json["checks"])
+        assert reply.json["warnings"] == [] and reply.json["verdict"] == "VALID"
+        assert reply.json["trust"]["status"] == "passed"
+        assert reply.json["status"]["source"] in ("live", "cache")
 
 
 def test_credentials_verify_failures_are_400(client, world) -> None:
@@ -192,9 +199,7 @@ def test_api_unusable_input(client, kwargs, status, code) -> None:
 
 
 def test_request_size_is_capped(world) -> None:
-    app = create_app(
-        _config(world["server"], VERIFIER_MAX_JSON_BYTES=1000, VERIFIER_MAX_UPLOAD_BYTES=2000)
-    )
+    app = create_app(_config(world, VERIFIER_MAX_JSON_BYTES=1000, VERIFIER_MAX_UPLOAD_BYTES=2000))
     client = app.test_client()
     reply = client.post("/api/v1/verify", json={"input": "x" * 2000})
     assert reply.status_code == 413 and reply.json["error"]["code"] == "request_too_large"
@@ -206,7 +211,7 @@ def test_rate_limit_per_client(world) -> None:
     clock = [0.0]
     app = create_app(
         _config(
-            world["server"],
+            world,
             VERIFIER_RATE_PER_MINUTE=60,
             VERIFIER_RATE_BURST=2,
             VERIFIER_MONOTONIC=lambda: clock[0],
@@ -320,7 +325,7 @@ def test_bad_presentations(client, body) -> None:
 
 def test_init_verifier_mounts_on_an_existing_app(world) -> None:
     app = Flask("issuer_like")
-    app.config.update(_config(world["server"]))
+    app.config.update(_config(world))
 
     @app.get("/")
     def home() -> str:
@@ -342,6 +347,7 @@ def test_public_url_is_allow_listed(world) -> None:
         {
             "PUBLIC_URL": server.url,
             "DEV_MODE": True,
+            "VERIFIER_TRUST_FILE": str(world["trust"]),
             "VERIFIER_CLOCK": lambda: NOW,
             "VERIFIER_RATE_PER_MINUTE": 0,
         }
@@ -350,7 +356,13 @@ def test_public_url_is_allow_listed(world) -> None:
         "/credentials/verify", json={"verifiableCredential": world["signed"]}
     )
     assert reply.status_code == 200, reply.json
-    other = create_app({"VERIFIER_CLOCK": lambda: NOW, "VERIFIER_RATE_PER_MINUTE": 0})
+    other = create_app(
+        {
+            "VERIFIER_TRUST_FILE": str(world["trust"]),
+            "VERIFIER_CLOCK": lambda: NOW,
+            "VERIFIER_RATE_PER_MINUTE": 0,
+        }
+    )
     reply = other.test_client().post(
         "/credentials/verify", json={"verifiableCredential": world["signed"]}
     )

@@ -171,7 +171,7 @@ def test_sign_then_verify(runner, tmp_path, suite, key_type) -> None:
     secured.write_text(signed.stdout)
     if suite == "vc+jwt":
         assert signed.stdout.count(".") == 2 and signed.stdout.startswith("ey")
-    done = runner.invoke(main, ["verify", "--json", str(secured)])
+    done = runner.invoke(main, ["verify", "--trust-any", "--json", str(secured)])
     assert done.exit_code == 0, done.stdout
     result = json.loads(done.stdout)
     assert result["verified"] is True and result["verdict"] == "VALID"
@@ -193,7 +193,7 @@ def test_verify_tampered_exits_1(runner, tmp_path) -> None:
     signed["credentialSubject"]["licenseNumber"] = "CB-2026-999999"
     path = tmp_path / "tampered.json"
     path.write_text(json.dumps(signed))
-    done = runner.invoke(main, ["verify", "--json", str(path)])
+    done = runner.invoke(main, ["verify", "--trust-any", "--json", str(path)])
     assert done.exit_code == 1
     result = json.loads(done.stdout)
     assert result["verdict"] == "INVALID_SIGNATURE"
@@ -207,7 +207,7 @@ def test_verify_reads_stdin(runner, tmp_path) -> None:
     token = runner.invoke(
         main, ["sign", "--key", str(key), "--suite", "vc+jwt", str(unsigned)]
     ).stdout
-    done = runner.invoke(main, ["verify", "-"], input=token)
+    done = runner.invoke(main, ["verify", "--trust-any", "-"], input=token)
     assert done.exit_code == 0
     assert done.stdout.splitlines()[0] == "VALID"
 
@@ -227,7 +227,7 @@ def test_verify_reads_stdin(runner, tmp_path) -> None:
 def test_verify_unusable_input_exits_2_with_one_line(runner, tmp_path, content, code) -> None:
     path = tmp_path / "input"
     path.write_bytes(content)
-    done = runner.invoke(main, ["verify", "--json", str(path)])
+    done = runner.invoke(main, ["verify", "--trust-any", "--json", str(path)])
     assert done.exit_code == 2
     assert done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1
@@ -235,7 +235,7 @@ def test_verify_unusable_input_exits_2_with_one_line(runner, tmp_path, content, 
 
 
 def test_verify_missing_file_exits_2(runner, tmp_path) -> None:
-    done = runner.invoke(main, ["verify", str(tmp_path / "nope.json")])
+    done = runner.invoke(main, ["verify", "--trust-any", str(tmp_path / "nope.json")])
     assert done.exit_code == 2
     assert "input_unusable" in done.stderr
 
@@ -254,7 +254,7 @@ def test_unknown_context_refused_on_sign_and_verify(runner, tmp_path) -> None:
         "context_not_allowed" in done.stderr
         and "https://evil.example/context.jsonld" in done.stderr
     )
-    verified = runner.invoke(main, ["verify", "--json", str(unsigned)])
+    verified = runner.invoke(main, ["verify", "--trust-any", "--json", str(unsigned)])
     assert verified.exit_code == 1
     context = next(c for c in json.loads(verified.stdout)["checks"] if c["check"] == "context")
     assert context["code"] == "context_not_allowed"
@@ -315,7 +315,7 @@ def test_console_script_never_prints_a_traceback(tmp_path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{")
     for args in (
-        ["verify", str(bad)],
+        ["verify", "--trust-any", str(bad)],
         ["sign", "--key", str(bad), "--suite", "vc+jwt", str(bad)],
         ["sign", "--key", str(tmp_path / "missing"), "--suite", "vc+jwt", str(bad)],
     ):
@@ -358,9 +358,9 @@ def test_operator_manifest_admits_a_context(runner, tmp_path, monkeypatch) -> No
     assert signed.exit_code == 0, signed.stderr
     path = tmp_path / "signed.json"
     path.write_text(signed.stdout)
-    assert runner.invoke(main, ["verify", str(path)]).exit_code == 0
+    assert runner.invoke(main, ["verify", "--trust-any", str(path)]).exit_code == 0
     (tmp_path / "cert-v1.jsonld").write_bytes(body.replace(b"examVenue", b"examVenuX", 1))
-    tampered = runner.invoke(main, ["verify", str(path)])
+    tampered = runner.invoke(main, ["verify", "--trust-any", str(path)])
     assert tampered.exit_code == 2 and "context_integrity" in tampered.stderr
 
 
@@ -386,14 +386,14 @@ def test_sign_chains_a_proof_to_an_earlier_one(runner, tmp_path) -> None:
     assert "previousProof" not in chained["proof"][0]
     path = tmp_path / "chained.json"
     path.write_text(json.dumps(chained))
-    done = runner.invoke(main, ["verify", "--json", str(path)])
+    done = runner.invoke(main, ["verify", "--trust-any", "--json", str(path)])
     assert done.exit_code == 0, done.stdout
     assert json.loads(done.stdout)["verdict"] == "VALID"
 
     # The second proof covers the first: change the first's created and both fail.
     chained["proof"][0]["created"] = "2020-01-01T00:00:00Z"
     path.write_text(json.dumps(chained))
-    done = runner.invoke(main, ["verify", "--json", str(path)])
+    done = runner.invoke(main, ["verify", "--trust-any", "--json", str(path)])
     assert done.exit_code == 1
     proof = next(c for c in json.loads(done.stdout)["checks"] if c["check"] == "proof")
     assert proof["status"] == "failed" and proof["code"] == "signature_invalid"

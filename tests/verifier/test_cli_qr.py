@@ -8,17 +8,22 @@ Status lists come from a real HTTP server on 127.0.0.1, allow-listed through the
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from contexts.loader import default_store
+from keys.suites import ProofOptions
 from verifier import qr
 from verifier.cli import main
 from verifier.cli.serve_cmd import find_factory, serve_environment
+from verifier.issuing import sign_credential
 from verifier.qr_image import read_qr_texts
 
-from .world import credential, new_pair, serve_lists, status_server
+from .world import NOW, credential, new_pair, serve_lists, status_server
 
 VERIFIER = "https://verify.example-body.org/v"
 
@@ -60,7 +65,7 @@ def test_qr_encode_png_then_verify_the_image(runner, tmp_path, server, body) -> 
     assert done.exit_code == 0, done.output
     assert "QR version" in done.stdout and "mm per module" in done.stdout
     assert read_qr_texts(png.read_bytes())[0].startswith(VERIFIER + "#1C")
-    verified = runner.invoke(main, ["verify", "--json", str(png)])
+    verified = runner.invoke(main, ["verify", "--trust-any", "--json", str(png)])
     assert verified.exit_code == 0, verified.output
     result = json.loads(verified.stdout)
     assert result["verdict"] == "VALID"
@@ -115,8 +120,8 @@ def test_verify_takes_qr_text_as_argument_and_from_stdin(runner, server, body) -
     text = qr.deep_link(
         VERIFIER, qr.encode_credential(credential(body, server.url, suite="vc+jwt"))
     )
-    assert runner.invoke(main, ["verify", text]).exit_code == 0
-    done = runner.invoke(main, ["verify", "-"], input=text)
+    assert runner.invoke(main, ["verify", "--trust-any", text]).exit_code == 0
+    done = runner.invoke(main, ["verify", "--trust-any", "-"], input=text)
     assert done.exit_code == 0 and done.stdout.startswith("VALID")
 
 
@@ -143,30 +148,101 @@ def test_verify_with_a_trust_list(runner, tmp_path, server, body) -> None:
 
 
 def test_offline_and_refresh(runner, tmp_path, body) -> None:
+    """Every status answer says where its list came from and how old it is."""
+    trusted = _write(
+        tmp_path,
+        "trust.json",
+        {"certvcTrustList": 1, "bodies": [{"did": body.public_key.did_key, "name": "Body"}]},
+    )
+
+    def verify(*args: str) -> Any:
+        return runner.invoke(main, ["verify", "--trust", str(trusted), *args, str(signed)], env=env)
+
     with status_server() as server:
         serve_lists(server, body, ttl_ms=600_000)
         signed = _write(tmp_path, "c.json", credential(body, server.url))
         env = {"CERTVC_ALLOW_ORIGINS": server.url}
-        offline_first = runner.invoke(main, ["verify", "--json", "--offline", str(signed)], env=env)
+        offline_first = verify("--json", "--offline")
         assert offline_first.exit_code == 1
         assert json.loads(offline_first.stdout)["verdict"] == "STATUS_UNAVAILABLE"
-        assert runner.invoke(main, ["verify", str(signed)], env=env).exit_code == 0
+        live = verify("--json")
+        assert live.exit_code == 0 and json.loads(live.stdout)["status"]["source"] == "live"
         serve_lists(server, body, revoked=True, ttl_ms=600_000)
-        cached = runner.invoke(main, ["verify", str(signed)], env=env)
-        assert cached.exit_code == 0  # the cached list, within its ttl
-        refreshed = runner.invoke(main, ["verify", "--json", "--refresh", str(signed)], env=env)
+        cached = verify()
+        assert cached.exit_code == 0  # the cached list, within its ttl, and it says so
+        assert "status from a cache list fetched" in cached.stdout
+        refreshed = verify("--json", "--refresh")
         assert json.loads(refreshed.stdout)["verdict"] == "REVOKED"
+        assert json.loads(refreshed.stdout)["status"]["source"] == "live"
     # the server is gone: the disk cache still answers offline (the revoked list, now cached)
-    offline = runner.invoke(main, ["verify", "--json", "--offline", str(signed)], env=env)
-    assert json.loads(offline.stdout)["verdict"] == "REVOKED"
-    both = runner.invoke(main, ["verify", "--offline", "--refresh", str(signed)])
+    offline = verify("--json", "--offline")
+    report = json.loads(offline.stdout)
+    assert report["verdict"] == "REVOKED" and report["status"]["source"] == "offline-cache"
+    assert "offline: from a cached list fetched" in offline.stderr
+    both = runner.invoke(main, ["verify", "--trust-any", "--offline", "--refresh", str(signed)])
     assert both.exit_code == 2 and both.stdout == ""
+
+
+def test_without_a_trust_list_no_issuer_is_vouched_for(runner, tmp_path, body) -> None:
+    """A correct signature by an unknown key is not a valid certificate: UNTRUSTED_ISSUER
+    unless the operator opts out (--trust-any or CERTVC_VERIFIER_TRUST_ANY, development)."""
+    signed = _write(tmp_path, "c.json", _no_status(credential(body, "https://x.example"), body))
+    done = runner.invoke(main, ["verify", "--json", str(signed)])
+    assert done.exit_code == 1
+    report = json.loads(done.stdout)
+    assert report["verdict"] == "UNTRUSTED_ISSUER" and report["verified"] is False
+    trust = next(c for c in report["checks"] if c["check"] == "trust")
+    assert trust["code"] == "issuer_not_trusted" and body.public_key.did_key in trust["message"]
+    assert "--trust FILE" in done.stderr
+    opted_out = runner.invoke(main, ["verify", "--trust-any", str(signed)])
+    assert opted_out.exit_code == 0 and opted_out.stdout.startswith("VALID")
+    assert "--trust-any: any issuer is accepted" in opted_out.stderr
+    by_env = runner.invoke(main, ["verify", str(signed)], env={"CERTVC_VERIFIER_TRUST_ANY": "true"})
+    assert by_env.exit_code == 0
+
+
+def test_an_issuer_that_cannot_be_reached_is_not_called_forged(runner, tmp_path, body) -> None:
+    """did:web document unreachable (nothing listens there): ISSUER_UNAVAILABLE, exit 1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    did = f"did:web:localhost%3A{port}"
+    unsigned = credential(body, "https://x.example")
+    unsigned.pop("proof")
+    unsigned.pop("credentialStatus")
+    unsigned["issuer"] = {**unsigned["issuer"], "id": did}
+    signed = sign_credential(
+        unsigned,
+        body.signer(),
+        "eddsa-rdfc-2022",
+        store=default_store(),
+        options=ProofOptions(created=NOW, verification_method=f"{did}#key-1"),
+    )
+    path = _write(tmp_path, "c.json", signed)
+    env = {"CERTVC_ALLOW_ORIGINS": f"https://localhost:{port}"}
+    done = runner.invoke(main, ["verify", "--json", str(path)], env=env)
+    assert done.exit_code == 1
+    report = json.loads(done.stdout)
+    assert report["verdict"] == "ISSUER_UNAVAILABLE"
+    proof = next(c for c in report["checks"] if c["check"] == "proof")
+    assert proof["code"] == "did_unavailable" and "fetch_failed" in proof["message"]
+
+
+def _no_status(signed: dict, body) -> dict:
+    unsigned = {k: v for k, v in signed.items() if k not in ("proof", "credentialStatus")}
+    return sign_credential(
+        unsigned,
+        body.signer(),
+        "eddsa-rdfc-2022",
+        store=default_store(),
+        options=ProofOptions(created=NOW),
+    )
 
 
 def test_verify_unreadable_image_exits_2(runner, tmp_path) -> None:
     path = tmp_path / "photo.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
-    done = runner.invoke(main, ["verify", str(path)])
+    done = runner.invoke(main, ["verify", "--trust-any", str(path)])
     assert done.exit_code == 2 and "image_unsupported" in done.stderr
 
 

@@ -109,7 +109,6 @@ def test_did_key_is_never_fetched(pair) -> None:
         ([1, 2], "id differs"),
         (b"not json", "unusable"),
         (b"[" * 1000 + b"]" * 1000, "unusable"),
-        (FetchError("refused", code=ErrorCode.FETCH_REFUSED), "fetch_refused"),
     ],
 )
 def test_unusable_documents(served, why) -> None:
@@ -117,6 +116,23 @@ def test_unusable_documents(served, why) -> None:
     with pytest.raises(DidError) as caught:
         resolver.resolve(DID)
     assert caught.value.code is ErrorCode.DID_UNRESOLVABLE and why in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        ErrorCode.FETCH_REFUSED,
+        ErrorCode.FETCH_FAILED,
+        ErrorCode.FETCH_TIMEOUT,
+        ErrorCode.FETCH_TOO_LARGE,
+    ],
+)
+def test_documents_not_reached_are_unavailable(code) -> None:
+    """Not reaching the issuer is "cannot check now" (did_unavailable), never a bad key."""
+    resolver = WebDidResolver(FakeFetcher({URL: FetchError("no", code=code)}), clock=lambda: NOW)
+    with pytest.raises(DidError) as caught:
+        resolver.resolve(DID)
+    assert caught.value.code is ErrorCode.DID_UNAVAILABLE and code.value in caught.value.message
 
 
 def test_bad_did_web_is_refused_without_fetching() -> None:

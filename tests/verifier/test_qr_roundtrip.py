@@ -20,7 +20,7 @@ from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.qr_image import make_symbol, render_png
 from verifier.result import Check, CheckStatus, Verdict
 from verifier.service import Verifier
-from verifier.trust import TrustList
+from verifier.trust import TrustedBody, TrustList
 
 from .world import NOW, credential, new_pair, serve_lists, status_server
 
@@ -130,7 +130,8 @@ def test_vc_jwt_qr_round_trip(world) -> None:
         serve_lists(server, body)
         token = credential(body, server.url, suite="vc+jwt")
         fetcher = SafeFetcher(FetchPolicy(allow_origins=frozenset({server.url}), dev_mode=True))
-        own = Verifier(store=default_store(), fetcher=fetcher, clock=lambda: NOW)
+        trusted = TrustList([TrustedBody(body.public_key.did_key, "Example Body")])
+        own = Verifier(store=default_store(), fetcher=fetcher, clock=lambda: NOW, trust=trusted)
         png = render_png(make_symbol(qr.deep_link(VERIFIER, qr.encode_credential(token))))
         outcome = own.verify(rotated(png))
     assert outcome.result.verdict is Verdict.VALID, outcome.result.checks

@@ -119,4 +119,4 @@ def test_did_web_to_private_addresses_is_refused(body, did, resolved) -> None:
     fetcher = SafeFetcher(FetchPolicy(), resolver=lambda host, port: resolved)
     proof = _verify(secured, fetcher).check(Check.PROOF)
     assert proof.status is CheckStatus.FAILED
-    assert proof.code is ErrorCode.DID_UNRESOLVABLE and "fetch_refused" in proof.message
+    assert proof.code is ErrorCode.DID_UNAVAILABLE and "fetch_refused" in proof.message

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from contexts.loader import default_store
@@ -225,3 +226,15 @@ def credential(
 
 def new_pair() -> KeyPair:
     return KeyPair.generate(KeyType.ED25519)
+
+
+def trust_list(*pairs: KeyPair, name: str = "Example Personnel Certification Body") -> str:
+    """A trust list vouching for the did:key bodies of ``pairs`` (docs/verifier.md)."""
+    bodies = [{"did": pair.public_key.did_key, "name": name} for pair in pairs]
+    return json.dumps({"certvcTrustList": 1, "bodies": bodies})
+
+
+def trust_file(folder: Path, *pairs: KeyPair) -> Path:
+    path = folder / "trust.json"
+    path.write_text(trust_list(*pairs), encoding="utf-8")
+    return path

@@ -19,7 +19,7 @@ import click
 from contexts.errors import CertvcError, InputError
 
 from ..qr import looks_like_qr_payload
-from ..result import Check, CheckStatus, VerificationResult
+from ..result import Check, CheckStatus, StatusSource, VerificationResult
 from ..service import Verifier, VerifierSettings
 from ._common import (
     EXIT_INVALID,
@@ -39,6 +39,14 @@ def render_text(result: VerificationResult) -> str:
     for check in result.checks:
         code = f"{check.code}: " if check.code is not None else ""
         lines.append(f"  {_MARK[check.status]} {check.check.value:<9} {code}{check.message}")
+    freshness = result.freshness
+    if freshness is not None:
+        seen = freshness.to_json()
+        offline = " (offline)" if freshness.source is StatusSource.OFFLINE_CACHE else ""
+        lines.append(
+            f"  status from a {freshness.source.value} list fetched {seen['listFetchedAt']}, "
+            f"{seen['ageSeconds']} s before this check{offline}"
+        )
     return "\n".join(lines)
 
 
@@ -50,17 +58,27 @@ def cache_directory(env: Mapping[str, str]) -> Path:
     return base / "certvc"
 
 
+def _on(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def settings_from_env(
-    env: Mapping[str, str], *, trust: Path | None, offline: bool, refresh: bool
+    env: Mapping[str, str],
+    *,
+    trust: Path | None,
+    offline: bool,
+    refresh: bool,
+    trust_any: bool = False,
 ) -> VerifierSettings:
     """Origins allowed past the address checks (``CERTVC_ALLOW_ORIGINS``, space or comma
-    separated) and development mode (``CERTVC_DEV_MODE=1``: plain http to those origins when
-    they are loopback)."""
+    separated), development mode (``CERTVC_DEV_MODE=1``: plain http to those origins when
+    they are loopback) and ``CERTVC_VERIFIER_TRUST_ANY`` (as ``--trust-any``)."""
     origins = env.get("CERTVC_ALLOW_ORIGINS", "").replace(",", " ").split()
     return VerifierSettings(
         allow_origins=tuple(origins),
-        dev_mode=env.get("CERTVC_DEV_MODE", "") in ("1", "true", "yes"),
+        dev_mode=_on(env, "CERTVC_DEV_MODE"),
         trust_file=trust,
+        trust_any=trust_any or _on(env, "CERTVC_VERIFIER_TRUST_ANY"),
         cache_dir=cache_directory(env) / "status",
         offline=offline,
         refresh=refresh,
@@ -81,7 +99,14 @@ def _read(input_path: str) -> bytes:
     "--trust",
     "trust_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Trust list of certification bodies (without one the trust check is skipped).",
+    help="Trust list of certification bodies (without one no issuer is vouched for: "
+    "UNTRUSTED_ISSUER).",
+)
+@click.option(
+    "--trust-any",
+    is_flag=True,
+    help="Development only: accept any issuer without a trust list (the trust check is "
+    "skipped). Also CERTVC_VERIFIER_TRUST_ANY=true.",
 )
 @click.option("--offline", is_flag=True, help="Use only cached status lists (no network).")
 @click.option("--refresh", is_flag=True, help="Ignore cached status lists; fetch them again.")
@@ -90,6 +115,7 @@ def _read(input_path: str) -> bytes:
 def verify(
     as_json: bool,
     trust_file: Path | None,
+    trust_any: bool,
     offline: bool,
     refresh: bool,
     contexts: tuple[str, ...],
@@ -100,7 +126,9 @@ def verify(
         fail(InputError("--offline and --refresh cannot be used together"))
     try:
         store = context_store(contexts)
-        settings = settings_from_env(os.environ, trust=trust_file, offline=offline, refresh=refresh)
+        settings = settings_from_env(
+            os.environ, trust=trust_file, offline=offline, refresh=refresh, trust_any=trust_any
+        )
         verifier = Verifier.from_settings(settings, store=store, clock=now)
         data = _read(input_path)
     except CertvcError as error:
@@ -111,10 +139,18 @@ def verify(
     if outcome.error is not None:
         fail(outcome.error)
     result = outcome.result
-    if result.check(Check.TRUST).status is CheckStatus.SKIPPED and trust_file is None:
-        click.echo(
-            "certvc: warning: no trust list (--trust FILE): the issuer is not vouched for",
-            err=True,
+    trust = result.check(Check.TRUST)
+    if trust_file is None and trust.status is not CheckStatus.PASSED:
+        advice = (
+            "--trust-any: any issuer is accepted (development)"
+            if trust.status is CheckStatus.SKIPPED
+            else "give a trust list (--trust FILE) of the bodies you rely on"
         )
+        click.echo(
+            f"certvc: warning: no trust list: the issuer is not vouched for; {advice}", err=True
+        )
+    for warning in outcome.warnings:
+        if warning.startswith("status:"):
+            click.echo(f"certvc: warning: {warning}", err=True)
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else render_text(result))
     sys.exit(EXIT_OK if result.verified else EXIT_INVALID)

@@ -16,12 +16,14 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from werkzeug.exceptions import HTTPException
 
 from contexts.errors import CertvcError, ErrorCode, InputError
+from keys.suites import vc_jwt
 
 from ..inputs import loads_limited
-from ..presentation import check_problems, verify_presentation
-from ..result import CheckStatus, VerificationResult
+from ..presentation import verify_presentation
+from ..result import Check, CheckStatus, VerificationResult
 from ..service import Outcome, Verifier
 from ..summary import summarize
+from ..vc_api import CheckSelection
 from .ratelimit import TokenBucketLimiter
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,10 @@ class VerifierExtension:
     max_json_bytes: int
     max_upload_bytes: int
     clock: Any  # () -> datetime
+    #: VC API: an untrusted issuer is never ``verified`` (``CERTVC_VC_API_ENFORCE_TRUST``).
+    enforce_trust: bool = False
+    #: Who runs a stand-alone verifier (a mounted one names its body).
+    operator: str = "Independent certificate verifier"
 
 
 def _ext() -> VerifierExtension:
@@ -179,21 +185,26 @@ def _full(outcome: Outcome) -> dict[str, Any]:
     body["input"] = (
         {"source": item.source.value, "format": item.format.value} if item is not None else None
     )
-    body["credential"] = summarize(result.unverified_credential, _ext().verifier.trust)
+    vouched = result.check(Check.TRUST).status is CheckStatus.PASSED
+    body["credential"] = summarize(
+        result.unverified_credential, _ext().verifier.trust, vouched=vouched
+    )
     if outcome.error is not None:
         body["error"] = {"code": str(outcome.error.code), "message": outcome.error.message}
     return body
 
 
-def _vc_api(result: VerificationResult) -> dict[str, Any]:
-    errors, warnings = check_problems(result)
-    return {
-        "verified": result.verified,
-        "verdict": result.verdict.value,
-        "checks": [c.check.value for c in result.checks if c.status is not CheckStatus.SKIPPED],
-        "warnings": [w.to_json() for w in warnings],
-        "errors": [e.to_json() for e in errors],
-    }
+def _selection(body: dict[str, Any]) -> CheckSelection:
+    return CheckSelection.from_options(body.get("options"), enforce_trust=_ext().enforce_trust)
+
+
+def _operator() -> dict[str, str | None]:
+    """Whose verifier this is: the body it is mounted on, or the operator's configured name."""
+    ext = _ext()
+    home = ext.verifier.trust.home
+    if home is None:
+        return {"name": ext.operator, "logo": None, "kind": "independent"}
+    return {"name": home.profile().name, "logo": home.logo_url(), "kind": "body"}
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -201,7 +212,7 @@ def _vc_api(result: VerificationResult) -> dict[str, Any]:
 
 @bp.get("/v")
 def page() -> Response:
-    response = Response(render_template("verifier/page.html"))
+    response = Response(render_template("verifier/page.html", operator=_operator()))
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         "media-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
@@ -230,12 +241,22 @@ def verify_any() -> Response:
 def credentials_verify() -> Response:
     """W3C VC API: ``{verifiableCredential, options}`` -> 200 verified, 400 not."""
     body = _json_object()
+    selection = _selection(body)
     credential = body.get("verifiableCredential")
+    if isinstance(credential, str) and not vc_jwt.looks_like_jwt(credential):
+        # A JSON text holding a credential is not a credential (VC API: an object, or a
+        # compact vc+jwt): it must not pass because the general reader also accepts QR text.
+        raise InputError("verifiableCredential must be a credential object or a compact vc+jwt")
     if not isinstance(credential, dict | str):
         raise InputError("verifiableCredential must be a credential object or a vc+jwt string")
     outcome = _ext().verifier.verify(credential)
-    response = jsonify(_vc_api(outcome.result))
-    response.status_code = 200 if outcome.result.verified else 400
+    answer = selection.response(outcome.result)
+    if outcome.error is not None:
+        answer["errors"].insert(
+            0, {"check": "input", "code": str(outcome.error.code), "message": outcome.error.message}
+        )
+    response = jsonify(answer)
+    response.status_code = 200 if answer["verified"] else 400
     return response
 
 
@@ -243,9 +264,8 @@ def credentials_verify() -> Response:
 def presentations_verify() -> Response:
     """W3C VC API: ``{verifiablePresentation, options: {challenge, domain}}``."""
     body = _json_object()
-    options = body.get("options", {})
-    if not isinstance(options, dict):
-        raise InputError("options must be an object")
+    selection = _selection(body)
+    options = body.get("options") or {}
     challenge, domain = options.get("challenge"), options.get("domain")
     if not isinstance(challenge, str | None) or not isinstance(domain, str | None):
         raise InputError("options.challenge and options.domain must be strings")
@@ -262,6 +282,7 @@ def presentations_verify() -> Response:
         now=now,
         challenge=challenge,
         domain=domain,
+        selection=selection,
     )
     response = jsonify(
         {
@@ -269,7 +290,7 @@ def presentations_verify() -> Response:
             "checks": list(result.checks),
             "warnings": [w.to_json() for w in result.warnings],
             "errors": [e.to_json() for e in result.errors],
-            "credentialResults": [_vc_api(r) for r in result.credentials],
+            "credentialResults": [selection.response(r) for r in result.credentials],
         }
     )
     response.status_code = 200 if result.verified else 400

@@ -7,31 +7,43 @@
 
   var root = document.getElementById("verifier");
   var api = root.getAttribute("data-api");
+  var resultBox = document.getElementById("result");
   var verdictBox = document.getElementById("verdict");
-  var details = document.getElementById("details");
   var busy = document.getElementById("busy");
   var problem = document.getElementById("problem");
 
+  // verdict -> [colour class, icon, title, sentence]. The sentence is plain words for someone
+  // who has never heard of a credential: no format, suite or DID names here ("{body}", "{from}"
+  // and "{until}" are filled in from the certificate).
   var VERDICTS = {
-    VALID: ["good", "\u2713", "Valid certificate",
-      "Genuine, issued by the body shown, current, and neither suspended nor withdrawn."],
-    SUSPENDED: ["warn", "\u23F8", "Suspended",
-      "The certification body has suspended this certification: it is not valid now."],
-    REVOKED: ["bad", "\u2715", "Withdrawn",
-      "The certification body has withdrawn this certification: it is no longer valid."],
-    EXPIRED: ["warn", "\u231B", "Expired",
-      "This certificate is past its expiry date."],
-    NOT_YET_VALID: ["warn", "\u231B", "Not yet valid",
-      "This certificate only becomes valid on its start date."],
-    INVALID_SIGNATURE: ["bad", "\u2715", "Not genuine",
-      "The signature does not match: the certificate was altered or not issued as shown."],
-    UNTRUSTED_ISSUER: ["bad", "!", "Unknown issuer",
-      "Signed correctly, but not by a certification body this verifier recognises."],
-    MALFORMED: ["bad", "\u2715", "Not a readable certificate",
-      "This is not a certificate this verifier can read."],
-    STATUS_UNAVAILABLE: ["unknown", "?", "Status unknown",
-      "Its current status could not be checked. Do not rely on it yet; try again later."]
+    VALID: ["good", "good", "Valid certificate",
+      "Genuine: issued by {body}, current, and neither suspended nor withdrawn."],
+    SUSPENDED: ["warn", "pause", "Suspended",
+      "{body} has suspended this certification: it is not valid now."],
+    REVOKED: ["bad", "bad", "Withdrawn",
+      "{body} has withdrawn this certification: it is no longer valid."],
+    EXPIRED: ["warn", "clock", "Expired",
+      "This certification expired on {until}: it is no longer valid."],
+    NOT_YET_VALID: ["warn", "clock", "Not yet valid",
+      "This certification only becomes valid on {from}."],
+    INVALID_SIGNATURE: ["bad", "bad", "Not genuine",
+      "This certificate was altered, or was not issued by the body it names. Do not rely on it."],
+    UNTRUSTED_ISSUER: ["bad", "alert", "Not vouched for",
+      "It names {claimed} as its issuer, but no certification body known to this verifier " +
+      "signed it. Do not rely on it."],
+    ISSUER_UNAVAILABLE: ["unknown", "unknown", "Cannot be checked right now",
+      "The issuing body could not be reached. This says nothing against the certificate: " +
+      "try again later."],
+    STATUS_UNAVAILABLE: ["unknown", "unknown", "Status unknown",
+      "Whether it is still valid could not be checked. Do not rely on it yet; try again later."],
+    UNREADABLE: ["unknown", "camera", "No QR code found",
+      "Hold the camera closer, in better light, or choose a sharper photo."],
+    MALFORMED: ["bad", "bad", "Not a readable certificate",
+      "This is not a certificate this verifier can read."]
   };
+  // The accreditation has lapsed: the body is known, but vouches for nothing now.
+  var NOT_CURRENT = "Signed by {body}, whose accreditation is not current: it does not vouch " +
+    "for this certificate now.";
   var MARKS = { passed: "passed", failed: "FAILED", skipped: "skipped" };
 
   function day(stamp) {  // "2029-05-21T12:00:00Z" -> "2029-05-21" (the time adds nothing here)
@@ -45,48 +57,101 @@
     problem.textContent = text || "";
   }
 
-  function render(data) {
-    var verdict = VERDICTS[data.verdict] || VERDICTS.MALFORMED;
-    verdictBox.className = "verdict " + verdict[0];
-    verdictBox.setAttribute("data-verdict", data.verdict || "MALFORMED");
-    verdictBox.querySelector(".verdict-icon").textContent = verdict[1];
-    verdictBox.querySelector(".verdict-title").textContent = verdict[2];
-    verdictBox.querySelector(".verdict-text").textContent =
-      data.error ? verdict[3] + " (" + data.error.message + ")" : verdict[3];
-    verdictBox.hidden = false;
+  function check(data, name) {
+    return (data.checks || []).filter(function (c) { return c.check === name; })[0] || {};
+  }
 
+  function ago(seconds) {
+    if (seconds < 60) { return "just now"; }
+    if (seconds < 3600) { return Math.round(seconds / 60) + " min ago"; }
+    if (seconds < 172800) { return Math.round(seconds / 3600) + " h ago"; }
+    return Math.round(seconds / 86400) + " days ago";
+  }
+
+  function freshnessText(status) {
+    if (!status) { return ""; }
+    var age = status.ageSeconds || 0;
+    if (status.source === "offline-cache") {
+      return "Offline: status from a list saved " + ago(age) + ".";
+    }
+    if (status.source === "cache") {
+      return "Status from a list fetched " + ago(age) + ".";
+    }
+    return "Status checked " + ago(age) + ".";
+  }
+
+  function render(data) {
+    var name = data.verdict in VERDICTS ? data.verdict : "MALFORMED";
+    var verdict = VERDICTS[name];
     var credential = data.credential || {};
     var body = credential.body || {};
-    var bodyText = body.trustedAs || body.name || body.id;
-    if (bodyText && body.accreditation) { bodyText += " \u2014 accredited " + body.accreditation; }
+    var vouched = check(data, "trust").status === "passed";
+    var bodyName = (vouched && body.trustedAs) || body.name || "the issuing body";
+    var sentence = verdict[3];
+    if (name === "UNTRUSTED_ISSUER" && check(data, "trust").code === "accreditation_not_current") {
+      sentence = NOT_CURRENT;
+    }
+    sentence = sentence.replace("{body}", bodyName)
+      .replace("{claimed}", body.name || "a certification body")
+      .replace("{from}", day(credential.validFrom) || "its start date")
+      .replace("{until}", day(credential.validUntil) || "its expiry date");
+
+    verdictBox.className = "verdict " + verdict[0];
+    verdictBox.setAttribute("data-verdict", name);
+    verdictBox.querySelector(".verdict-icon use").setAttribute("href", "#icon-" + verdict[1]);
+    verdictBox.querySelector(".verdict-title").textContent = verdict[2];
+    verdictBox.querySelector(".verdict-text").textContent = sentence;
+
+    var bodyText = bodyName === "the issuing body" ? null : bodyName;
+    if (bodyText && vouched && body.accreditation) {
+      var plain = /accredit/i.test(body.accreditation);  // the body's own words already say so
+      bodyText += " \u2014 " + (plain ? "" : "accredited ") + body.accreditation;
+    } else if (bodyText && name === "UNTRUSTED_ISSUER") {
+      bodyText += " (as it claims)";
+    }
     var fields = {
       person: credential.person,
       certification: credential.certification,
+      scope: credential.scope ? credential.scope.replace(/^Scope:\s*/i, "") : null,
       certificateNumber: credential.certificateNumber,
       body: bodyText,
       validFrom: day(credential.validFrom),
       validUntil: day(credential.validUntil)
     };
-    Array.prototype.forEach.call(details.querySelectorAll("[data-field]"), function (dd) {
+    Array.prototype.forEach.call(document.querySelectorAll("#details [data-field]"), function (dd) {
       setText(dd, fields[dd.getAttribute("data-field")]);
     });
-    document.getElementById("unverified-note").hidden = data.verdict === "VALID";
+    var known = Object.keys(credential).length > 0;
+    document.getElementById("details").hidden = !known;
+    // only a signature that did not verify leaves the stated content unconfirmed
+    document.getElementById("unverified-note").hidden =
+      !known || check(data, "proof").status === "passed";
+
+    var signer = document.getElementById("signer");
+    signer.hidden = name !== "UNTRUSTED_ISSUER" || !body.id;
+    signer.textContent = signer.hidden ? "" : "Signed by " + body.id +
+      (body.name ? ", not by " + body.name + "." : ".");
+
+    var freshness = document.getElementById("freshness");
+    freshness.textContent = freshnessText(data.status);
+    freshness.hidden = !freshness.textContent;
 
     var list = document.getElementById("checks");
     list.textContent = "";
-    (data.checks || []).forEach(function (check) {
-      var item = document.createElement("li");
-      item.className = check.status;
+    (data.checks || []).forEach(function (item) {
+      var entry = document.createElement("li");
+      entry.className = item.status;
       var mark = document.createElement("span");
       mark.className = "mark";
-      mark.textContent = MARKS[check.status] || check.status;
-      item.appendChild(mark);
-      item.appendChild(document.createTextNode(
-        " " + check.check + ": " + (check.code ? check.code + " \u2014 " : "") + check.message));
-      list.appendChild(item);
+      mark.textContent = MARKS[item.status] || item.status;
+      entry.appendChild(mark);
+      entry.appendChild(document.createTextNode(
+        " " + item.check + ": " + (item.code ? item.code + " \u2014 " : "") + item.message));
+      list.appendChild(entry);
     });
-    details.hidden = !data.credential || Object.keys(data.credential).length === 0;
-    verdictBox.scrollIntoView({ block: "start" });
+    document.getElementById("how").hidden = !(data.checks || []).length || name === "UNREADABLE";
+    resultBox.hidden = false;
+    resultBox.scrollIntoView({ block: "start" });
   }
 
   function send(body, contentType) {

@@ -1,0 +1,217 @@
+"""Issue 11 must-show: the four headline states of the body's own verifier page, in Chromium.
+
+A body's instance (the issuer app, served on 127.0.0.1) and its page at /v: its own certificate
+(VALID), a throwaway did:key credential that copies the body's name (UNTRUSTED_ISSUER), its own
+withdrawn certificate (REVOKED) and a credential of a did:web body that cannot be reached
+(ISSUER_UNAVAILABLE), each opened from a QR deep link, on a desktop window and on a 390×844
+phone. The headline region shows the person, the certification and its scope, the number and
+the dates in plain words: no format, suite or DID in it. Screenshots: tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from contexts.loader import default_store
+from issuer import accounts, db, instance
+from issuer.app import create_app
+from issuer.models import Scope
+from keys.keypair import KeyPair, KeyType
+from keys.suites import ProofOptions
+from verifier import qr
+from verifier.issuing import sign_credential
+
+from ..issuer.support import NOW
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SCOPE = "VT-2, steel groups 1 and 2"
+#: What an employer must never have to read in the headline.
+JARGON = ("did:", "vc+jwt", "jwt", "eddsa", "ecdsa", "rdfc", "proof", "credentialstatus")
+VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _sign(credential: dict[str, Any], pair: KeyPair, method: str | None = None) -> Any:
+    options = ProofOptions(created=NOW, verification_method=method)
+    return sign_credential(
+        credential, pair.signer(), "eddsa-rdfc-2022", store=default_store(), options=options
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp_path = tmp_path_factory.mktemp("verdicts")
+    saved = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("CERTVC_")}
+    folder = tmp_path / "instance"
+    url = db.sqlite_url(tmp_path)
+    holder: dict[str, Any] = {}
+    server = make_server(
+        "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
+    )
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    engine = db.make_engine(url)
+    unreachable = _closed_port()
+    try:
+        instance.init_instance(
+            folder,
+            engine=engine,
+            database=url,
+            public_url=base_url,
+            dev_mode=True,
+            passphrase=None,
+            now=NOW,
+        )
+        token = db.run_transaction(
+            db.session_factory(engine),
+            lambda s: accounts.create_token(
+                s,
+                name="desk",
+                scopes=frozenset({Scope.ISSUE, Scope.STATUS}),
+                actor="t",
+                now=NOW,
+            )[1],
+        )
+        holder["app"] = app = create_app(
+            {
+                "INSTANCE": str(folder),
+                "DATABASE_URL": url,
+                "VERIFIER_ALLOW_ORIGINS": f"https://localhost:{unreachable}",
+            }
+        )
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def certify(name: str) -> dict[str, Any]:
+            body = {"person": {"name": name}, "scheme": "CWI-2", "scope": SCOPE, "reason": "exam"}
+            reply = client.post("/api/v1/certifications", json=body, headers=headers)
+            assert reply.status_code == 201, reply.json
+            return reply.json
+
+        valid = certify("Zoë Ångström-Ōtsuka")["verifiableCredential"]
+        withdrawn = certify("Jean-Luc Picard")
+        reply = client.post(
+            f"/api/v1/certifications/{withdrawn['certification']['number']}/withdraw",
+            json={"reason": "fraud found"},
+            headers=headers,
+        )
+        assert reply.status_code == 200, reply.json
+
+        forged = copy.deepcopy(valid)
+        forged.pop("proof")
+        forged.pop("credentialStatus")
+        forger = KeyPair.generate(KeyType.ED25519)
+        forged["issuer"]["id"] = forger.public_key.did_key
+
+        elsewhere = copy.deepcopy(valid)
+        elsewhere.pop("proof")
+        elsewhere.pop("credentialStatus")
+        did = f"did:web:localhost%3A{unreachable}"
+        elsewhere["issuer"]["id"] = did
+
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield {
+            "url": base_url,
+            "VALID": valid,
+            "REVOKED": withdrawn["verifiableCredential"],
+            "UNTRUSTED_ISSUER": _sign(forged, forger),
+            "ISSUER_UNAVAILABLE": _sign(elsewhere, forger, f"{did}#key-1"),
+            "body": valid["issuer"]["name"],
+        }
+        server.shutdown()
+        thread.join(timeout=10)
+    finally:
+        server.server_close()
+        if "app" in holder:
+            holder["app"].extensions["certvc.db"].engine.dispose()
+        engine.dispose()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize(
+    ("verdict", "title", "person"),
+    [
+        ("VALID", "Valid certificate", "Zoë Ångström-Ōtsuka"),
+        ("UNTRUSTED_ISSUER", "Not vouched for", "Zoë Ångström-Ōtsuka"),
+        ("REVOKED", "Withdrawn", "Jean-Luc Picard"),
+        ("ISSUER_UNAVAILABLE", "Cannot be checked right now", "Zoë Ångström-Ōtsuka"),
+    ],
+)
+def test_the_four_headline_states(
+    browser: Any, site: dict[str, Any], viewport: str, verdict: str, title: str, person: str
+) -> None:
+    width, height = VIEWPORTS[viewport]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        payload = qr.encode_credential(site[verdict])
+        page.goto(f"{site['url']}/v#{payload}")
+        page.locator(f'#verdict[data-verdict="{verdict}"]').wait_for(timeout=20_000)
+        headline = page.locator("#headline")
+        text = headline.inner_text()
+        assert title in text
+        # the certificate in plain words, the scope included
+        assert person in text and SCOPE in text and "Welding" in text
+        assert page.locator('[data-field="scope"]').is_visible()
+        number = site[verdict]["credentialSubject"]["licenseNumber"]
+        assert page.locator('[data-field="certificateNumber"]').inner_text() == number
+        lowered = text.lower()
+        assert not [word for word in JARGON if word in lowered], text
+        # whose verifier this is
+        assert f"The verifier of {site['body']}" in page.locator("#operator").inner_text()
+        # the technical checks are folded away, not gone
+        assert page.locator("#how").get_attribute("open") is None
+        assert page.locator("#checks li").count() == 7
+        if verdict == "UNTRUSTED_ISSUER":
+            signer = page.locator("#signer").inner_text()
+            assert signer.startswith("Signed by did:key:") and site["body"] in signer
+            assert page.locator("#unverified-note").is_hidden()  # the signature did verify
+        if verdict == "VALID":
+            assert page.locator("#freshness").inner_text() == "Status checked just now."
+        if verdict == "ISSUER_UNAVAILABLE":
+            assert page.locator("#unverified-note").is_visible()
+            assert "says nothing against the certificate" in text
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"verdict-{verdict.lower()}-{viewport}.png"))
+    finally:
+        context.close()
