@@ -120,8 +120,12 @@ def main() -> None:
     with ListServer(pair, when) as lists:
         secured = sample(pair, lists.url, "eddsa-rdfc-2022", when)
         port = _free_port()
+        trust = Path(tempfile.mkdtemp(prefix="certvc-load-")) / "trust.json"
+        bodies_json = [{"did": pair.public_key.did_key, "name": "Example body"}]
+        trust.write_text(json.dumps({"certvcTrustList": 1, "bodies": bodies_json}))
         env = {
             **os.environ,
+            "CERTVC_VERIFIER_TRUST_FILE": str(trust),
             "CERTVC_VERIFIER_ALLOW_ORIGINS": lists.url,
             "CERTVC_DEV_MODE": "true",
             "CERTVC_VERIFIER_RATE_PER_MINUTE": "0",

@@ -27,6 +27,7 @@ from verifier.fetch import FetchPolicy, SafeFetcher  # noqa: E402
 from verifier.qr_image import ErrorLevel, make_symbol, render_png  # noqa: E402
 from verifier.result import Verdict  # noqa: E402
 from verifier.service import Verifier  # noqa: E402
+from verifier.trust import TrustedBody, TrustList  # noqa: E402
 
 VERIFIER_URL = "https://verify.example-body.org/v"
 
@@ -55,7 +56,8 @@ def main() -> None:
     pair, when = new_pair(), now()
     with ListServer(pair, when) as lists:
         fetcher = SafeFetcher(FetchPolicy(allow_origins=frozenset({lists.url}), dev_mode=True))
-        verifier = Verifier(store=default_store(), fetcher=fetcher, clock=now)
+        trusted = TrustList([TrustedBody(pair.public_key.did_key, "Example body")])
+        verifier = Verifier(store=default_store(), fetcher=fetcher, clock=now, trust=trusted)
         print(
             f"{'suite':<16} {'input':<10} {'payload':>8} {'QR (L)':>10} {'3 cm':>8} "
             f"{'p50':>8} {'p95':>8}"

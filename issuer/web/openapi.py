@@ -173,13 +173,23 @@ def openapi_document(public_url: str) -> dict[str, Any]:
         "/api/v1/audit/verify": {"get": _op("Check the audit hash chain", "admin")},
         # The verifier mounted on the issuer (verifier.app.init_verifier; docs/verifier.md).
         "/credentials/verify": {
-            "post": _op("W3C VC API: verify a credential (200 verified, 400 not)", None)
+            "post": _op(
+                "W3C VC API: verify a credential. verified reflects options.checks (default "
+                "proof, status, validity; add trust to require a vouched-for issuer); the answer "
+                "always carries the verdict, the trust result and the status freshness "
+                "(200 verified, 400 not)",
+                None,
+            )
         },
         "/presentations/verify": {
             "post": _op("W3C VC API: verify a presentation (challenge, domain)", None)
         },
         "/api/v1/verify": {
-            "post": _op("Verify any input (JSON, vc+jwt, QR text, QR image upload)", None)
+            "post": _op(
+                "Verify any input (JSON, vc+jwt, QR text, QR image, PDF certificate or baked "
+                "badge upload): verdict, checks, status freshness, the certificate as stated",
+                None,
+            )
         },
     }
     for name, (summary, scope) in lifecycle_ops.items():

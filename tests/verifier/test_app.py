@@ -87,6 +87,20 @@ def test_page_is_self_contained_and_locked_down(client) -> None:
     assert client.get("/").headers["Location"].endswith("/v")
 
 
+def test_page_names_whose_verifier_it_is_and_whom_it_vouches_for(client, world) -> None:
+    html = client.get("/v").get_data(as_text=True)
+    assert "Independent certificate verifier" in html and "operator-note" not in html
+    # the file picker takes PDF certificates and badge images too, not only photos
+    assert 'accept="image/*,application/pdf,.pdf,.png,.jpg,.jpeg,.svg"' in html
+    bare = create_app({"VERIFIER_RATE_PER_MINUTE": 0, "VERIFIER_OPERATOR": "Acme HR desk"})
+    html = bare.test_client().get("/v").get_data(as_text=True)
+    assert "Acme HR desk" in html
+    assert "No trust list is configured: this verifier vouches for no certification body" in html
+    loose = create_app({"VERIFIER_RATE_PER_MINUTE": 0, "VERIFIER_TRUST_ANY": "true"})
+    html = loose.test_client().get("/v").get_data(as_text=True)
+    assert "Development setting: any issuer is accepted" in html
+
+
 def test_vendored_decoder_matches_its_record() -> None:
     static = Path(__file__).resolve().parents[2] / "verifier/web/static/vendor"
     digest = hashlib.sha256((static / "jsQR.js").read_bytes()).hexdigest()

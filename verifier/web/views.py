@@ -199,12 +199,19 @@ def _selection(body: dict[str, Any]) -> CheckSelection:
 
 
 def _operator() -> dict[str, str | None]:
-    """Whose verifier this is: the body it is mounted on, or the operator's configured name."""
+    """Whose verifier this is (the body it is mounted on, or the operator's configured name),
+    and a word for the operator when it vouches for nobody or for anybody."""
     ext = _ext()
-    home = ext.verifier.trust.home
-    if home is None:
-        return {"name": ext.operator, "logo": None, "kind": "independent"}
-    return {"name": home.profile().name, "logo": home.logo_url(), "kind": "body"}
+    trust = ext.verifier.trust
+    note = None
+    if trust.trust_any:
+        note = "Development setting: any issuer is accepted without a trust list."
+    elif trust.listed is None and trust.home is None:
+        note = "No trust list is configured: this verifier vouches for no certification body."
+    if trust.home is None:
+        return {"name": ext.operator, "logo": None, "kind": "independent", "note": note}
+    home = trust.home
+    return {"name": home.profile().name, "logo": home.logo_url(), "kind": "body", "note": note}
 
 
 # --- views ----------------------------------------------------------------------------------

@@ -62,7 +62,8 @@
   }
 
   function ago(seconds) {
-    if (seconds < 60) { return "just now"; }
+    if (seconds < 5) { return "just now"; }
+    if (seconds < 60) { return seconds + " s ago"; }
     if (seconds < 3600) { return Math.round(seconds / 60) + " min ago"; }
     if (seconds < 172800) { return Math.round(seconds / 3600) + " h ago"; }
     return Math.round(seconds / 86400) + " days ago";
