@@ -70,7 +70,7 @@ def test_qr_encode_png_then_verify_the_image(runner, tmp_path, server, body) -> 
     result = json.loads(verified.stdout)
     assert result["verdict"] == "VALID"
     assert next(c for c in result["checks"] if c["check"] == "status")["status"] == "passed"
-    assert "no trust list" in verified.stderr
+    assert "--trust-any: any issuer is accepted" in verified.stderr
 
 
 def test_qr_encode_svg_link_mode_and_decode(runner, tmp_path, server, body) -> None:

@@ -140,14 +140,17 @@ def verify(
         fail(outcome.error)
     result = outcome.result
     trust = result.check(Check.TRUST)
-    if trust_file is None and trust.status is not CheckStatus.PASSED:
-        advice = (
-            "--trust-any: any issuer is accepted (development)"
-            if trust.status is CheckStatus.SKIPPED
-            else "give a trust list (--trust FILE) of the bodies you rely on"
-        )
+    if settings.trust_any and trust.status is CheckStatus.SKIPPED and trust_file is None:
         click.echo(
-            f"certvc: warning: no trust list: the issuer is not vouched for; {advice}", err=True
+            "certvc: warning: --trust-any: any issuer is accepted, none is vouched for "
+            "(development only)",
+            err=True,
+        )
+    elif trust_file is None and trust.status is CheckStatus.FAILED:
+        click.echo(
+            "certvc: warning: no trust list: no issuer is vouched for; give a trust list "
+            "(--trust FILE) of the bodies you rely on",
+            err=True,
         )
     for warning in outcome.warnings:
         if warning.startswith("status:"):
