@@ -70,7 +70,8 @@ def _write(path: Path, data: bytes) -> None:
     type=click.Choice([m.value for m in QrMode]),
     default=QrMode.EMBED.value,
     show_default=True,
-    help="QR codes (also the PDF's): the credential inside, or a link to its public page.",
+    help="QR code exports: the credential inside, or a link to its public page (the PDF "
+    "prints both kinds: docs/qr-format.md).",
 )
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file."

@@ -8,9 +8,12 @@ the alternate securing: :mod:`issuer.securing`) inside the adapter's transaction
 QR codes (docs/qr-format.md) open this instance's verifier page ``<public URL>/v``: in
 ``embed`` mode the signed credential travels in the code; in ``link`` mode the code holds the
 credential's id URL, which this instance serves only while the certification's public page is
-on (an officer's audited opt-in; see :mod:`issuer.public_page`). The PDF prints the QR code of
-the asked mode and carries the credential as an attachment; badges are the scheme's badge
-with the credential baked in, as issued.
+on (an officer's audited opt-in; see :mod:`issuer.public_page`). The PDF prints two codes
+whatever the asked mode (:func:`pdf_codes`, measured in bench/print_qr.py): a large link-mode
+code, which survives a phone photo of the whole page and which this instance's own verifier
+page resolves from its database (so it does not need the public page), and a smaller
+embed-mode code that any verifier reads without this instance; it also carries the credential
+as an attachment. Badges are the scheme's badge with the credential baked in, as issued.
 
 Uploaded images (:mod:`issuer.images`) are used when there are some: the body's logo on the
 PDF, the scheme's badge image for the badges. A PNG badge needs a PNG, so an SVG upload leaves
@@ -33,6 +36,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contexts.errors import InputError
 from verifier import qr as qr_format
 from wallet_export import (
     Branding,
@@ -200,6 +204,25 @@ def qr_text(source: ExportSource, verifier_url: str, mode: QrMode) -> str:
     return qr_format.deep_link(verifier_url, qr_format.encode_credential(source.document))
 
 
+def pdf_codes(source: ExportSource, verifier_url: str) -> tuple[str, str | None]:
+    """The PDF's printed codes: ``(primary, secondary)``.
+
+    The primary is ``<verifier>#1L<credential id>``: short, so it prints with large modules
+    that a phone reads from a photo of the whole page (docs/qr-format.md, "Printed
+    certificates"). It opens this instance's verifier page, which resolves its own credentials
+    from its database, so unlike a link-mode QR export it works while the public page is off.
+    The secondary is the embed-mode code, for a verifier that cannot reach this instance. A
+    credential whose id is not an http(s) URL (VC API issuance may choose one) prints the
+    embed-mode code alone, as the primary.
+    """
+    embed = qr_format.deep_link(verifier_url, qr_format.encode_credential(source.document))
+    try:
+        link = qr_format.encode_link(source.credential_id)
+    except InputError:
+        return embed, None
+    return qr_format.deep_link(verifier_url, link), embed
+
+
 def render(
     source: ExportSource,
     form: ExportFormat,
@@ -210,6 +233,8 @@ def render(
 ) -> Download:
     """The file: content, media type and a file name from the certificate number.
 
+    ``mode`` is the QR exports' (qr-png, qr-svg); the PDF prints :func:`pdf_codes`.
+
     :raises CertvcError: from the renderers (``qr_payload_too_large``, ``font_missing_glyph``,
         ``credential_malformed`` for a credential that is not a certificate ...).
     """
@@ -218,9 +243,11 @@ def render(
         return credential_download(source.secured)
     stem = file_stem(unverified_credential(source.document))
     if form is ExportFormat.PDF:
+        primary, secondary = pdf_codes(source, verifier_url)
         pdf = certificate_pdf(
             source.document,
-            qr=qr_text(source, verifier_url, mode),
+            qr=primary,
+            secondary_qr=secondary,
             paper=paper.paper,
             branding=Branding(logo=source.art.logo),
         )

@@ -21,8 +21,11 @@ from .downloads import jwt_download as jwt_download
 from .fonts import FontSet as FontSet
 from .fonts import default_fonts as default_fonts
 from .linkedin import add_to_profile_url as add_to_profile_url
+from .pdf import PRINT_LAYOUT as PRINT_LAYOUT
 from .pdf import Labels as Labels
 from .pdf import Paper as Paper
+from .pdf import PrintedQr as PrintedQr
+from .pdf import QrLayout as QrLayout
 from .pdf import certificate_pdf as certificate_pdf
 from .pdf import render_pdf as render_pdf
 from .pdf_extract import extract_from_pdf as extract_from_pdf

@@ -1,4 +1,4 @@
-"""The PDF certificate: one page, A4 or Letter, with the QR code that verifies it.
+"""The PDF certificate: one page, A4 or Letter, with the QR codes that verify it.
 
 Made with fpdf2 (maintained, pure Python, LGPL-3.0): it embeds TrueType and CFF OpenType fonts
 as subsets with a ToUnicode map (the text stays selectable and searchable), shapes complex
@@ -29,12 +29,14 @@ from PIL import Image, UnidentifiedImageError
 from contexts.errors import CertvcError, ErrorCode
 
 from .fonts import FontSet, default_fonts
-from .qr_image import matrix_svg, qr_matrix
+from .qr_image import QUIET_ZONE, ErrorCorrection, matrix_svg, qr_matrix
 from .view import Branding, CertificateView, certificate_view
 
 MAX_LOGO_PIXELS = 4096 * 4096
 INK = (31, 58, 95)  # the frame and headings
 GREY = (90, 90, 90)
+CODE_GAP_MM = 6.0  # between the two codes, and between the codes and the details
+CAPTION_MM = 6.0  # a code's caption, below it
 
 
 class Paper(Enum):
@@ -59,6 +61,7 @@ class Labels:
     body: str = "Certification body"
     scheme: str = "Scheme"
     scan: str = "Scan to verify"
+    offline: str = "Signed credential, checks offline"
     attached: str = "The signed credential is attached to this PDF as"
     no_expiry: str = "no expiry"
 
@@ -70,6 +73,32 @@ class Attachment:
     name: str
     media_type: str
     content: bytes
+
+
+@dataclass(frozen=True)
+class PrintedQr:
+    """How one QR code is printed: its side in millimetres (quiet zone included) and its
+    error correction (None: :func:`~wallet_export.qr_image.qr_matrix` picks for print)."""
+
+    size_mm: float
+    error_correction: ErrorCorrection | None = None
+    quiet_zone: int = QUIET_ZONE
+
+
+@dataclass(frozen=True)
+class QrLayout:
+    """The printed codes: the primary one a phone scans, and the optional secondary one that
+    holds the signed credential itself (docs/qr-format.md, "Printed certificates")."""
+
+    primary: PrintedQr
+    secondary: PrintedQr | None = None
+
+
+#: Measured with bench/print_qr.py (docs/qr-format.md, "Printed certificates").
+PRINT_LAYOUT = QrLayout(
+    primary=PrintedQr(40.0, ErrorCorrection.M),
+    secondary=PrintedQr(30.0, ErrorCorrection.L),
+)
 
 
 def credential_attachment(credential: Mapping[str, Any] | str) -> Attachment:
@@ -190,7 +219,7 @@ def _header(page: _Page, view: CertificateView, branding: Branding) -> float:
     return page.text(view.body_name, y, 13, bold=True, color=INK) + 8
 
 
-def _details(page: _Page, view: CertificateView, labels: Labels, y: float) -> None:
+def _details(page: _Page, view: CertificateView, labels: Labels, y: float, width: float) -> None:
     rows = [
         (labels.number, view.certificate_number),
         (labels.effective, _format_date(view.valid_from, "")),
@@ -200,24 +229,27 @@ def _details(page: _Page, view: CertificateView, labels: Labels, y: float) -> No
     for label, value in rows:
         if not value:
             continue
-        y = page.text(label, y, 8.5, color=GREY, width=100, x=22, align=Align.L)
-        y = page.text(value, y + 0.5, 11.5, width=100, x=22, align=Align.L, max_lines=2) + 2.5
+        y = page.text(label, y, 8.5, color=GREY, width=width, x=22, align=Align.L)
+        y = page.text(value, y + 0.5, 11.5, width=width, x=22, align=Align.L, max_lines=2) + 2.5
 
 
-def _qr(page: _Page, qr: str | bytes, labels: Labels, y: float, size: float) -> None:
-    x = page.width - 22 - size
+def _qr(page: _Page, qr: str | bytes, printed: PrintedQr, caption: str, x: float, y: float) -> None:
     if isinstance(qr, str):
-        image: bytes = matrix_svg(qr_matrix(qr), title=None)
+        matrix = qr_matrix(qr, error_correction=printed.error_correction, border=printed.quiet_zone)
+        image: bytes = matrix_svg(matrix, title=None)
     else:
         image = qr
+    size = printed.size_mm
     page.pdf.image(io.BytesIO(image), x=x, y=y, w=size, h=size)
-    page.text(labels.scan, y + size + 1, 9, color=GREY, width=size, x=x)
+    page.text(caption, y + size + 1, 8 if size < 36 else 9, color=GREY, width=size, x=x)
 
 
 def render_pdf(
     view: CertificateView,
     *,
     qr: str | bytes,
+    secondary_qr: str | None = None,
+    layout: QrLayout = PRINT_LAYOUT,
     attachment: Attachment | None = None,
     paper: Paper = Paper.A4,
     branding: Branding = Branding(),  # noqa: B008 - a frozen, empty value
@@ -227,9 +259,13 @@ def render_pdf(
 ) -> bytes:
     """Render the one-page certificate.
 
-    ``qr`` is the QR payload text (drawn as vector paths) or a ready PNG/SVG image of it.
-    ``attachment`` is the signed credential to embed. ``created`` is the PDF's creation date
-    (defaults to the start of the effective date, so output depends only on the inputs).
+    ``qr`` is the primary QR payload text (drawn as vector paths) or a ready PNG/SVG image of
+    it: the code a phone scans. ``secondary_qr`` is an optional second, smaller code beside it,
+    the embed-mode payload that holds the credential itself, for a verifier that cannot reach
+    this instance. ``layout`` sets their printed sizes and error correction (the default was
+    chosen by measurement: bench/print_qr.py). ``attachment`` is the signed credential to
+    embed. ``created`` is the PDF's creation date (defaults to the start of the effective date,
+    so output depends only on the inputs).
 
     :raises CertvcError: ``font_missing_glyph``, ``image_invalid`` (logo),
         ``qr_payload_too_large``.
@@ -272,14 +308,20 @@ def render_pdf(
             scope = f"{labels.scope}: {scope}"
         y = page.text(scope, y + 5, 10, width=150, max_lines=5)
 
-    qr_size = 48.0
     bottom = page.height - 22
-    block_top = max(y + 10, bottom - 78)
-    _details(page, view, labels, block_top)
-    _qr(page, qr, labels, block_top, qr_size)
+    footer_y = bottom - 10
+    # The codes and their captions end above the footer (accreditation, attachment note).
+    codes_bottom = footer_y - 9 - CAPTION_MM - 3
+    block_top = max(y + 10, min(bottom - 78, codes_bottom - layout.primary.size_mm))
+    x = page.width - 22 - layout.primary.size_mm
+    _qr(page, qr, layout.primary, labels.scan, x, block_top)
+    if secondary_qr is not None and layout.secondary is not None:
+        x -= CODE_GAP_MM + layout.secondary.size_mm
+        lower = block_top + layout.primary.size_mm - layout.secondary.size_mm  # captions in line
+        _qr(page, secondary_qr, layout.secondary, labels.offline, x, max(block_top, lower))
+    _details(page, view, labels, block_top, width=min(100.0, x - CODE_GAP_MM - 22))
 
     accreditation = branding.accreditation or view.body_description
-    footer_y = bottom - 10
     if accreditation:
         page.text(accreditation, footer_y - 9, 8.5, color=GREY, max_lines=2)
     if attachment is not None:
@@ -301,6 +343,8 @@ def certificate_pdf(
     credential: Mapping[str, Any] | str,
     *,
     qr: str | bytes,
+    secondary_qr: str | None = None,
+    layout: QrLayout = PRINT_LAYOUT,
     paper: Paper = Paper.A4,
     branding: Branding = Branding(),  # noqa: B008 - a frozen, empty value
     labels: Labels = Labels(),  # noqa: B008 - a frozen value
@@ -309,11 +353,14 @@ def certificate_pdf(
 ) -> bytes:
     """The certificate of a signed credential (JSON or vc+jwt), with the credential attached.
 
-    The entry point for adapters: ``certificate_pdf(signed, qr=verifier_qr_payload)``.
+    The entry point for adapters: ``certificate_pdf(signed, qr=link_payload,
+    secondary_qr=embed_payload)`` (see :func:`render_pdf`).
     """
     return render_pdf(
         certificate_view(credential),
         qr=qr,
+        secondary_qr=secondary_qr,
+        layout=layout,
         attachment=credential_attachment(credential),
         paper=paper,
         branding=branding,

@@ -24,6 +24,7 @@ from pypdf.errors import PyPdfError
 
 from contexts.errors import CertvcError, ErrorCode, InputError
 from keys.suites import vc_jwt
+from verifier import qr
 from verifier.inputs import MAX_INPUT_BYTES, loads_limited
 
 MAX_PDF_BYTES = 32 * 1024 * 1024
@@ -123,8 +124,18 @@ def pdftoppm_first_page(data: bytes) -> bytes:
     return done.stdout
 
 
+def _holds_credential(text: str) -> bool:
+    payload = qr.payload_of(text)
+    return payload is not None and payload[1:2].upper() != qr.PayloadKind.LINK.value
+
+
 def decode_qr(png: bytes) -> str | None:
-    """The text of the first QR code in an image, or None."""
+    """The text of a QR code in an image, or None.
+
+    Of several codes, the first that holds the credential itself: a certificate prints a
+    link-mode code beside an embed-mode one, and the embed-mode one verifies without the
+    issuing instance.
+    """
     try:
         with Image.open(io.BytesIO(png)) as image:
             if image.size[0] * image.size[1] > RENDER_PIXELS * RENDER_PIXELS:
@@ -133,7 +144,8 @@ def decode_qr(png: bytes) -> str | None:
             found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     except (UnidentifiedImageError, OSError):
         return None
-    return found[0].text if found and found[0].text else None
+    texts = [barcode.text for barcode in found if barcode.text]
+    return max(texts, key=_holds_credential) if texts else None
 
 
 def find_in_pdf(

@@ -28,6 +28,7 @@ from verifier import qr
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.result import Verdict
 from wallet_export.badge import unbake_png, unbake_svg
+from wallet_export.pdf_extract import pdftoppm_first_page
 
 from .conftest import HTTPS_URL, AppEnv
 from .support import NOW, fresh_database
@@ -155,6 +156,25 @@ def test_every_format_with_its_media_type_name_and_content(site) -> None:
         b"/MediaBox [0 0 612.00 792.00]" in letter
         and b"/MediaBox [0 0 595.28 841.89]" in files["pdf"]
     )
+
+
+def test_the_pdf_prints_a_link_code_that_needs_no_public_page_and_the_credential(site) -> None:
+    """The printed certificate (docs/qr-format.md, "Printed certificates"): the primary code
+    links this instance's verifier page to the credential's id, also while the public page is
+    off (a link-mode QR export is refused then), and the second code holds the credential.
+    Whatever mode is asked, the PDF prints both."""
+    created = _certify(site)
+    number, signed = created["certification"]["number"], created["verifiableCredential"]
+    assert _export(site, number, format="qr-png", mode="link").status_code == 400
+    for mode in ("embed", "link"):
+        reply = _export(site, number, format="pdf", mode=mode)
+        assert reply.status_code == 200
+        page = Image.open(io.BytesIO(pdftoppm_first_page(reply.data)))
+        texts = {barcode.text for barcode in zxingcpp.read_barcodes(page)}
+        assert f"{HTTPS_URL}/v#1L{signed['id']}" in texts
+        [embed] = [text for text in texts if text.startswith(f"{HTTPS_URL}/v#1C")]
+        assert json.loads(qr.decode_payload(embed).unverified_text) == signed
+        assert len(texts) == 2
 
 
 def test_the_other_securing_is_the_same_credential_signed_once_and_audited(site) -> None:

@@ -10,14 +10,16 @@ import subprocess
 from typing import Any
 
 import pytest
+import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
 from contexts.errors import CertvcError, ErrorCode, InputError
+from verifier import qr
 from verifier.result import Verdict
 from wallet_export.fonts import default_fonts
-from wallet_export.pdf import Labels, Paper, certificate_pdf, render_pdf
-from wallet_export.pdf_extract import Source, extract_from_pdf, find_in_pdf
+from wallet_export.pdf import PRINT_LAYOUT, Labels, Paper, certificate_pdf, render_pdf
+from wallet_export.pdf_extract import Source, extract_from_pdf, find_in_pdf, pdftoppm_first_page
 from wallet_export.qr_image import qr_png
 from wallet_export.view import Branding, certificate_view
 
@@ -103,6 +105,31 @@ def test_qr_code_is_read_when_there_is_no_attachment(signed, poppler: None) -> N
     finding = find_in_pdf(pdf)
     assert finding is not None and finding.source is Source.QR_CODE
     assert finding.text == PAYLOAD
+
+
+def test_of_two_printed_codes_the_one_holding_the_credential_is_read(signed, poppler) -> None:
+    """A certificate prints a link-mode code and an embed-mode one; without the attachment the
+    embed-mode one is taken, as it verifies without the issuing instance."""
+    link = "https://certs.example-body.org/v#1Lhttps://certs.example-body.org/credentials/1"
+    embed = qr.deep_link("https://certs.example-body.org/v", qr.encode_credential(signed))
+    pdf = render_pdf(certificate_view(signed), qr=link, secondary_qr=embed)
+    finding = find_in_pdf(pdf)
+    assert finding is not None and finding.source is Source.QR_CODE
+    assert finding.text == embed
+
+
+@pytest.mark.parametrize("paper", list(Paper))
+def test_both_printed_codes_read_with_their_captions(signed, paper: Paper, poppler) -> None:
+    """The two codes side by side, each with its caption, neither covered by other ink (a
+    code under the footer or the details would not read)."""
+    assert PRINT_LAYOUT.secondary is not None and PRINT_LAYOUT.primary.quiet_zone >= 4
+    link = "https://certs.example-body.org/v#1Lhttps://certs.example-body.org/credentials/1"
+    embed = qr.deep_link("https://certs.example-body.org/v", qr.encode_credential(signed))
+    pdf = certificate_pdf(signed, qr=link, secondary_qr=embed, paper=paper)
+    text = " ".join(_text(pdf).split())
+    assert "Scan to verify" in text and "Signed credential, checks offline" in text
+    page = Image.open(io.BytesIO(pdftoppm_first_page(pdf)))
+    assert {code.text for code in zxingcpp.read_barcodes(page)} == {link, embed}
 
 
 def test_without_pdftoppm_the_error_says_what_to_install(signed, monkeypatch, tmp_path) -> None:
