@@ -165,6 +165,11 @@ def _from_image(data: bytes) -> CredentialInput:
 
     texts = read_qr_texts(data)
     ours = [text for text in texts if qr.looks_like_qr_payload(text)]
+    # A printed certificate carries a link code and the self-contained one beside it: of two,
+    # the one that needs no fetch answers even where the link's host cannot be reached.
+    ours.sort(
+        key=lambda text: (qr.payload_of(text) or "")[1:2].upper() == qr.PayloadKind.LINK.value
+    )
     text = (ours or texts)[0].strip()
     if ours:
         return _from_qr_text(text, InputSource.QR_IMAGE)

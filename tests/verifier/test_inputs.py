@@ -3,9 +3,11 @@ credential (the extractor extension point); caps before parsing."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from PIL import Image
 
 from contexts.errors import ErrorCode, InputError
 from verifier import qr
@@ -76,6 +78,24 @@ def test_qr_image(signed) -> None:
     png = render_png(make_symbol(qr.deep_link("https://v.example/v", qr.encode_credential(signed))))
     item = read_credential_input(png)
     assert item.source is InputSource.QR_IMAGE and item.unverified_credential == signed
+
+
+def test_a_photo_of_a_link_code_beside_the_credential_code_reads_the_credential(signed) -> None:
+    """A printed certificate carries both: the self-contained code needs no fetch, so it wins
+    whatever order the decoder returns them in."""
+    link = render_png(make_symbol(qr.deep_link("https://v.example/v", qr.encode_link(LINK))))
+    full = render_png(
+        make_symbol(qr.deep_link("https://v.example/v", qr.encode_credential(signed)))
+    )
+    for first, second in ((link, full), (full, link)):
+        left, right = Image.open(io.BytesIO(first)), Image.open(io.BytesIO(second))
+        page = Image.new("L", (left.width + right.width + 40, max(left.height, right.height)), 255)
+        page.paste(left, (0, 0))
+        page.paste(right, (left.width + 40, 0))
+        photo = io.BytesIO()
+        page.save(photo, format="PNG")
+        item = read_credential_input(photo.getvalue())
+        assert item.source is InputSource.QR_IMAGE and item.unverified_credential == signed
 
 
 def test_qr_image_holding_a_plain_link() -> None:

@@ -29,8 +29,8 @@
     INVALID_SIGNATURE: ["bad", "bad", "Not genuine",
       "This certificate was altered, or was not issued by the body it names. Do not rely on it."],
     UNTRUSTED_ISSUER: ["bad", "alert", "Not vouched for",
-      "It names {claimed} as its issuer, but no certification body known to this verifier " +
-      "signed it. Do not rely on it."],
+      "The signature is intact, but no certification body known to this verifier signed it " +
+      "(it names {claimed} as its issuer). Do not rely on it."],
     ISSUER_UNAVAILABLE: ["unknown", "unknown", "Cannot be checked right now",
       "The issuing body could not be reached. This says nothing against the certificate: " +
       "try again later."],
