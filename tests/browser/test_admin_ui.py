@@ -20,22 +20,12 @@ from issuer import accounts, db, instance
 from issuer.app import create_app
 from issuer.models import Role
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from .chromium import launched_browser, needs_chromium, screenshot
+
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -82,15 +72,9 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 @pytest.fixture
 def page(server: Any) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            context = browser.new_context(java_script_enabled=False)  # works without JS
-            yield context.new_page()
-        finally:
-            browser.close()
+    for browser in launched_browser():
+        context = browser.new_context(java_script_enabled=False)  # works without JS
+        yield context.new_page()
 
 
 def test_log_in_certify_suspend_and_see_the_state_change(server: Any, page: Any) -> None:
@@ -117,9 +101,7 @@ def test_log_in_certify_suspend_and_see_the_state_change(server: Any, page: Any)
     assert page.get_by_role("heading", name="Reinstate").is_visible()
     assert "surveillance audit finding" in page.locator("table").last.inner_text()
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "admin_suspended.png"
-    page.screenshot(path=str(shot), full_page=True)
+    shot = screenshot(page, "admin_suspended.png", full_page=True)
     assert shot.stat().st_size > 10_000
 
     page.get_by_role("link", name="Certifications").click()

@@ -12,6 +12,7 @@ import io
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -23,21 +24,9 @@ from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.qr_image import make_symbol, render_png
 
 from ..verifier.world import NOW, credential, new_pair, serve_lists, status_server, trust_file
+from .chromium import launched_browser, needs_chromium, screenshot
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"
-)
+pytestmark = needs_chromium
 
 
 class _Recorder:
@@ -86,14 +75,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+def browser() -> Iterator[Any]:
+    yield from launched_browser()
 
 
 @pytest.fixture
@@ -116,11 +99,6 @@ def _photo(secured, site, tmp_path: Path) -> Path:
     return path
 
 
-def _screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-
-
 def test_upload_a_qr_photo_and_read_the_verdict(page, site, tmp_path) -> None:
     page.goto(site["url"] + "/v")
     assert page.title() == "Check a certificate"
@@ -135,7 +113,7 @@ def test_upload_a_qr_photo_and_read_the_verdict(page, site, tmp_path) -> None:
     assert page.locator("#checks li.passed").count() >= 5
     # a phone-width page: nothing wider than the screen
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    _screenshot(page, "verifier-upload-valid.png")
+    screenshot(page, "verifier-upload-valid.png", full_page=True)
 
 
 def test_open_a_deep_link_and_read_the_verdict(page, site) -> None:
@@ -147,7 +125,7 @@ def test_open_a_deep_link_and_read_the_verdict(page, site) -> None:
     assert verdict.get_attribute("role") == "status"
     page.get_by_text("How this was checked").click()  # the technical checks, folded away
     assert page.locator("#checks li.failed").inner_text().count("status_revoked") == 1
-    _screenshot(page, "verifier-deep-link-revoked.png")
+    screenshot(page, "verifier-deep-link-revoked.png", full_page=True)
     # the credential travelled in the request body, never in a URL the server saw
     assert not any(payload[:40] in seen for seen in site["recorder"].seen)
 
@@ -159,4 +137,4 @@ def test_paste_garbage_shows_a_clear_answer(page, site) -> None:
     verdict = page.locator('#verdict[data-verdict="MALFORMED"]')
     verdict.wait_for(timeout=20_000)
     assert "Not a readable certificate" in verdict.inner_text()
-    _screenshot(page, "verifier-paste-malformed.png")
+    screenshot(page, "verifier-paste-malformed.png", full_page=True)

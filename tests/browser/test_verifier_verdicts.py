@@ -10,59 +10,37 @@ the dates in plain words: no format, suite or DID in it. Screenshots: tests/arti
 
 from __future__ import annotations
 
-import copy
 import os
 import socket
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
-from contexts.loader import default_store
 from issuer import accounts, db, instance
 from issuer.app import create_app
 from issuer.models import Scope
 from keys.keypair import KeyPair, KeyType
-from keys.suites import ProofOptions
 from verifier import qr
-from verifier.issuing import sign_credential
 
 from ..issuer.support import NOW
+from ..verifier.world import resigned
+from .chromium import launched_browser, needs_chromium, screenshot
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SCOPE = "VT-2, steel groups 1 and 2"
 #: What an employer must never have to read in the headline.
 JARGON = ("did:", "vc+jwt", "jwt", "eddsa", "ecdsa", "rdfc", "proof", "credentialstatus")
 VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-)
+pytestmark = needs_chromium
 
 
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _sign(credential: dict[str, Any], pair: KeyPair, method: str | None = None) -> Any:
-    options = ProofOptions(created=NOW, verification_method=method)
-    return sign_credential(
-        credential, pair.signer(), "eddsa-rdfc-2022", store=default_store(), options=options
-    )
 
 
 @pytest.fixture(scope="module")
@@ -123,17 +101,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         )
         assert reply.status_code == 200, reply.json
 
-        forged = copy.deepcopy(valid)
-        forged.pop("proof")
-        forged.pop("credentialStatus")
         forger = KeyPair.generate(KeyType.ED25519)
-        forged["issuer"]["id"] = forger.public_key.did_key
-
-        elsewhere = copy.deepcopy(valid)
-        elsewhere.pop("proof")
-        elsewhere.pop("credentialStatus")
         did = f"did:web:localhost%3A{unreachable}"
-        elsewhere["issuer"]["id"] = did
 
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -141,8 +110,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "url": base_url,
             "VALID": valid,
             "REVOKED": withdrawn["verifiableCredential"],
-            "UNTRUSTED_ISSUER": _sign(forged, forger),
-            "ISSUER_UNAVAILABLE": _sign(elsewhere, forger, f"{did}#key-1"),
+            "UNTRUSTED_ISSUER": resigned(valid, forger, keep_status=False),
+            "ISSUER_UNAVAILABLE": resigned(
+                valid, forger, issuer=did, method=f"{did}#key-1", keep_status=False
+            ),
             "body": valid["issuer"]["name"],
         }
         server.shutdown()
@@ -157,13 +128,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launched_browser()
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -211,7 +176,6 @@ def test_the_four_headline_states(
             assert page.locator("#unverified-note").is_visible()
             assert "says nothing against the certificate" in text
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"verdict-{verdict.lower()}-{viewport}.png"))
+        screenshot(page, f"verdict-{verdict.lower()}-{viewport}.png")
     finally:
         context.close()

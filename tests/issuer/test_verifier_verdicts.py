@@ -9,7 +9,6 @@ ISSUER_UNAVAILABLE, never INVALID_SIGNATURE; the VC API refuses a credential sen
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import socket
@@ -18,15 +17,12 @@ from typing import Any
 import pytest
 from PIL import Image, ImageFilter
 
-from contexts.loader import default_store
 from keys.keypair import KeyPair, KeyType
-from keys.suites import ProofOptions
 from verifier import qr
-from verifier.issuing import sign_credential
 from verifier.qr_image import make_symbol, render_png
 
+from ..verifier.world import resigned
 from .conftest import AppEnv
-from .support import NOW
 
 CERTIFY = {
     "person": {"name": "Zoë Ångström-Ōtsuka", "reference": "P-1"},
@@ -51,21 +47,7 @@ def _verify(site: AppEnv, credential: Any) -> dict[str, Any]:
 def _forge(genuine: dict[str, Any], *, keep_status: bool = True) -> dict[str, Any]:
     """The body's credential re-signed with a throwaway did:key: same person, number, body
     name, scope; only the issuer's id is the forger's (it has to be, to sign)."""
-    forger = KeyPair.generate(KeyType.ED25519)
-    forged = copy.deepcopy(genuine)
-    forged.pop("proof")
-    forged["issuer"]["id"] = forger.public_key.did_key
-    if not keep_status:
-        forged.pop("credentialStatus")
-    signed = sign_credential(
-        forged,
-        forger.signer(),
-        "eddsa-rdfc-2022",
-        store=default_store(),
-        options=ProofOptions(created=NOW),
-    )
-    assert isinstance(signed, dict)
-    return signed
+    return resigned(genuine, KeyPair.generate(KeyType.ED25519), keep_status=keep_status)
 
 
 def _action(site: AppEnv, number: str, action: str) -> None:
@@ -207,17 +189,12 @@ def test_an_issuer_that_cannot_be_reached_is_unavailable_not_forged(
     origin = f"https://localhost:{port}"
     site = AppEnv(tmp_path / "instance", database_url, VERIFIER_ALLOW_ORIGINS=origin)
     try:
-        other = KeyPair.generate(KeyType.ED25519)
         did = f"did:web:localhost%3A{port}"
-        credential = copy.deepcopy(_certify(site)["verifiableCredential"])
-        credential.pop("proof")
-        credential["issuer"]["id"] = did
-        signed = sign_credential(
-            credential,
-            other.signer(),
-            "eddsa-rdfc-2022",
-            store=default_store(),
-            options=ProofOptions(created=NOW, verification_method=f"{did}#key-1"),
+        signed = resigned(
+            _certify(site)["verifiableCredential"],
+            KeyPair.generate(KeyType.ED25519),
+            issuer=did,
+            method=f"{did}#key-1",
         )
         result = _verify(site, signed)
         assert result["verdict"] == "ISSUER_UNAVAILABLE", result["checks"]

@@ -15,15 +15,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from contexts.loader import default_store
-from keys.suites import ProofOptions
 from verifier import qr
 from verifier.cli import main
 from verifier.cli.serve_cmd import find_factory, serve_environment
-from verifier.issuing import sign_credential
 from verifier.qr_image import read_qr_texts
 
-from .world import NOW, credential, new_pair, serve_lists, status_server
+from .world import credential, new_pair, resigned, serve_lists, status_server
 
 VERIFIER = "https://verify.example-body.org/v"
 
@@ -186,7 +183,9 @@ def test_offline_and_refresh(runner, tmp_path, body) -> None:
 def test_without_a_trust_list_no_issuer_is_vouched_for(runner, tmp_path, body) -> None:
     """A correct signature by an unknown key is not a valid certificate: UNTRUSTED_ISSUER
     unless the operator opts out (--trust-any or CERTVC_VERIFIER_TRUST_ANY, development)."""
-    signed = _write(tmp_path, "c.json", _no_status(credential(body, "https://x.example"), body))
+    signed = _write(
+        tmp_path, "c.json", resigned(credential(body, "https://x.example"), body, keep_status=False)
+    )
     done = runner.invoke(main, ["verify", "--json", str(signed)])
     assert done.exit_code == 1
     report = json.loads(done.stdout)
@@ -207,16 +206,12 @@ def test_an_issuer_that_cannot_be_reached_is_not_called_forged(runner, tmp_path,
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     did = f"did:web:localhost%3A{port}"
-    unsigned = credential(body, "https://x.example")
-    unsigned.pop("proof")
-    unsigned.pop("credentialStatus")
-    unsigned["issuer"] = {**unsigned["issuer"], "id": did}
-    signed = sign_credential(
-        unsigned,
-        body.signer(),
-        "eddsa-rdfc-2022",
-        store=default_store(),
-        options=ProofOptions(created=NOW, verification_method=f"{did}#key-1"),
+    signed = resigned(
+        credential(body, "https://x.example"),
+        body,
+        issuer=did,
+        method=f"{did}#key-1",
+        keep_status=False,
     )
     path = _write(tmp_path, "c.json", signed)
     env = {"CERTVC_ALLOW_ORIGINS": f"https://localhost:{port}"}
@@ -226,17 +221,6 @@ def test_an_issuer_that_cannot_be_reached_is_not_called_forged(runner, tmp_path,
     assert report["verdict"] == "ISSUER_UNAVAILABLE"
     proof = next(c for c in report["checks"] if c["check"] == "proof")
     assert proof["code"] == "did_unavailable" and "fetch_failed" in proof["message"]
-
-
-def _no_status(signed: dict, body) -> dict:
-    unsigned = {k: v for k, v in signed.items() if k not in ("proof", "credentialStatus")}
-    return sign_credential(
-        unsigned,
-        body.signer(),
-        "eddsa-rdfc-2022",
-        store=default_store(),
-        options=ProofOptions(created=NOW),
-    )
 
 
 def test_verify_unreadable_image_exits_2(runner, tmp_path) -> None:

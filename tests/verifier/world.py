@@ -238,3 +238,28 @@ def trust_file(folder: Path, *pairs: KeyPair) -> Path:
     path = folder / "trust.json"
     path.write_text(trust_list(*pairs), encoding="utf-8")
     return path
+
+
+def resigned(
+    signed: Mapping[str, Any],
+    pair: KeyPair,
+    *,
+    issuer: str | None = None,
+    method: str | None = None,
+    keep_status: bool = True,
+) -> dict[str, Any]:
+    """``signed`` with its proof replaced by one of ``pair``: a forgery with a throwaway key
+    (``issuer`` defaults to the pair's did:key), or another body's credential (``issuer`` and
+    ``method`` name its did:web). Everything else stays, the issuer's name included."""
+    unsigned = {k: v for k, v in signed.items() if k != "proof"}
+    if not keep_status:
+        unsigned.pop("credentialStatus", None)
+    who = issuer or pair.public_key.did_key
+    named = unsigned["issuer"]
+    unsigned["issuer"] = {**named, "id": who} if isinstance(named, Mapping) else who
+    options = ProofOptions(created=NOW, verification_method=method)
+    result = sign_credential(
+        unsigned, pair.signer(), "eddsa-rdfc-2022", store=default_store(), options=options
+    )
+    assert isinstance(result, dict)
+    return result
