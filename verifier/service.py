@@ -16,6 +16,7 @@ from typing import Any
 
 from contexts.errors import CertvcError, InputError
 from contexts.loader import ContextStore
+from keys.dates import format_datetime_stamp
 from keys.did import ChainResolver, DidResolver, LocalResolver
 
 from .did_web import WebDidResolver
@@ -184,6 +185,6 @@ class Verifier:
         ]
         freshness = result.freshness
         if freshness is not None and freshness.source is StatusSource.OFFLINE_CACHE:
-            fetched = freshness.to_json()["listFetchedAt"]
+            fetched = format_datetime_stamp(freshness.list_fetched_at)
             warnings.append(f"status: offline: from a cached list fetched {fetched}")
         return Outcome(result, item, None, tuple(warnings))

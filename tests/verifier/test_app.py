@@ -87,6 +87,44 @@ def test_page_is_self_contained_and_locked_down(client) -> None:
     assert client.get("/").headers["Location"].endswith("/v")
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        "proof",
+        {"checks": "proof"},
+        {"checks": ["proof", "nonsense"]},
+        {"checks": [None]},
+        {"checks": ["proof"] * 100},
+        {"checks": [{"check": "proof"}]},
+    ],
+)
+def test_vc_api_options_that_are_not_what_the_api_allows_are_400(client, world, options) -> None:
+    for route, field in (
+        ("/credentials/verify", "verifiableCredential"),
+        ("/presentations/verify", "verifiablePresentation"),
+    ):
+        reply = client.post(route, json={field: world["signed"], "options": options})
+        assert reply.status_code == 400, reply.json
+        assert reply.json["verified"] is False
+        assert reply.json["error"]["code"] == "input_unusable"
+
+
+def test_vc_api_checks_name_what_counts(client, world) -> None:
+    """Checks not asked for are reported, not enforced; aliases of other implementations."""
+    revoked = world["revoked"]
+    reply = client.post("/credentials/verify", json={"verifiableCredential": revoked})
+    assert reply.status_code == 400 and reply.json["verdict"] == "REVOKED"
+    assert [e["code"] for e in reply.json["errors"]] == ["status_revoked"]
+    only_proof = {"verifiableCredential": revoked, "options": {"checks": ["proof"]}}
+    reply = client.post("/credentials/verify", json=only_proof)
+    assert reply.status_code == 200 and reply.json["verified"] is True
+    assert reply.json["verdict"] == "REVOKED"  # the true verdict, whatever was asked
+    assert "status_revoked" in [w["code"] for w in reply.json["warnings"]]
+    aliased = {"verifiableCredential": revoked, "options": {"checks": ["credentialStatus"]}}
+    assert client.post("/credentials/verify", json=aliased).status_code == 400
+
+
 def test_page_names_whose_verifier_it_is_and_whom_it_vouches_for(client, world) -> None:
     html = client.get("/v").get_data(as_text=True)
     assert "Independent certificate verifier" in html and "operator-note" not in html
