@@ -240,7 +240,11 @@ class TrustPolicy:
     def __call__(self, issuer_id: str, *, now: datetime) -> CheckResult:
         if self.home is not None and issuer_id == self.home.did:
             body = self.home.profile()
-            accredited = f", accredited {body.accreditation}" if body.accreditation else ""
+            statement = str(body.accreditation or "")
+            # the body's own words may already say "accredited" (a free-text statement)
+            accredited = "" if not statement else f", {statement}"
+            if statement and "accredit" not in statement.lower():
+                accredited = f", accredited {statement}"
             return CheckResult.passed(
                 Check.TRUST, f"{body.name}{accredited}: the body this verifier belongs to"
             )
