@@ -12,16 +12,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contexts.errors import CertvcError  # noqa: E402
-from contexts.loader import default_store  # noqa: E402
-from keys.did import LocalResolver  # noqa: E402
-from keys.keypair import KeyPair, KeyType  # noqa: E402
-from keys.suites import ProofOptions  # noqa: E402
-from tests.verifier.hostile import deep_json, gzip_bomb, jwt_with, poison_credential  # noqa: E402
-from verifier.engine import VerifierPolicy, verify_credential  # noqa: E402
-from verifier.issuing import sign_credential  # noqa: E402
-from verifier.samples import certification_credential  # noqa: E402
-from verifier.status_list import Bitstring  # noqa: E402
+from contexts.errors import CertvcError
+from contexts.loader import default_store
+from keys.did import LocalResolver
+from keys.keypair import KeyPair, KeyType
+from keys.suites import ProofOptions
+from tests.verifier.hostile import deep_json, gzip_bomb, jwt_with, poison_credential
+from verifier.engine import VerifierPolicy, verify_credential
+from verifier.issuing import sign_credential
+from verifier.samples import certification_credential
+from verifier.status_list import Bitstring
 
 
 def timed(label: str, fn) -> None:

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, inspect, select
 
 from issuer import audit, db
 from issuer.models import Person
@@ -31,8 +31,6 @@ NAMES = ("Zoë Ångström", 'Jean "JJ" Dupont', "O'Brien, Siobhán", "Ōtsuka Ha
 
 def _require_empty(url: str) -> None:
     """The benchmark initialises the database it is given: refuse one that holds anything."""
-    from sqlalchemy import create_engine, inspect
-
     engine = create_engine(url)
     try:
         tables = inspect(engine).get_table_names()

@@ -29,6 +29,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, inspect
+
 from verifier.status_list import Bitstring, parse_status_entry, parse_status_list_credential
 
 
@@ -56,8 +58,6 @@ def _free_port() -> int:
 
 def _require_empty(url: str) -> None:
     """The benchmark initialises the database it is given: refuse one that holds anything."""
-    from sqlalchemy import create_engine, inspect
-
     engine = create_engine(url)
     try:
         tables = inspect(engine).get_table_names()

@@ -44,24 +44,24 @@ from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contexts.errors import InputError  # noqa: E402
-from contexts.loader import default_store  # noqa: E402
-from keys import multikey  # noqa: E402
-from keys.keypair import KeyPair, KeyType  # noqa: E402
-from keys.suites import ProofOptions  # noqa: E402
-from verifier import qr  # noqa: E402
-from verifier.issuing import sign_credential  # noqa: E402
-from verifier.qr_image import read_qr_texts  # noqa: E402
-from verifier.samples import certification_credential  # noqa: E402
-from wallet_export.pdf import (  # noqa: E402
+from contexts.errors import InputError
+from contexts.loader import default_store
+from keys import multikey
+from keys.keypair import KeyPair, KeyType
+from keys.suites import ProofOptions
+from verifier import qr
+from verifier.issuing import sign_credential
+from verifier.qr_image import read_qr_texts
+from verifier.samples import certification_credential
+from wallet_export.pdf import (
     PRINT_LAYOUT,
     Paper,
     PrintedQr,
     QrLayout,
     render_pdf,
 )
-from wallet_export.qr_image import ErrorCorrection, qr_matrix  # noqa: E402
-from wallet_export.view import certificate_view  # noqa: E402
+from wallet_export.qr_image import ErrorCorrection, qr_matrix
+from wallet_export.view import certificate_view
 
 BASE_URL = "https://certs.example-body.org"
 VERIFIER_URL = f"{BASE_URL}/v"

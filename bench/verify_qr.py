@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._verifier_world import ListServer, new_pair, now, sample  # noqa: E402
-from contexts.loader import default_store  # noqa: E402
-from verifier import qr  # noqa: E402
-from verifier.fetch import FetchPolicy, SafeFetcher  # noqa: E402
-from verifier.qr_image import ErrorLevel, make_symbol, render_png  # noqa: E402
-from verifier.result import Verdict  # noqa: E402
-from verifier.service import Verifier  # noqa: E402
-from verifier.trust import TrustedBody, TrustList  # noqa: E402
+from bench._verifier_world import ListServer, new_pair, now, sample
+from contexts.loader import default_store
+from verifier import qr
+from verifier.fetch import FetchPolicy, SafeFetcher
+from verifier.qr_image import ErrorLevel, make_symbol, render_png
+from verifier.result import Verdict
+from verifier.service import Verifier
+from verifier.trust import TrustedBody, TrustList
 
 VERIFIER_URL = "https://verify.example-body.org/v"
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import CertvcError
-from .jsonld import ProcessedContexts, _SafeProcessor, run
+from .jsonld import ProcessedContexts, SafeProcessor, run
 from .loader import ContextStore
 
 __all__ = [
@@ -70,12 +70,13 @@ class Unsupported(Exception):
 class Slot(str):
     """A leaf string that remembers its position, to be found again in pyld's output."""
 
-    __slots__ = ("index",)
-    index: int
+    __slots__ = ("position",)
+    #: Not ``index``: that is ``str.index``, which the slot must keep.
+    position: int
 
     def __new__(cls, value: str, index: int) -> Slot:
         slot = super().__new__(cls, value)
-        slot.index = index
+        slot.position = index
         return slot
 
     # pyld deep-copies its input; a copy must stay the same traceable leaf.
@@ -140,7 +141,8 @@ def _walk(
             append(_STR)
             leaves.append(item)
         elif kind is dict or kind is list:
-            _walk(item, tokens, leaves, depth + 1)
+            # type() is compared, not isinstance (speed): mypy cannot narrow on it
+            _walk(item, tokens, leaves, depth + 1)  # type: ignore[arg-type]
         elif kind is bool:
             append(_TRUE if item else _FALSE)
         else:
@@ -226,7 +228,7 @@ class Recording:
     iri_rules: tuple[IriRule, ...]
 
 
-class _Recorder(_SafeProcessor):
+class _Recorder(SafeProcessor):
     """The safe-mode processor, watching IRI expansion of leaves and refusing the unsupported."""
 
     def __init__(self, contexts: ProcessedContexts) -> None:
@@ -255,7 +257,7 @@ class _Recorder(_SafeProcessor):
             active_ctx, value, base=base, vocab=vocab, local_ctx=local_ctx, defined=defined
         )
         if type(value) is Slot:
-            self.uses.setdefault(value.index, []).append(
+            self.uses.setdefault(value.position, []).append(
                 (vocab, self._terms_of(active_ctx), result is value)
             )
         return result
@@ -304,9 +306,9 @@ def _note(term: Mapping[str, Any], kinds: dict[int, set[str]], pinned: set[int])
     value = term.get("value")
     if type(value) is not Slot:
         return
-    kinds.setdefault(value.index, set()).add(term.get("type", ""))
+    kinds.setdefault(value.position, set()).add(term.get("type", ""))
     if term.get("datatype") == XSD_DOUBLE:
-        pinned.add(value.index)  # JSON-LD 1.1 API 8.6: the lexical form is rewritten
+        pinned.add(value.position)  # JSON-LD 1.1 API 8.6: the lexical form is rewritten
 
 
 def _caused_by_unsupported(error: BaseException) -> bool:
@@ -358,7 +360,7 @@ def record(document: Mapping[str, Any], leaves: Sequence[str], store: ContextSto
     kinds: dict[int, set[str]] = {}
     for name, triples in dataset.items():
         if type(name) is Slot:
-            pinned.add(name.index)
+            pinned.add(name.position)
         for triple in triples:
             _note(triple["subject"], kinds, pinned)
             _note(triple["predicate"], kinds, pinned)

@@ -69,7 +69,7 @@ def _unsafe(event: SafeModeEvent, term: object, detail: str) -> UnsafeJsonLd:
     return UnsafeJsonLd(event, detail, term=shown)
 
 
-class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
+class SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
     """pyld's processor with jsonld.js safe-mode checks; one instance per operation."""
 
     def __init__(self, contexts: ProcessedContexts | None = None) -> None:
@@ -372,7 +372,7 @@ def run(
     document: Mapping[str, Any],
     store: ContextStore,
     operation: str,
-    processor_factory: Callable[[ProcessedContexts], _SafeProcessor] = _SafeProcessor,
+    processor_factory: Callable[[ProcessedContexts], SafeProcessor] = SafeProcessor,
 ) -> Any:
     """Expand (``"expand"``) or convert to RDF (``"to_rdf"``) with a safe-mode processor.
 

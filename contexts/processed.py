@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .loader import ContextStore
@@ -23,6 +23,10 @@ __all__ = ["ProcessedContexts", "context_key", "processed_contexts"]
 # Processed active contexts kept per store. A document's inline contexts are new objects every
 # time and never hit, hence the bound (oldest evicted first).
 _PROCESSED_CACHE_SIZE = 512
+
+
+#: (active context id, local context or its identity, processing flags)
+_Key = tuple[Any, ...]
 
 
 class ProcessedContexts:
@@ -35,19 +39,19 @@ class ProcessedContexts:
 
     def __init__(self, maxsize: int = _PROCESSED_CACHE_SIZE) -> None:
         self.maxsize = maxsize
-        self._data: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
+        self._data: OrderedDict[_Key, tuple[Any, Any]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._data)
 
-    def get(self, key: Hashable, local_ctx: Any) -> Any:
+    def get(self, key: _Key, local_ctx: Any) -> Any:
         entry = self._data.get(key)
         if entry is None or (type(key[1]) is int and entry[0] is not local_ctx):
             return None
         self._data.move_to_end(key)
         return entry[1]
 
-    def put(self, key: Hashable, local_ctx: Any, result: Any) -> None:
+    def put(self, key: _Key, local_ctx: Any, result: Any) -> None:
         self._data[key] = (local_ctx, result)
         self._data.move_to_end(key)
         while len(self._data) > self.maxsize:
@@ -69,7 +73,7 @@ def processed_contexts(store: ContextStore) -> ProcessedContexts:
         return cache
 
 
-def context_key(active_ctx: Any, local_ctx: Any, flags: tuple[bool, bool, bool]) -> Hashable | None:
+def context_key(active_ctx: Any, local_ctx: Any, flags: tuple[bool, bool, bool]) -> _Key | None:
     """The cache key of one context processing step, or None when it is not cached.
 
     ``flags`` are (override_protected, propagate, validate_scoped). A context object is keyed by

@@ -1,29 +1,9 @@
-"""``python -m issuer``: the issuer's commands, and ``serve`` for development.
-
-``python -m issuer serve`` runs Flask's development server on 127.0.0.1:8000 (production:
-``certvc serve`` or gunicorn ``'issuer.app:create_app()'``).
-"""
+"""``python -m issuer``: the same ``certvc`` command line (:mod:`issuer.cli`), for when the
+``certvc`` script is not on the PATH."""
 
 from __future__ import annotations
 
-import click
-
-from .cli import cli
-from .cli_export import COMMANDS as EXPORT_COMMANDS
-
-for _name, _command in EXPORT_COMMANDS.items():
-    cli.add_command(_command, _name)
-
-
-@cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Serve the issuer for development (the instance from $CERTVC_INSTANCE)."""
-    from .app import create_app  # noqa: PLC0415 - Flask only when serving
-
-    create_app().run(host=host, port=port, threaded=True)
-
+from .cli import main
 
 if __name__ == "__main__":
-    cli(prog_name="python -m issuer")
+    main(prog_name="certvc")

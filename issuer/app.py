@@ -22,7 +22,16 @@ from verifier.app import init_verifier
 
 from . import catalog
 from .live_verify import InstanceFetcher, home_body
-from .web import admin, api_v1, images_admin, public, vc_api
+from .web import (
+    admin,
+    api_v1,
+    credential_page,
+    images_admin,
+    public,
+    vc_api,
+    wallet_admin,
+    wallet_api,
+)
 from .web.errors import register_error_handlers
 from .web.extensions import database, issuer
 from .web.wallet import init_wallet
@@ -120,7 +129,10 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("VERIFIER_LOCAL_SOURCE", InstanceFetcher(reader, ctx))
     app.config.setdefault("VERIFIER_HOME", home_body(reader, ctx, logo_url=_own_logo))
     init_verifier(app)
-    init_wallet(app)  # exports, OpenID4VCI (https instances), the public credential page
+    init_wallet(app)  # exports, OpenID4VCI (https instances), the public page's verifier
+    app.register_blueprint(wallet_api.bp)
+    app.register_blueprint(wallet_admin.bp)
+    app.register_blueprint(credential_page.bp)
     register_error_handlers(app)
     app.add_url_rule("/", "home", _home)
     return app

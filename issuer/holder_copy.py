@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from . import audit, catalog, status
 from .context import IssuerContext
 from .errors import FieldError, NotFound, TransitionNotAllowed
-from .lifecycle import _entries_json, _format, get_credential, sign_document
+from .lifecycle import credential_format, entries_json, get_credential, sign_document
 from .models import Action, Certification, CredentialState, IssuedCredential, SecuringSuite, State
 from .securing import unsigned_document
 
@@ -99,7 +99,7 @@ def issue_holder_copy(
     row = IssuedCredential(
         credential_id=ctx.new_credential_id(),
         certification_id=cert.id,
-        format=_format(suite),
+        format=credential_format(suite),
         suite=suite,
         key_id="",
         document="",
@@ -133,7 +133,7 @@ def issue_holder_copy(
             "holder": holder,
             "configuration": configuration,
             "suite": suite.value,
-            "status": _entries_json(row),
+            "status": entries_json(row),
         },
     )
     return row

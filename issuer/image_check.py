@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import xml.etree.ElementTree as ET  # noqa: N817 - types and errors; parsing is defusedxml's
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from enum import Enum
 

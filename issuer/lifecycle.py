@@ -166,7 +166,7 @@ def _new_credential(
     row = IssuedCredential(
         credential_id=ctx.new_credential_id(),
         certification_id=cert.id,
-        format=_format(scheme.suite),
+        format=credential_format(scheme.suite),
         suite=scheme.suite,
         key_id="",
         document="",
@@ -194,11 +194,11 @@ def _new_credential(
     return row
 
 
-def _format(suite: SecuringSuite) -> CredentialFormat:
+def credential_format(suite: SecuringSuite) -> CredentialFormat:
     return CredentialFormat.JWT_VC if suite is SecuringSuite.VC_JWT else CredentialFormat.LDP_VC
 
 
-def _entries_json(credential: IssuedCredential) -> list[dict[str, Any]]:
+def entries_json(credential: IssuedCredential) -> list[dict[str, Any]]:
     return [
         {"purpose": e.purpose.value, "list": e.list_id, "index": e.status_index}
         for e in credential.status_entries
@@ -263,7 +263,7 @@ def issue(
             "scope": cert.scope,
             "validFrom": effective.isoformat(),
             "validUntil": expires.isoformat(),
-            "status": _entries_json(credential),
+            "status": entries_json(credential),
         },
     )
     return cert
@@ -370,7 +370,7 @@ def transition(
             credentialId=new.credential_id,
             validFrom=valid_from.isoformat(),
             validUntil=valid_until.isoformat(),
-            status=_entries_json(new),
+            status=entries_json(new),
         )
     cert.updated_at = now
     audit.record(
@@ -433,7 +433,7 @@ def issue_credential(
     row = IssuedCredential(
         credential_id=wanted,
         certification_id=None,
-        format=_format(suite),
+        format=credential_format(suite),
         suite=suite,
         key_id="",
         document="",
@@ -455,7 +455,7 @@ def issue_credential(
         subject=wanted,
         reason=reason,
         now=now,
-        details={"suite": suite.value, "status": _entries_json(row)},
+        details={"suite": suite.value, "status": entries_json(row)},
     )
     return row
 
@@ -579,7 +579,7 @@ def credential_json(row: IssuedCredential) -> dict[str, Any]:
         if row.valid_until
         else None,
         "issuedAt": row.issued_at.isoformat().replace("+00:00", "Z"),
-        "status": _entries_json(row),
+        "status": entries_json(row),
         "holder": row.holder_did,
     }
 

@@ -212,7 +212,9 @@ class SecretKey:
         """Ed25519 signature, or ECDSA over ``data`` with the curve's hash as P1363 ``r||s``."""
         if self._sodium is not None:
             return crypto_sign(data, self._sodium)[:64]  # signature || message
-        der = self._key.sign(data, _ECDSA[self._type])
+        key = self._key
+        assert isinstance(key, ec.EllipticCurvePrivateKey)  # Ed25519 always signs via sodium
+        der = key.sign(data, _ECDSA[self._type])
         r, s = decode_dss_signature(der)
         size = self._type.signature_length // 2
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")

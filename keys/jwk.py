@@ -1,7 +1,8 @@
 """JSON Web Keys: our three key types as JWK (RFC 7517/7518, RFC 8037) and JWK Sets.
 
-The codec works on ``(KeyType, raw bytes)`` so :mod:`keys.keypair` can build on it;
-:func:`public_key_from_jwk` and :func:`keypair_from_private_jwk` return the richer objects.
+The codec works on ``(KeyType, raw bytes)`` so :mod:`keys.keypair` can build on it (and this
+module never imports it): ``PublicKey.from_jwk`` and ``KeyPair.from_jwk`` return the richer
+objects.
 Only signature keys of our types are accepted: ``kty: oct`` (a shared secret that would turn
 signature checks into HMAC) is refused with ``key_unsupported``.
 """
@@ -14,13 +15,10 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from contexts.errors import ErrorCode, KeyMaterialError
 from keys._hazmat import KeyType, compress_coordinates, ec_coordinates
-
-if TYPE_CHECKING:
-    from keys.keypair import KeyPair, PublicKey
 
 # (kty, crv): RFC 8037 §2 (OKP Ed25519), RFC 7518 §6.2.1.1 (EC P-256, P-384).
 _KTY_CRV: dict[KeyType, tuple[str, str]] = {
@@ -169,23 +167,3 @@ def jwks(keys: Iterable[tuple[str, PublicKeyLike]]) -> dict[str, list[dict[str, 
         entry["alg"] = public_key.key_type.jose_alg
         entries.append(entry)
     return {"keys": entries}
-
-
-def public_key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
-    """:class:`keys.keypair.PublicKey` of a public JWK (see :func:`decode_public_jwk`)."""
-    # Imported here: keypair builds on this codec, so a module-level import would be circular.
-    from keys.keypair import PublicKey
-
-    return PublicKey.from_jwk(jwk)
-
-
-def keypair_from_private_jwk(jwk: Mapping[str, Any]) -> KeyPair:
-    """:class:`keys.keypair.KeyPair` of a private JWK; its public members must match ``d``."""
-    from keys.keypair import KeyPair
-
-    return KeyPair.from_jwk(jwk)
-
-
-def private_jwk(keypair: KeyPair) -> dict[str, str]:
-    """Private JWK of a key pair. Handle with care: it is the secret key in clear."""
-    return keypair.export_private_jwk()

@@ -184,9 +184,10 @@ def _max_calls(n_shared: int, factor: int) -> float:
         return 0
     if n_shared <= 1:
         return n_shared
-    if factor >= 64 or n_shared**factor > _UNBOUNDED_CALLS:
+    calls: int = n_shared**factor
+    if factor >= 64 or calls > _UNBOUNDED_CALLS:
         return math.inf
-    return n_shared**factor
+    return calls
 
 
 def _concat_cmp(a: str, b: str) -> int:
@@ -220,7 +221,8 @@ class _Canonicalizer:
         self._permutations_left: float = 0
 
     def _hash(self, data: str) -> str:
-        return self._hasher(data.encode("utf-8")).hexdigest()
+        digest: str = self._hasher(data.encode("utf-8")).hexdigest()
+        return digest
 
     # 4.4.3 canonicalization algorithm
     def run(self) -> str:
@@ -329,7 +331,8 @@ class _Canonicalizer:
                 stack.pop()
                 result = done.value
                 if not stack:
-                    return done.value
+                    finished: tuple[str, _IdentifierIssuer] = done.value
+                    return finished
                 continue
             stack.append(self._hash_n_degree_step(*request))
             result = None

@@ -94,8 +94,9 @@ def _flag(value: object) -> bool:
 
 
 def _store(config: Mapping[str, Any]) -> ContextStore:
-    if config.get("VERIFIER_STORE") is not None:
-        return config["VERIFIER_STORE"]
+    injected: ContextStore | None = config.get("VERIFIER_STORE")
+    if injected is not None:
+        return injected
     manifest = config.get("CONTEXTS_MANIFEST")
     return ContextStore.pinned(extra_manifest=Path(manifest)) if manifest else default_store()
 

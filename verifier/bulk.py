@@ -67,7 +67,7 @@ class BulkSigning:
             return LineResult(number, True, text)
         except CertvcError as error:
             return _error(number, error.code, error.message)
-        except Exception as error:  # noqa: BLE001 - one line's bug must not stop the batch
+        except Exception as error:
             log.exception("unexpected error signing line %d", number)
             return _error(number, ErrorCode.INPUT_UNUSABLE, f"unexpected {type(error).__name__}")
 

@@ -186,14 +186,10 @@ def _from_image(data: bytes) -> CredentialInput:
 @functools.cache
 def registered_extractors() -> tuple[tuple[str, Extractor], ...]:
     """The extractors installed packages register (``certvc.input_extractors``), by name;
-    loaded once, on first use. A registered package that is not importable is left out."""
-    found = []
-    for ep in sorted(entry_points(group=EXTRACTOR_GROUP), key=lambda ep: ep.name):
-        try:
-            found.append((ep.name, ep.load()))
-        except ImportError:
-            continue
-    return tuple(found)
+    loaded once, on first use. One that is registered but does not import fails loudly: a
+    broken import must not quietly turn PDF certificates into "not a credential"."""
+    entries = sorted(entry_points(group=EXTRACTOR_GROUP), key=lambda ep: ep.name)
+    return tuple((ep.name, ep.load()) for ep in entries)
 
 
 def _from_extracted(text: str) -> CredentialInput:

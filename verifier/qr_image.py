@@ -150,7 +150,9 @@ def read_qr_texts(
     image = image.convert("L")
     if max(image.size) > DECODE_MAX_SIDE:
         image.thumbnail((DECODE_MAX_SIDE, DECODE_MAX_SIDE), Image.Resampling.BILINEAR)
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
     texts = [barcode.text for barcode in found if barcode.valid and barcode.text]
     if not texts:
         raise InputError("no readable QR code in the image", code=ErrorCode.QR_NOT_FOUND)

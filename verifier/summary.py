@@ -15,8 +15,9 @@ from .trust import TrustPolicy
 def _text(value: object) -> str | None:
     if isinstance(value, str):
         return value[:500]
-    if isinstance(value, Mapping) and isinstance(value.get("@value"), str):
-        return value["@value"][:500]  # a language value object (VC 2.0 §11.1)
+    if isinstance(value, Mapping):
+        text = value.get("@value")  # a language value object (VC 2.0 §11.1)
+        return text[:500] if isinstance(text, str) else None
     if isinstance(value, list) and value:
         return _text(value[0])
     return None

@@ -253,7 +253,7 @@ def render_pdf(
     attachment: Attachment | None = None,
     paper: Paper = Paper.A4,
     branding: Branding = Branding(),  # noqa: B008 - a frozen, empty value
-    labels: Labels = Labels(),  # noqa: B008 - a frozen value
+    labels: Labels = Labels(),
     fonts: FontSet | None = None,
     created: datetime | None = None,
 ) -> bytes:
@@ -347,7 +347,7 @@ def certificate_pdf(
     layout: QrLayout = PRINT_LAYOUT,
     paper: Paper = Paper.A4,
     branding: Branding = Branding(),  # noqa: B008 - a frozen, empty value
-    labels: Labels = Labels(),  # noqa: B008 - a frozen value
+    labels: Labels = Labels(),
     fonts: FontSet | None = None,
     created: datetime | None = None,
 ) -> bytes:

@@ -37,6 +37,7 @@ from .auth import (
     current_user,
     login_required,
     rotate_csrf,
+    user_actor,
 )
 from .errors import http_status
 from .extensions import database, issuer, now
@@ -62,12 +63,6 @@ ACTION_LABELS = {
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
     return {"csrf_token": csrf_token, "current_user": current_user, "State": State}
-
-
-def _actor() -> str:
-    user = current_user()
-    assert user is not None
-    return f"user:{user.username}"
 
 
 def _safe_next(target: str | None) -> str:
@@ -151,7 +146,7 @@ def certify() -> Any:
                 number=fields.code(form, "number", required=False),
                 effective=fields.moment(form, "effective"),
             )
-            ctx, moment, actor = issuer.context(), now(), _actor()
+            ctx, moment, actor = issuer.context(), now(), user_actor()
             number = database.write(
                 lambda s: (
                     lifecycle.issue(
@@ -211,7 +206,7 @@ def act(number: str, action: str) -> Any:
     try:
         scope = fields.text(form, "scope", required=False, max_length=2000, multiline=True)
         effective = fields.moment(form, "effective")
-        ctx, moment, actor = issuer.context(), now(), _actor()
+        ctx, moment, actor = issuer.context(), now(), user_actor()
         database.write(
             lambda s: lifecycle.transition(
                 s,
@@ -266,7 +261,7 @@ def import_csv() -> Any:
                 raise FieldError("file", "the file is not UTF-8 text") from None
             reason = audit.check_reason(request.form.get("reason", ""))
             job_id = import_jobs.start(
-                text, source=upload.filename, reason=reason, actor=_actor(), now=now()
+                text, source=upload.filename, reason=reason, actor=user_actor(), now=now()
             )
             return redirect(url_for("admin.import_job", job_id=job_id))
         except CertvcError as failure:

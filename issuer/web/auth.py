@@ -86,6 +86,13 @@ def current_user() -> User | None:
     return g.user
 
 
+def user_actor() -> str:
+    """The audit actor of the signed-in staff member (``user:<name>``)."""
+    user = current_user()
+    assert user is not None  # the views that call this require a login
+    return f"user:{user.username}"
+
+
 def login_required(roles: frozenset[Role]) -> Callable[[F], F]:
     """Views for signed-in users with one of ``roles``; POSTs must carry the CSRF token."""
 

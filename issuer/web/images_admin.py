@@ -17,8 +17,7 @@ from contexts.errors import CertvcError, ErrorCode
 from .. import catalog, images
 from ..errors import FieldError
 from ..image_check import MAX_PNG_BYTES, MAX_SVG_BYTES
-from .admin import _actor
-from .auth import CAN_CONFIGURE, login_required
+from .auth import CAN_CONFIGURE, login_required, user_actor
 from .errors import http_status
 from .extensions import database, now
 
@@ -64,7 +63,7 @@ def page() -> Any:
 @bp.post("/images/logo")
 @login_required(CAN_CONFIGURE)
 def upload_logo() -> Any:
-    moment, actor, reason = now(), _actor(), request.form.get("reason", "")
+    moment, actor, reason = now(), user_actor(), request.form.get("reason", "")
     try:
         data = _upload()
         stored = database.write(
@@ -79,7 +78,7 @@ def upload_logo() -> Any:
 @bp.post("/images/schemes/<code>")
 @login_required(CAN_CONFIGURE)
 def upload_scheme_image(code: str) -> Any:
-    moment, actor, reason = now(), _actor(), request.form.get("reason", "")
+    moment, actor, reason = now(), user_actor(), request.form.get("reason", "")
     catalog.get_scheme(database.session(), code)  # an unknown scheme is a 404, not a form error
     try:
         data = _upload()

@@ -3,8 +3,8 @@
 :func:`init_wallet` (called by ``create_app``) builds the instance's own verifier (the public
 page's live verification, :mod:`issuer.live_verify`) and, when the public URL is https, the
 OpenID4VCI service with its endpoints (``/.well-known/openid-credential-issuer``,
-``/.well-known/oauth-authorization-server``, ``/oid4vci/...``), then registers the API routes,
-the admin routes and the public credential page.
+``/.well-known/oauth-authorization-server``, ``/oid4vci/...``), ``create_app`` registers the
+API routes, the admin routes and the public credential page.
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ class WalletState:
 
 
 def init_wallet(app: Flask) -> None:
-    """Mount the wallet export on the issuer app (after the database and issuer extensions)."""
-    from . import credential_page, wallet_admin, wallet_api  # noqa: PLC0415 - they import this
-
+    """Build the wallet export's state on the issuer app (after the database and issuer
+    extensions) and mount OpenID4VCI on https instances; ``create_app`` registers the API, admin
+    and page blueprints, which import this module (so this module imports none of them)."""
     state = app.extensions["certvc.db"]
     ctx = app.extensions["certvc.issuer"]
     service = None
@@ -62,9 +62,6 @@ def init_wallet(app: Flask) -> None:
         service = oid4vci.make_service(ctx, state.writer, clock=now, display_name=name)
         app.register_blueprint(make_blueprint(service))
     app.extensions[EXTENSION] = WalletState(instance_verifier(state.reader, ctx, now), service)
-    app.register_blueprint(wallet_api.bp)
-    app.register_blueprint(wallet_admin.bp)
-    app.register_blueprint(credential_page.bp)
 
 
 def wallet_state() -> WalletState:

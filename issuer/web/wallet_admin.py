@@ -17,8 +17,8 @@ from contexts.errors import CertvcError
 from wallet_export import qr_svg
 
 from .. import catalog, oid4vci, public_page
-from .admin import _actor, certification
-from .auth import CAN_ACT, CAN_READ, login_required
+from .admin import certification
+from .auth import CAN_ACT, CAN_READ, login_required, user_actor
 from .errors import http_status
 from .extensions import database, issuer, now
 from .wallet import export, send, wallet_panel
@@ -34,13 +34,13 @@ def _wallet_panel(cert: Any) -> Any:
 @bp.get("/certifications/<number>/export")
 @login_required(CAN_READ)
 def download(number: str) -> Response:
-    return send(export(number, request.args, _actor()))
+    return send(export(number, request.args, user_actor()))
 
 
 @bp.post("/certifications/<number>/offer")
 @login_required(CAN_ACT)
 def offer(number: str) -> Any:
-    ctx, moment, actor = issuer.context(), now(), _actor()
+    ctx, moment, actor = issuer.context(), now(), user_actor()
     tx_code = request.form.get("tx_code") == "on"
     try:
         result = database.write(
@@ -63,7 +63,7 @@ def offer(number: str) -> Any:
 @login_required(CAN_ACT)
 def set_public_page(number: str) -> Any:
     enabled = request.form.get("enabled") == "on"
-    moment, actor = now(), _actor()
+    moment, actor = now(), user_actor()
     try:
         database.write(
             lambda session: public_page.set_public_page(

@@ -109,7 +109,7 @@ class _Builder:
         if kind != _IRI:
             raise TemplateError(f"unexpected term type {kind!r}")
         if type(value) is Slot:
-            return self.role(value.index, True, ""), None
+            return self.role(value.position, True, ""), None
         return serialize_term(Term(TermKind.IRI, value)), None
 
     def object(self, term: Mapping[str, Any]) -> tuple[Field, str | None]:
@@ -125,7 +125,7 @@ class _Builder:
         if type(value) is Slot:
             # The same suffix serialize_term writes after the quoted lexical form.
             suffix = serialize_term(Term(TermKind.LITERAL, "", datatype, language))[2:]
-            return self.role(value.index, False, suffix), None
+            return self.role(value.position, False, suffix), None
         return serialize_term(Term(TermKind.LITERAL, str(value), datatype, language)), None
 
 

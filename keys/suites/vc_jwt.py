@@ -211,7 +211,7 @@ def verify(token: UnverifiedJwt, *, resolver: DidResolver, now: datetime) -> Jwt
         jwa.JWA.signing_alg(alg).verify(
             _jwk(public_key.key_type, public_key.raw), signing_input.encode("ascii"), signature
         )
-    except Exception as cause:  # noqa: BLE001 - any failure is a bad signature, as in jwcrypto's JWS
+    except Exception as cause:
         raise ProofError(
             "the JWS signature does not verify", code=ErrorCode.SIGNATURE_INVALID
         ) from cause

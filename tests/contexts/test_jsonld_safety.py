@@ -27,7 +27,7 @@ from contexts import (
     expand,
     to_dataset,
 )
-from contexts.jsonld import _SafeProcessor
+from contexts.jsonld import SafeProcessor
 
 from .conftest import VECTORS
 
@@ -337,7 +337,7 @@ def test_to_rdf_backstops_refuse_what_expansion_let_through(
 
     options = {"produceGeneralizedRdf": False, "processingMode": "json-ld-1.1"}
     with pytest.raises(UnsafeJsonLd) as caught:
-        _SafeProcessor()._graph_to_rdf(graph, IdentifierIssuer("_:b"), options)
+        SafeProcessor()._graph_to_rdf(graph, IdentifierIssuer("_:b"), options)
     assert caught.value.event is event
     assert caught.value.term == term
 

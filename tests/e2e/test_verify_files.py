@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from issuer.cli import main
 from tests.issuer.support import http
-from verifier.cli import main
 from verifier.inputs import registered_extractors
 from verifier.qr import looks_like_qr_payload
 from wallet_export.badge_image import default_badge_svg

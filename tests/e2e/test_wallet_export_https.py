@@ -44,7 +44,7 @@ from werkzeug.serving import make_server
 from contexts.loader import default_store
 from issuer import accounts, catalog, db
 from issuer.app import create_app
-from issuer.cli_export import COMMANDS
+from issuer.cli import main as certvc_main
 from issuer.models import Action, AuditEvent, Scope
 from keys.keypair import KeyPair, KeyType
 from tests.issuer.support import BACKENDS, app_config, fresh_database, init
@@ -113,7 +113,7 @@ class Site:
 
 
 def click_group() -> click.Group:
-    return click.Group("certvc", commands=COMMANDS)
+    return certvc_main
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

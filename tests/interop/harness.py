@@ -123,11 +123,11 @@ class CliResult:
 
 
 def certvc_command() -> list[str]:
-    """The console script of the running venv, else ``python -m verifier.cli``."""
+    """The console script of the running venv, else ``python -m issuer``."""
     script = shutil.which("certvc", path=str(Path(sys.executable).parent))
     if script is not None:
         return [script]
-    return [sys.executable, "-m", "verifier.cli"]
+    return [sys.executable, "-m", "issuer"]
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def _png(size: tuple[int, int] = (256, 256), *, seed: int = 1, text: bool = Fals
     )
     out = io.BytesIO()
     if text:
-        from PIL.PngImagePlugin import PngInfo  # noqa: PLC0415
+        from PIL.PngImagePlugin import PngInfo
 
         info = PngInfo()
         info.add_text("Author", "a secret name")

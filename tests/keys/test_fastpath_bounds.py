@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contexts import default_store
-from contexts.jsonld import ProcessedContexts, _SafeProcessor, processed_contexts, run
+from contexts.jsonld import ProcessedContexts, SafeProcessor, processed_contexts, run
 from keys.base58btc import b58decode, b58encode
 from keys.fastpath import FastCanonicalizer, default_canonicalizer
 from keys.suites import FAST, canonize
@@ -135,7 +135,7 @@ def test_processed_contexts_are_capped_and_change_nothing() -> None:
         credential["@context"] = [*credential["@context"], {f"t{i}": f"https://e.test/t{i}"}]
         credential["credentialSubject"][f"t{i}"] = "v"
         shared = run(credential, store, "to_rdf")
-        alone = run(credential, store, "to_rdf", lambda _shared: _SafeProcessor(tiny))
+        alone = run(credential, store, "to_rdf", lambda _shared: SafeProcessor(tiny))
         assert alone == shared
         assert len(tiny) == 2
     cache = processed_contexts(store)

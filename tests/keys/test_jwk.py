@@ -12,14 +12,7 @@ from hypothesis import strategies as st
 from jwcrypto import jwk as jwcrypto_jwk
 
 from contexts.errors import ErrorCode, KeyMaterialError
-from keys.jwk import (
-    jwks,
-    keypair_from_private_jwk,
-    private_jwk,
-    public_jwk,
-    public_key_from_jwk,
-    thumbprint,
-)
+from keys.jwk import jwks, public_jwk, thumbprint
 from keys.keypair import KeyPair, KeyType, PublicKey
 
 # RFC 8037 Appendix A.1-A.4 (Ed25519).
@@ -101,12 +94,12 @@ def test_rfc8037_ed25519_vectors() -> None:
 def test_did_key_nist_vectors_match_jwks(did: str, private: dict[str, str]) -> None:
     """did:key vectors: the JWK's compressed point is the did:key, both ways; the private JWK
     round-trips exactly (RFC 7518 §6.2.2.1: fixed-length d)."""
-    public = public_key_from_jwk(_public_part(private))
+    public = PublicKey.from_jwk(_public_part(private))
     assert public.did_key == did
     assert PublicKey.from_multibase(did.removeprefix("did:key:")).to_jwk() == _public_part(private)
-    pair = keypair_from_private_jwk(private)
+    pair = KeyPair.from_jwk(private)
     assert pair.public_key == public
-    assert private_jwk(pair) == private
+    assert pair.export_private_jwk() == private
 
 
 @pytest.mark.parametrize("key_type", list(KeyType))
@@ -209,7 +202,7 @@ def test_bad_base64url_is_refused(x: object) -> None:
 def test_jwks_lists_public_keys_with_kid_and_alg() -> None:
     """RFC 7517 §5: a JWK Set of public keys; kid identifies each, alg pins its algorithm."""
     ed = KeyPair.from_jwk(RFC8037_PRIVATE).public_key
-    p256 = public_key_from_jwk(_public_part(NIST_VECTORS[0][1]))
+    p256 = PublicKey.from_jwk(_public_part(NIST_VECTORS[0][1]))
     document = jwks([("did:web:example.com#key-1", ed), ("did:web:example.com#key-2", p256)])
     assert document == {
         "keys": [

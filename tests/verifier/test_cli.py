@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from issuer.cli import main
 from keys.keypair import KeyPair, KeyType
-from verifier.cli import main
 from verifier.samples import certification_credential
 
 PASSPHRASE = "correct horse battery staple"

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from contexts.errors import InputError
+from issuer.cli import main
+from issuer.cli.serve_cmd import find_factory, serve_environment
 from verifier import qr
-from verifier.cli import main
-from verifier.cli.serve_cmd import find_factory, serve_environment
 from verifier.qr_image import read_qr_texts
 
 from .world import credential, new_pair, resigned, serve_lists, status_server
@@ -232,14 +233,19 @@ def test_verify_unreadable_image_exits_2(runner, tmp_path) -> None:
 
 def test_serve_finds_the_verifier_and_its_environment() -> None:
     name, factory = find_factory()
-    assert name in ("verifier", "issuer") and callable(factory)
-    assert find_factory("verifier")[0] == "verifier"
+    assert name == "issuer" and factory.__module__ == "issuer.app"
+    assert find_factory("verifier")[1].__module__ == "verifier.app"
+    with pytest.raises(InputError):
+        find_factory("nothing")
     env = serve_environment({}, "127.0.0.1", 5000, tls=False)
     assert env == {"CERTVC_PUBLIC_URL": "http://127.0.0.1:5000", "CERTVC_DEV_MODE": "true"}
     tls = serve_environment({}, "0.0.0.0", 8443, tls=True)
     assert tls == {"CERTVC_PUBLIC_URL": "https://0.0.0.0:8443"}
     kept = serve_environment({"CERTVC_PUBLIC_URL": "https://v.example"}, "127.0.0.1", 1, tls=True)
     assert kept["CERTVC_PUBLIC_URL"] == "https://v.example"
+    # an issuer keeps its instance's public URL wherever it listens: one instance, one origin
+    issuer = serve_environment({}, "127.0.0.1", 8470, tls=False, app="issuer")
+    assert issuer == {"CERTVC_DEV_MODE": "true"}
 
 
 def test_serve_rejects_half_a_tls_pair(tmp_path) -> None:

@@ -229,7 +229,8 @@ def test_oversized_files_are_refused_before_any_extractor_runs() -> None:
 
 
 def test_extractors_come_from_the_entry_point_group(monkeypatch) -> None:
-    """``certvc.input_extractors``: loaded once, by name; an uninstalled provider is skipped."""
+    """``certvc.input_extractors``: loaded once, by name; a registered provider that does not
+    import fails loudly (it must not quietly turn PDFs into "not a credential")."""
     from importlib.metadata import EntryPoint
 
     import verifier.inputs as inputs
@@ -238,13 +239,18 @@ def test_extractors_come_from_the_entry_point_group(monkeypatch) -> None:
 
     def fake_entry_points(*, group: str):
         groups.append(group)
-        return [
-            EntryPoint("zz-missing", "certvc_no_such_package:extract", group),
-            EntryPoint("pdf", "tests.verifier.test_inputs:_pdf_marker", group),
-        ]
+        found = [EntryPoint("pdf", "tests.verifier.test_inputs:_pdf_marker", group)]
+        if broken:
+            found.append(EntryPoint("zz-missing", "certvc_no_such_package:extract", group))
+        return found
 
+    broken = True
     monkeypatch.setattr(inputs, "entry_points", fake_entry_points)
     inputs.registered_extractors.cache_clear()
+    with pytest.raises(ModuleNotFoundError, match="certvc_no_such_package"):
+        inputs.registered_extractors()
+    broken = False
+    groups.clear()
     try:
         assert [name for name, _ in inputs.registered_extractors()] == ["pdf"]
         inputs.registered_extractors()

@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from contexts import default_store
+from issuer.cli import main, sign_cmd
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
 from keys.suites import vc_jwt
-from verifier.cli import main, sign_cmd
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.samples import certification_credential
 

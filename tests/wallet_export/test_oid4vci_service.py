@@ -129,7 +129,7 @@ def test_offer_by_reference_is_served_until_redeemed(service) -> None:
 
 def test_store_keeps_digests_not_secrets(issuer_key, store, clock) -> None:
     service = issuer_service(ISSUER, issuer_key, store, clock)
-    memory: InMemoryStore = service._store  # noqa: SLF001 - looking inside on purpose
+    memory: InMemoryStore = service._store
     offer = service.create_offer("CB-1", tx_code=True)
     token = _token(service, offer, tx_code=offer.tx_code)
     dumped = repr(vars(memory))

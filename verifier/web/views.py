@@ -63,7 +63,8 @@ class VerifierExtension:
 
 
 def _ext() -> VerifierExtension:
-    return current_app.extensions[EXTENSION]
+    extension: VerifierExtension = current_app.extensions[EXTENSION]
+    return extension
 
 
 def error_response(status: int, code: ErrorCode | str, message: str, **extra: Any) -> Response:
@@ -156,7 +157,8 @@ def _any_input() -> bytes | str:
     if media_type == "multipart/form-data":
         upload = request.files.get("image") or request.files.get("file")
         if upload is not None:
-            return upload.read(_ext().max_upload_bytes + 1)
+            data: bytes = upload.read(_ext().max_upload_bytes + 1)
+            return data
         text = request.form.get("input")
         if text is None:
             raise InputError("send a file field 'image' or a text field 'input'")

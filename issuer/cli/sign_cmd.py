@@ -22,11 +22,11 @@ import click
 from contexts.errors import InputError
 from keys.dates import parse_datetime_stamp
 from keys.suites import REGISTRY, ProofOptions
+from verifier.bulk import BulkSigning, sign_lines, split_lines
+from verifier.inputs import loads_limited
 from verifier.issuing import sign_credential
 
-from ..bulk import BulkSigning, sign_lines, split_lines
-from ..inputs import loads_limited
-from ._common import (
+from .common import (
     EXIT_INVALID,
     EXIT_OK,
     context_option,
@@ -102,7 +102,7 @@ def sign(
     if (proof_id or previous_proofs) and REGISTRY[suite].cryptosuite is None:
         raise click.UsageError("--proof-id and --previous-proof need a Data Integrity suite")
     previous = previous_proofs[0] if len(previous_proofs) == 1 else list(previous_proofs)
-    chain = {"id": proof_id, "previous_proof": previous or None}
+    chain: dict[str, Any] = {"id": proof_id, "previous_proof": previous or None}
     if jsonl:
         _sign_batch(
             key_path,

@@ -1,4 +1,5 @@
-"""The issuer's ``certvc`` commands (registered through the ``certvc.commands`` entry points).
+"""The ``certvc`` commands that work on an instance: init, tokens, users, the lifecycle,
+import-csv, keys rotate, status publish, audit verify.
 
 Adapters: they read the environment and the clock, open the instance, run one service in one
 transaction and print (JSON with ``--json``). Exit codes as the rest of the CLI: 0 success,
@@ -8,127 +9,31 @@ stderr, ``certvc: error: <code>: <what to fix>``.
 
 from __future__ import annotations
 
-import functools
-import getpass
-import json
 import os
-import secrets
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from contexts.errors import InputError
 from keys.keypair import KeyType
 from keys.keystore import load_passphrase
-from verifier.cli._common import EXIT_INVALID, context_store, fail, now, reports_errors
 
-from . import accounts, audit, csv_import, db, export, fields, instance, lifecycle, migrate
-from .context import IssuerContext
-from .errors import InstanceNotReady
-from .models import Action, Role
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _reports(func: F) -> F:
-    """certvc's typed errors -> one line, exit 2; a database that cannot be reached too."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SQLAlchemyError as error:
-            fail(InstanceNotReady(f"database error: {type(error).__name__}: {error.args[0]}"[:300]))
-
-    return reports_errors(wrapper)  # type: ignore[return-value]
-
-
-instance_option = click.option(
-    "--instance",
-    "instance_dir",
-    envvar="CERTVC_INSTANCE",
-    default="instance",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The instance folder (default $CERTVC_INSTANCE or ./instance).",
+from .. import accounts, audit, csv_import, db, export, fields, instance, lifecycle
+from ..models import Action, Role
+from .common import EXIT_INVALID, now
+from .opened import (
+    OpenedInstance,
+    cli_actor,
+    echo_result,
+    instance_option,
+    json_option,
+    passphrase_option,
+    reason_option,
+    reports_instance_errors,
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-passphrase_option = click.option(
-    "--passphrase-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Key passphrase (default: $CERTVC_KEY_PASSPHRASE).",
-)
-reason_option = click.option(
-    "--reason", required=True, help="Why (recorded in the audit log; required)."
-)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-def _print(as_json: bool, data: Any, text: str) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text)
-
-
-@dataclass
-class _Instance:
-    """An opened instance: settings, database and (on demand) the issuing context."""
-
-    folder: Path
-    settings: instance.Settings
-    writer: sessionmaker[Session]
-    passphrase_file: Path | None = None
-    _ctx: IssuerContext | None = None
-
-    @classmethod
-    def open(cls, folder: Path, passphrase_file: Path | None = None) -> _Instance:
-        folder = folder.resolve()
-        settings = instance.read_settings(folder)
-        engine = db.make_engine(
-            instance.database_url(folder, os.environ.get("CERTVC_DATABASE_URL"))
-        )
-        if not migrate.is_current(engine):
-            raise InstanceNotReady("the database is not initialised or migrated: run certvc init")
-        return cls(folder, settings, db.session_factory(engine), passphrase_file)
-
-    def context(self) -> IssuerContext:
-        if self._ctx is None:
-            passphrase = load_passphrase(os.environ, self.passphrase_file)
-            keyring = instance.open_keyring(self.folder, self.settings, passphrase, now=now())
-            public_url = os.environ.get("CERTVC_PUBLIC_URL") or self.settings.public_url
-            self._ctx = IssuerContext(
-                public_url=instance.check_public_url(public_url),
-                keyring=keyring,
-                store=context_store(()),
-                rng=secrets.SystemRandom(),
-            )
-        return self._ctx
-
-    def write(self, work: Callable[[Session], Any]) -> Any:
-        return db.run_transaction(self.writer, work)
-
-    def close(self) -> None:
-        """Close the database connections (a process exits anyway; a test runner does not)."""
-        engine = self.writer.kw.get("bind")
-        if engine is not None:
-            engine.dispose()
-
-    def __enter__(self) -> _Instance:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
 
 # --- init ---------------------------------------------------------------------------------
 
@@ -140,7 +45,7 @@ class _Instance:
 @click.option("--no-demo", is_flag=True, help="Do not create the demonstration scheme.")
 @passphrase_option
 @json_option
-@_reports
+@reports_instance_errors
 def init(
     instance_dir: Path,
     public_url: str | None,
@@ -172,7 +77,7 @@ def init(
         click.echo("certvc: warning: development instance, keys are NOT encrypted", err=True)
     lines = [f"instance {report.instance} ({report.settings.did})"]
     lines += [f"created {item}" for item in report.created] or ["nothing to do: up to date"]
-    _print(as_json, report.to_json(), "\n".join(lines))
+    echo_result(as_json, report.to_json(), "\n".join(lines))
 
 
 # --- tokens and users ---------------------------------------------------------------------
@@ -188,22 +93,22 @@ def tokens() -> None:
 @click.option("--scope", "scope", required=True, help="Comma-separated: issue,status,admin.")
 @click.option("--name", default="cli", show_default=True, help="A label for the token.")
 @json_option
-@_reports
+@reports_instance_errors
 def tokens_create(instance_dir: Path, scope: str, name: str, as_json: bool) -> None:
     """Create a token and print it once (it is not stored)."""
     scopes = accounts.parse_scopes(scope)
-    opened = _Instance.open(instance_dir)
+    opened = OpenedInstance.open(instance_dir)
     moment = now()
 
     def work(session: Session) -> tuple[int, str]:
         row, token = accounts.create_token(
-            session, name=name, scopes=scopes, actor=_actor(), now=moment
+            session, name=name, scopes=scopes, actor=cli_actor(), now=moment
         )
         return row.id, token
 
     token_id, token = opened.write(work)
     data = {"id": token_id, "name": name, "scopes": sorted(s.value for s in scopes), "token": token}
-    _print(as_json, data, token)
+    echo_result(as_json, data, token)
 
 
 @click.group("users")
@@ -221,7 +126,7 @@ def users() -> None:
     help="Read the password from this file (default: prompt).",
 )
 @json_option
-@_reports
+@reports_instance_errors
 def users_create(
     instance_dir: Path, username: str, role: str, password_file: Path | None, as_json: bool
 ) -> None:
@@ -230,14 +135,14 @@ def users_create(
         password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    opened = _Instance.open(instance_dir)
+    opened = OpenedInstance.open(instance_dir)
     moment = now()
     opened.write(
         lambda s: accounts.create_user(
-            s, username=username, password=password, role=Role(role), actor=_actor(), now=moment
+            s, username=username, password=password, role=Role(role), actor=cli_actor(), now=moment
         )
     )
-    _print(as_json, {"username": username, "role": role}, f"user {username} ({role}) created")
+    echo_result(as_json, {"username": username, "role": role}, f"user {username} ({role}) created")
 
 
 # --- lifecycle ----------------------------------------------------------------------------
@@ -263,7 +168,7 @@ def _certification_text(data: dict[str, Any]) -> str:
 @reason_option
 @passphrase_option
 @json_option
-@_reports
+@reports_instance_errors
 def issue(
     instance_dir: Path,
     number: str | None,
@@ -288,11 +193,11 @@ def issue(
         number=fields.code({"number": number}, "number", required=False),
         effective=fields.moment({"effective": effective}, "effective"),
     )
-    opened = _Instance.open(instance_dir, passphrase_file)
+    opened = OpenedInstance.open(instance_dir, passphrase_file)
     ctx, moment = opened.context(), now()
 
     def work(session: Session) -> dict[str, Any]:
-        cert = lifecycle.issue(session, ctx, request, reason=reason, actor=_actor(), now=moment)
+        cert = lifecycle.issue(session, ctx, request, reason=reason, actor=cli_actor(), now=moment)
         current = cert.current_credential
         assert current is not None
         return {
@@ -301,7 +206,7 @@ def issue(
         }
 
     result = opened.write(work)
-    _print(as_json, result, _certification_text(result["certification"]))
+    echo_result(as_json, result, _certification_text(result["certification"]))
 
 
 def _lifecycle_command(action: Action, help_text: str) -> click.Command:
@@ -311,7 +216,7 @@ def _lifecycle_command(action: Action, help_text: str) -> click.Command:
     @reason_option
     @passphrase_option
     @json_option
-    @_reports
+    @reports_instance_errors
     def command(
         instance_dir: Path,
         key: str,
@@ -322,7 +227,7 @@ def _lifecycle_command(action: Action, help_text: str) -> click.Command:
         effective: str | None = None,
     ) -> None:
         when = fields.moment({"effective": effective}, "effective")
-        opened = _Instance.open(instance_dir, passphrase_file)
+        opened = OpenedInstance.open(instance_dir, passphrase_file)
         ctx, moment = opened.context(), now()
 
         def work(session: Session) -> dict[str, Any]:
@@ -332,7 +237,7 @@ def _lifecycle_command(action: Action, help_text: str) -> click.Command:
                 key,
                 action,
                 reason=reason,
-                actor=_actor(),
+                actor=cli_actor(),
                 now=moment,
                 scope=scope,
                 effective=when,
@@ -340,7 +245,7 @@ def _lifecycle_command(action: Action, help_text: str) -> click.Command:
             return lifecycle.certification_json(cert, moment)
 
         result = opened.write(work)
-        _print(as_json, result, _certification_text(result))
+        echo_result(as_json, result, _certification_text(result))
 
     if action is Action.REDUCE_SCOPE:
         command = click.option("--scope", required=True, help="The new, narrower scope.")(command)
@@ -375,7 +280,7 @@ reduce_scope = _lifecycle_command(
 @reason_option
 @passphrase_option
 @json_option
-@_reports
+@reports_instance_errors
 def import_csv(
     instance_dir: Path, csv_file: Path, reason: str, passphrase_file: Path | None, as_json: bool
 ) -> None:
@@ -385,7 +290,7 @@ def import_csv(
     except UnicodeDecodeError as error:
         raise InputError(f"{csv_file} is not UTF-8 text") from error
     audit.check_reason(reason)
-    opened = _Instance.open(instance_dir, passphrase_file)
+    opened = OpenedInstance.open(instance_dir, passphrase_file)
     ctx = opened.context() if "scheme" in text.partition("\n")[0] else None
     total = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
     report = csv_import.ImportReport()
@@ -399,7 +304,7 @@ def import_csv(
                     chunk,
                     source=csv_file.name,
                     reason=reason,
-                    actor=_actor(),
+                    actor=cli_actor(),
                     now=moment,
                 )
             )
@@ -408,7 +313,7 @@ def import_csv(
     data = report.to_json()
     lines = [f"{data['imported']} of {data['rows']} rows imported"]
     lines += [f"line {e.line}: {e.message}" for e in report.errors]
-    _print(as_json, data, "\n".join(lines))
+    echo_result(as_json, data, "\n".join(lines))
 
 
 @click.command("rotate")
@@ -423,19 +328,19 @@ def import_csv(
 @click.option("--reason", default="scheduled key rotation", show_default=True)
 @passphrase_option
 @json_option
-@_reports
+@reports_instance_errors
 def keys_rotate(
     instance_dir: Path, key_type: str, reason: str, passphrase_file: Path | None, as_json: bool
 ) -> None:
     """Rotate the instance's signing key; the old key stays in did.json (old credentials verify)."""
-    opened = _Instance.open(instance_dir, passphrase_file)
+    opened = OpenedInstance.open(instance_dir, passphrase_file)
     ctx, moment = opened.context(), now()
     record = ctx.keyring.rotate(KeyType(key_type), moment)
     opened.write(
         lambda s: audit.record(
             s,
             action=Action.KEY_ROTATE,
-            actor=_actor(),
+            actor=cli_actor(),
             subject=record.id,
             reason=reason,
             now=moment,
@@ -443,7 +348,7 @@ def keys_rotate(
         )
     )
     data = {"active": record.id, "methods": [m.id for m in ctx.keyring.methods()]}
-    _print(as_json, data, f"active key: {record.id}")
+    echo_result(as_json, data, f"active key: {record.id}")
 
 
 @click.group("status")
@@ -456,17 +361,17 @@ def status_group() -> None:
 @click.option("--to", "directory", required=True, type=click.Path(file_okay=False, path_type=Path))
 @passphrase_option
 @json_option
-@_reports
+@reports_instance_errors
 def status_publish(
     instance_dir: Path, directory: Path, passphrase_file: Path | None, as_json: bool
 ) -> None:
     """Write the signed status lists and did.json to DIR for a web server or CDN."""
-    opened = _Instance.open(instance_dir, passphrase_file)
+    opened = OpenedInstance.open(instance_dir, passphrase_file)
     ctx = opened.context()
     with opened.writer() as session:
         files = export.publish_static(session, ctx, directory)
     data = {"directory": str(directory), "files": [str(f.relative_to(directory)) for f in files]}
-    _print(as_json, data, "\n".join(data["files"]))
+    echo_result(as_json, data, "\n".join(data["files"]))
 
 
 @click.group("audit")
@@ -477,37 +382,15 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @instance_option
 @json_option
-@_reports
+@reports_instance_errors
 def audit_verify(instance_dir: Path, as_json: bool) -> None:
     """Check the hash chain of the audit log (exit 1 when broken)."""
-    opened = _Instance.open(instance_dir)
+    opened = OpenedInstance.open(instance_dir)
     with opened.writer() as session:
         report = audit.verify_chain(session)
     where = f" at event {report.broken_at}" if report.broken_at else ""
-    _print(as_json, report.to_json(), f"{'ok' if report.ok else 'BROKEN'}: {report.message}{where}")
+    echo_result(
+        as_json, report.to_json(), f"{'ok' if report.ok else 'BROKEN'}: {report.message}{where}"
+    )
     if not report.ok:
         sys.exit(EXIT_INVALID)
-
-
-#: name -> command, as the lead registers them in the ``certvc.commands`` entry-point group.
-COMMANDS: dict[str, click.Command] = {
-    "init": init,
-    "tokens": tokens,
-    "users": users,
-    "issue": issue,
-    "suspend": suspend,
-    "reinstate": reinstate,
-    "withdraw": withdraw,
-    "renew": renew,
-    "reduce-scope": reduce_scope,
-    "import-csv": import_csv,
-    "status": status_group,
-    "audit": audit_group,
-}
-KEYS_COMMANDS: dict[str, click.Command] = {"rotate": keys_rotate}
-
-
-@click.group(commands={**COMMANDS, "keys": click.Group("keys", commands=KEYS_COMMANDS)})
-def cli() -> None:
-    """The issuer's commands as one group (tests, ``python -m issuer``); ``certvc`` registers
-    them one by one."""

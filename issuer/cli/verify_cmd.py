@@ -17,11 +17,11 @@ from pathlib import Path
 import click
 
 from contexts.errors import CertvcError, InputError
+from verifier.qr import looks_like_qr_payload
+from verifier.result import Check, CheckStatus, StatusSource, VerificationResult
+from verifier.service import Verifier, VerifierSettings
 
-from ..qr import looks_like_qr_payload
-from ..result import Check, CheckStatus, StatusSource, VerificationResult
-from ..service import Verifier, VerifierSettings
-from ._common import (
+from .common import (
     EXIT_INVALID,
     EXIT_OK,
     context_option,

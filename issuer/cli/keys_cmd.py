@@ -1,4 +1,5 @@
-"""``certvc keys generate``: a new key pair in an encrypted key file."""
+"""``certvc keys generate``: a new key pair in an encrypted key file; ``certvc keys rotate``
+(the instance's key, :mod:`issuer.cli.instance_cmd`) is loaded when used."""
 
 from __future__ import annotations
 
@@ -11,27 +12,13 @@ import click
 from keys.keypair import KeyPair, KeyType
 from keys.keystore import load_passphrase, write_key_file
 
-from ._common import now, reports_errors
+from . import LazyGroup
+from .common import now, reports_errors
 
 
-class _KeysGroup(click.Group):
-    """``certvc keys``: subcommands here, plus those the issuer registers (``keys rotate``)."""
-
-    def _plugins(self) -> dict[str, click.Command]:
-        from . import plugin_commands  # noqa: PLC0415 - the package imports this module
-
-        return plugin_commands("certvc.commands.keys")
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self._plugins()})
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return super().get_command(ctx, name) or self._plugins().get(name)
-
-
-@click.group(cls=_KeysGroup)
+@click.group(cls=LazyGroup, lazy={"rotate": "issuer.cli.instance_cmd:keys_rotate"})
 def keys() -> None:
-    """Key pairs and key files."""
+    """Key pairs and key files; rotate the instance's signing key."""
 
 
 @keys.command()

@@ -10,16 +10,24 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
 from contexts.errors import InputError
 from keys.suites import vc_jwt
+from verifier import qr as qr_format
+from verifier.inputs import loads_limited
+from verifier.qr_image import (
+    ErrorLevel,
+    is_image,
+    make_symbol,
+    read_qr_texts,
+    render_png,
+    render_svg,
+)
 
-from .. import qr as qr_format
-from ..inputs import loads_limited
-from ..qr_image import ErrorLevel, is_image, make_symbol, read_qr_texts, render_png, render_svg
-from ._common import read_input_bytes, reports_errors
+from .common import read_input_bytes, reports_errors
 
 #: The print size the figures are given for (a QR on a certificate or a badge).
 PRINT_MM = 30.0
@@ -38,7 +46,7 @@ def verifier_url(option: str | None, env: Mapping[str, str]) -> str:
     )
 
 
-def _credential(raw: bytes) -> dict | str:
+def _credential(raw: bytes) -> dict[str, Any] | str:
     text = raw.decode("utf-8", errors="replace").strip()
     if vc_jwt.looks_like_jwt(text):
         vc_jwt.parse(text)  # refuse a malformed token before printing it
@@ -133,5 +141,5 @@ def decode(input_path: str) -> None:
 
 
 qr_group.name = "qr"
-#: The lazily loaded command (verifier.cli._LAZY names ``verifier.cli.qr_cmd:qr``).
+#: The lazily loaded command (``issuer.cli.COMMANDS``).
 qr = qr_group

@@ -15,10 +15,10 @@ import click
 from contexts.errors import InputError
 from keys.keypair import KeyType
 from keys.suites import REGISTRY
+from verifier.benchmark import Operation, benchmark
+from verifier.inputs import loads_limited
 
-from ..benchmark import Operation, benchmark
-from ..inputs import loads_limited
-from ._common import context_option, context_store, now, read_input_bytes, reports_errors
+from .common import context_option, context_store, now, read_input_bytes, reports_errors
 
 
 def _pin_to_one_core() -> None:

@@ -22,20 +22,19 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
-from verifier.cli._common import now
-
-from . import credential_export, oid4vci, public_page
-from .cli import (
-    _actor,
-    _Instance,
-    _print,
-    _reports,
+from .. import credential_export, oid4vci, public_page
+from ..credential_export import ExportFormat, PaperSize, QrMode
+from .common import now
+from .opened import (
+    OpenedInstance,
+    cli_actor,
+    echo_result,
     instance_option,
     json_option,
     passphrase_option,
     reason_option,
+    reports_instance_errors,
 )
-from .credential_export import ExportFormat, PaperSize, QrMode
 
 key_argument = click.argument("key", metavar="CERTIFICATE_OR_CREDENTIAL_ID")
 
@@ -78,7 +77,7 @@ def _write(path: Path, data: bytes) -> None:
 )
 @passphrase_option
 @json_option
-@_reports
+@reports_instance_errors
 def export(
     instance_dir: Path,
     key: str,
@@ -91,8 +90,8 @@ def export(
 ) -> None:
     """Export a certificate's credential: PDF, baked badge, QR code, JSON or vc+jwt."""
     chosen = ExportFormat(form)
-    with _Instance.open(instance_dir, passphrase_file) as opened:
-        ctx, moment, actor = opened.context(), now(), _actor()
+    with OpenedInstance.open(instance_dir, passphrase_file) as opened:
+        ctx, moment, actor = opened.context(), now(), cli_actor()
         source = opened.write(
             lambda session: credential_export.prepare(
                 session, ctx, key, chosen, actor=actor, now=moment
@@ -114,7 +113,7 @@ def export(
         "bytes": len(download.content),
         "credentialId": source.credential_id,
     }
-    _print(as_json, data, str(out))
+    echo_result(as_json, data, str(out))
 
 
 @click.command("offer")
@@ -126,7 +125,7 @@ def export(
 )
 @passphrase_option
 @json_option
-@_reports
+@reports_instance_errors
 def offer(
     instance_dir: Path,
     key: str,
@@ -136,8 +135,8 @@ def offer(
     as_json: bool,
 ) -> None:
     """Print a fresh OpenID4VCI credential offer for a wallet (single use, 10 minutes)."""
-    with _Instance.open(instance_dir, passphrase_file) as opened:
-        ctx, moment, actor = opened.context(), now(), _actor()
+    with OpenedInstance.open(instance_dir, passphrase_file) as opened:
+        ctx, moment, actor = opened.context(), now(), cli_actor()
 
         def work(session: Session) -> oid4vci.OfferResult:
             return oid4vci.create_offer(
@@ -152,7 +151,7 @@ def offer(
 
         result = opened.write(work)
     if as_json:
-        _print(True, oid4vci.offer_json(result), "")
+        echo_result(True, oid4vci.offer_json(result), "")
         return
     click.echo(result.link)
     if result.tx_code is not None:
@@ -165,12 +164,12 @@ def offer(
 @click.option("--on/--off", "enabled", required=True, help="Publish, or withdraw, the page.")
 @reason_option
 @json_option
-@_reports
+@reports_instance_errors
 def public_page_command(
     instance_dir: Path, key: str, enabled: bool, reason: str, as_json: bool
 ) -> None:
     """Turn a certification's public credential page on or off (with the person's consent)."""
-    moment, actor = now(), _actor()
+    moment, actor = now(), cli_actor()
 
     def work(session: Session) -> dict[str, object]:
         cert = public_page.set_public_page(
@@ -180,14 +179,6 @@ def public_page_command(
         url = current.credential_id if enabled and current is not None else None
         return {"number": cert.number, "publicPage": cert.public_page, "url": url}
 
-    with _Instance.open(instance_dir) as opened:
+    with OpenedInstance.open(instance_dir) as opened:
         data = opened.write(work)
-    _print(as_json, data, data["url"] or f"public page of {data['number']} is off")
-
-
-#: name -> command, for the ``certvc.commands`` entry points.
-COMMANDS: dict[str, click.Command] = {
-    "export": export,
-    "offer": offer,
-    "public-page": public_page_command,
-}
+    echo_result(as_json, data, data["url"] or f"public page of {data['number']} is off")

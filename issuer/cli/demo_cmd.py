@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import click
 
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
 from keys.suites import ProofOptions
+from verifier.engine import VerifierPolicy, verify_credential
+from verifier.issuing import sign_credential
+from verifier.samples import certification_credential
 
-from ..engine import VerifierPolicy, verify_credential
-from ..issuing import sign_credential
-from ..samples import certification_credential
-from ._common import context_store, now, reports_errors
+from .common import context_store, now, reports_errors
 
 _RUNS = (
     ("eddsa-rdfc-2022", KeyType.ED25519),
@@ -25,7 +26,7 @@ _RUNS = (
 )
 
 
-def _tamper(secured: dict | str) -> dict | str:
+def _tamper(secured: dict[str, Any] | str) -> dict[str, Any] | str:
     """Change the certificate number, keeping the signature: a forgery the proof must catch."""
     if isinstance(secured, str):
         head, payload, sig = secured.split(".")
@@ -33,7 +34,7 @@ def _tamper(secured: dict | str) -> dict | str:
         claims["credentialSubject"]["licenseNumber"] += "9"
         forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
         return f"{head}.{forged}.{sig}"
-    changed = json.loads(json.dumps(secured))
+    changed: dict[str, Any] = json.loads(json.dumps(secured))
     changed["credentialSubject"]["licenseNumber"] += "9"
     return changed
 

@@ -1,0 +1,121 @@
+"""An instance as the issuer's commands open it: its folder, database and (on demand) keys,
+with the options and error reporting every such command shares."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from keys.keystore import load_passphrase
+
+from .. import db, instance, migrate
+from ..context import IssuerContext
+from ..errors import InstanceNotReady
+from .common import context_store, fail, now, reports_errors
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_instance_errors(func: F) -> F:
+    """certvc's typed errors -> one line, exit 2; a database that cannot be reached too."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SQLAlchemyError as error:
+            fail(InstanceNotReady(f"database error: {type(error).__name__}: {error.args[0]}"[:300]))
+
+    return reports_errors(wrapper)  # type: ignore[return-value]
+
+
+instance_option = click.option(
+    "--instance",
+    "instance_dir",
+    envvar="CERTVC_INSTANCE",
+    default="instance",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The instance folder (default $CERTVC_INSTANCE or ./instance).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+passphrase_option = click.option(
+    "--passphrase-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Key passphrase (default: $CERTVC_KEY_PASSPHRASE).",
+)
+reason_option = click.option(
+    "--reason", required=True, help="Why (recorded in the audit log; required)."
+)
+
+
+def cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def echo_result(as_json: bool, data: Any, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text)
+
+
+@dataclass
+class OpenedInstance:
+    """An opened instance: settings, database and (on demand) the issuing context."""
+
+    folder: Path
+    settings: instance.Settings
+    writer: sessionmaker[Session]
+    passphrase_file: Path | None = None
+    _ctx: IssuerContext | None = None
+
+    @classmethod
+    def open(cls, folder: Path, passphrase_file: Path | None = None) -> OpenedInstance:
+        folder = folder.resolve()
+        settings = instance.read_settings(folder)
+        engine = db.make_engine(
+            instance.database_url(folder, os.environ.get("CERTVC_DATABASE_URL"))
+        )
+        if not migrate.is_current(engine):
+            raise InstanceNotReady("the database is not initialised or migrated: run certvc init")
+        return cls(folder, settings, db.session_factory(engine), passphrase_file)
+
+    def context(self) -> IssuerContext:
+        if self._ctx is None:
+            passphrase = load_passphrase(os.environ, self.passphrase_file)
+            keyring = instance.open_keyring(self.folder, self.settings, passphrase, now=now())
+            public_url = os.environ.get("CERTVC_PUBLIC_URL") or self.settings.public_url
+            self._ctx = IssuerContext(
+                public_url=instance.check_public_url(public_url),
+                keyring=keyring,
+                store=context_store(()),
+                rng=secrets.SystemRandom(),
+            )
+        return self._ctx
+
+    def write(self, work: Callable[[Session], Any]) -> Any:
+        return db.run_transaction(self.writer, work)
+
+    def close(self) -> None:
+        """Close the database connections (a process exits anyway; a test runner does not)."""
+        engine = self.writer.kw.get("bind")
+        if engine is not None:
+            engine.dispose()
+
+    def __enter__(self) -> OpenedInstance:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
