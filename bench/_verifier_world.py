@@ -12,7 +12,7 @@ from typing import Any
 from contexts.loader import default_store
 from keys.dates import format_datetime_stamp
 from keys.keypair import KeyPair, KeyType
-from keys.suites import ProofOptions
+from keys.suites import FAST, ProofOptions
 from verifier.issuing import sign_credential
 from verifier.samples import VC_V2, certification_credential
 from verifier.status_list import Bitstring, StatusPurpose
@@ -22,7 +22,12 @@ REVOCATION_INDEX, SUSPENSION_INDEX = 94567, 31337
 
 def _sign(document: dict[str, Any], pair: KeyPair, suite: str, when: datetime) -> Any:
     return sign_credential(
-        document, pair.signer(), suite, store=default_store(), options=ProofOptions(created=when)
+        document,
+        pair.signer(),
+        suite,
+        store=default_store(),
+        options=ProofOptions(created=when),
+        canonicalizer=FAST,
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from contexts.loader import default_store
 from keys.did import LocalResolver
+from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.samples import certification_credential
 
@@ -72,7 +73,7 @@ def run_bulk(count: int, jobs: int, suite: str, workdir: Path) -> dict[str, Any]
     errors = sum(1 for line in lines if line.startswith('{"error"'))
     if done.returncode != 0 or len(lines) != count or errors:
         raise SystemExit(f"bulk signing failed: exit {done.returncode}, {errors} error lines")
-    policy = VerifierPolicy(store=default_store(), resolver=LocalResolver())
+    policy = VerifierPolicy(store=default_store(), resolver=LocalResolver(), canonicalizer=FAST)
     now = datetime.now(UTC)
     for line in lines[:: max(1, count // 20)]:
         if suite != "vc+jwt":

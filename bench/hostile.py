@@ -16,7 +16,7 @@ from contexts.errors import CertvcError
 from contexts.loader import default_store
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
-from keys.suites import ProofOptions
+from keys.suites import FAST, ProofOptions
 from tests.verifier.hostile import deep_json, gzip_bomb, jwt_with, poison_credential
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.issuing import sign_credential
@@ -37,7 +37,7 @@ def timed(label: str, fn) -> None:
 def main() -> int:
     now = datetime.now(UTC)
     store = default_store()
-    policy = VerifierPolicy(store=store, resolver=LocalResolver())
+    policy = VerifierPolicy(store=store, resolver=LocalResolver(), canonicalizer=FAST)
     pair = KeyPair.generate(KeyType.ED25519)
     did = pair.public_key.did_key
     bomb = gzip_bomb(1024)
@@ -51,6 +51,7 @@ def main() -> int:
                     "eddsa-rdfc-2022",
                     store=store,
                     options=ProofOptions(created=now),
+                    canonicalizer=FAST,
                 )
                 and "signed"
             ),

@@ -320,7 +320,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         trace = _trace_diff(snapshot, tracemalloc.take_snapshot())
         tracemalloc.stop()
 
-    policy = VerifierPolicy(store=store, resolver=LocalResolver())
+    policy = VerifierPolicy(store=store, resolver=LocalResolver(), canonicalizer=FAST)
     failures = [
         r.verdict.value
         for r in (verify_credential(s, policy, now=now) for s in kept)

@@ -48,7 +48,7 @@ from contexts.errors import InputError
 from contexts.loader import default_store
 from keys import multikey
 from keys.keypair import KeyPair, KeyType
-from keys.suites import ProofOptions
+from keys.suites import FAST, ProofOptions
 from verifier import qr
 from verifier.issuing import sign_credential
 from verifier.qr_image import read_qr_texts
@@ -179,7 +179,12 @@ def payloads(long: bool = False) -> tuple[dict[str, object], str, str]:
         credential["credentialSubject"]["achievement"]["description"] = LONG_SCOPE
     suite = "ecdsa-rdfc-2019" if long else "eddsa-rdfc-2022"
     signed = sign_credential(
-        credential, pair.signer(), suite, store=default_store(), options=ProofOptions(created=WHEN)
+        credential,
+        pair.signer(),
+        suite,
+        store=default_store(),
+        options=ProofOptions(created=WHEN),
+        canonicalizer=FAST,
     )
     embed = qr.deep_link(VERIFIER_URL, qr.encode_credential(signed))
     link = qr.deep_link(VERIFIER_URL, qr.encode_link(CREDENTIAL_ID))

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._verifier_world import ListServer, new_pair, now, sample
 from contexts.loader import default_store
+from keys.suites import FAST
 from verifier import qr
 from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.qr_image import ErrorLevel, make_symbol, render_png
@@ -57,7 +58,9 @@ def main() -> None:
     with ListServer(pair, when) as lists:
         fetcher = SafeFetcher(FetchPolicy(allow_origins=frozenset({lists.url}), dev_mode=True))
         trusted = TrustList([TrustedBody(pair.public_key.did_key, "Example body")])
-        verifier = Verifier(store=default_store(), fetcher=fetcher, clock=now, trust=trusted)
+        verifier = Verifier(
+            store=default_store(), fetcher=fetcher, clock=now, trust=trusted, canonicalizer=FAST
+        )
         print(
             f"{'suite':<16} {'input':<10} {'payload':>8} {'QR (L)':>10} {'3 cm':>8} "
             f"{'p50':>8} {'p95':>8}"

@@ -53,6 +53,9 @@ class DefaultConfig:
     MAX_FORM_PARTS = 100
     STATUS_TTL_MS = 60_000
     VC_API_SUITE = "eddsa-rdfc-2022"
+    #: ``fast`` (compiled shapes) or ``reference`` (plain pyld): every signature and
+    #: verification of the app, its verifier included, goes through the one chosen here.
+    CANONICALIZER = "fast"
     IMPORT_IN_BACKGROUND = True
     SESSION_COOKIE_NAME = "certvc_session"
     SESSION_COOKIE_HTTPONLY = True

@@ -7,11 +7,11 @@ read the environment or the clock (STYLE §12).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from contexts.loader import ContextStore
-from keys.suites import Canonicalizer, canonize
+from keys.suites import Canonicalizer
 from verifier.status_list import MIN_BITS
 
 from .keyring import Keyring
@@ -34,9 +34,10 @@ class IssuerContext:
     keyring: Keyring
     store: ContextStore
     rng: Randomness
+    #: Chosen by the composition root (the app factory, the CLI): ``CERTVC_CANONICALIZER``.
+    canonicalizer: Canonicalizer
     status_ttl_ms: int = DEFAULT_STATUS_TTL_MS
     list_size: int = MIN_BITS
-    canonicalizer: Canonicalizer = field(default=canonize)
 
     def __post_init__(self) -> None:
         if self.list_size < MIN_BITS or self.list_size % 8:

@@ -133,6 +133,7 @@ def instance_verifier(
         store=ctx.store,
         fetcher=InstanceFetcher(factory, ctx),
         clock=clock,
+        canonicalizer=ctx.canonicalizer,
         status_policy=StatusPolicy(refresh=True),
         trust=TrustPolicy(home=home_body(factory, ctx)),
     )

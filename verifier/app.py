@@ -47,6 +47,8 @@ class DefaultConfig:
     #: Who runs this verifier, named on its page (a stand-alone verifier; a mounted one names
     #: its body).
     VERIFIER_OPERATOR = "Independent certificate verifier"
+    #: ``fast`` (compiled shapes) or ``reference`` (the plain pyld path): the same answers.
+    CANONICALIZER = "fast"
     #: Directory for cached status lists (kept across restarts); memory only when unset.
     VERIFIER_CACHE_DIR: str | None = None
     #: More origins allowed past the private-address check (space or comma separated).
@@ -119,6 +121,7 @@ def init_verifier(app: Flask) -> None:
         dev_mode=_flag(config["DEV_MODE"]),
         trust_file=Path(trust) if trust else None,
         trust_any=_flag(config["VERIFIER_TRUST_ANY"]),
+        canonicalizer=config["CANONICALIZER"],
         cache_dir=Path(cache) if cache else None,
     )
     home = config["VERIFIER_HOME"]

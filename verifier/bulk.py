@@ -21,7 +21,7 @@ from contexts.errors import CertvcError, ErrorCode, InputError
 from contexts.loader import ContextStore
 from keys.compact_json import compact_json
 from keys.keypair import Signer
-from keys.suites import ProofOptions
+from keys.suites import Canonicalizer, ProofOptions
 
 from .inputs import loads_limited
 from .issuing import sign_credential
@@ -51,6 +51,7 @@ class BulkSigning:
     suite: str
     store: ContextStore
     options: ProofOptions
+    canonicalizer: Canonicalizer
 
     def sign_line(self, number: int, line: str) -> LineResult:
         """Sign one JSON Lines line; a failure becomes an error line, never an exception."""
@@ -61,7 +62,12 @@ class BulkSigning:
             if not isinstance(credential, dict):
                 raise InputError("the line must be a JSON object (a credential)")
             secured = sign_credential(
-                credential, self.signer, self.suite, store=self.store, options=self.options
+                credential,
+                self.signer,
+                self.suite,
+                store=self.store,
+                options=self.options,
+                canonicalizer=self.canonicalizer,
             )
             text = compact_json(secured).decode("utf-8")
             return LineResult(number, True, text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,7 +20,6 @@ from keys.dates import parse_datetime_stamp
 from keys.did import DidResolver
 from keys.suites import (
     ALL_SUITES,
-    FAST,
     Canonicalizer,
     check_jsonld_safe,
     get_suite,
@@ -55,13 +54,13 @@ class VerifierPolicy:
 
     store: ContextStore
     resolver: DidResolver
+    #: Chosen by the composition root (``keys.suites.canonicalizer_named``): never a default.
+    canonicalizer: Canonicalizer
     allowed_suites: frozenset[str] = ALL_SUITES
     max_clock_skew: timedelta = timedelta(minutes=5)
     expected_proof_purpose: str = "assertionMethod"
     status_checker: StatusChecker | None = None
     trust: TrustList | None = None
-    #: The fast path by default (``keys.fastpath``); ``keys.suites.canonize`` is the plain one.
-    canonicalizer: Canonicalizer = field(default=FAST)
 
 
 def issuer_id(credential: Mapping[str, Any]) -> str | None:

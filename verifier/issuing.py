@@ -13,7 +13,6 @@ from contexts.compiled import read_shape
 from contexts.loader import ContextStore
 from keys.keypair import Signer
 from keys.suites import (
-    FAST,
     REGISTRY,
     Canonicalizer,
     ProofOptions,
@@ -32,12 +31,12 @@ def sign_credential(
     *,
     store: ContextStore,
     options: ProofOptions,
-    canonicalizer: Canonicalizer = FAST,
+    canonicalizer: Canonicalizer,
 ) -> dict[str, Any] | str:
     """Check and secure ``credential``; a missing ``issuer`` becomes the signer's DID.
 
-    ``canonicalizer`` defaults to the fast path (``keys.fastpath``); ``keys.suites.canonize``
-    runs the plain pyld path, with the same output.
+    ``canonicalizer``: the caller's choice (``keys.suites.canonicalizer_named``); the fast path
+    and the plain pyld path give the same output.
 
     :raises ShapeError: the credential breaks a VC 2.0 shape rule.
     :raises JsonLdError, ContextNotAllowed: it is not JSON-LD safe.

@@ -18,6 +18,7 @@ from contexts.errors import CertvcError, InputError
 from contexts.loader import ContextStore
 from keys.dates import format_datetime_stamp
 from keys.did import ChainResolver, DidResolver, LocalResolver
+from keys.suites import Canonicalizer, canonicalizer_named
 
 from .did_web import WebDidResolver
 from .engine import VerifierPolicy, unusable_result, verify_credential
@@ -44,6 +45,8 @@ class VerifierSettings:
     trust_file: Path | None = None
     #: Accept any issuer without a trust list (development only: the trust check is skipped).
     trust_any: bool = False
+    #: ``fast`` or ``reference`` (``CERTVC_CANONICALIZER``; ``keys.suites.CANONICALIZERS``).
+    canonicalizer: str | Canonicalizer = "fast"
     cache_dir: Path | None = None
     offline: bool = False
     refresh: bool = False
@@ -74,6 +77,7 @@ class Verifier:
         store: ContextStore,
         fetcher: Fetcher,
         clock: Callable[[], datetime],
+        canonicalizer: Canonicalizer,
         trust: TrustPolicy | TrustList | None = None,
         status_policy: StatusPolicy | None = None,
         cache: StatusListCache | None = None,
@@ -91,13 +95,19 @@ class Verifier:
         resolver: DidResolver = WebDidResolver(fetcher, clock=clock, local=local)
         if own_resolver is not None:  # the issuer this verifier is mounted on knows itself
             resolver = ChainResolver(own_resolver, resolver)
-        list_policy = VerifierPolicy(store=store, resolver=resolver, max_clock_skew=max_clock_skew)
+        list_policy = VerifierPolicy(
+            store=store,
+            resolver=resolver,
+            canonicalizer=canonicalizer,
+            max_clock_skew=max_clock_skew,
+        )
         self.status = BitstringStatusChecker(
             fetcher, list_policy, cache=cache, policy=status_policy
         )
         self.policy = VerifierPolicy(
             store=store,
             resolver=resolver,
+            canonicalizer=canonicalizer,
             max_clock_skew=max_clock_skew,
             status_checker=self.status,
             trust=self.trust,
@@ -120,6 +130,7 @@ class Verifier:
         shows on the very next verification).
 
         :raises TrustListError: the trust file is unreadable or invalid.
+        :raises InputError: the canonicalizer named in the settings is unknown.
         """
         listed = TrustList.from_file(settings.trust_file) if settings.trust_file else None
         trust = TrustPolicy(listed, home=home, trust_any=settings.trust_any)
@@ -134,6 +145,7 @@ class Verifier:
             store=store,
             fetcher=fetcher,
             clock=clock,
+            canonicalizer=canonicalizer_named(settings.canonicalizer),
             trust=trust,
             status_policy=StatusPolicy(offline=settings.offline, refresh=settings.refresh),
             cache=StatusListCache(settings.cache_dir),

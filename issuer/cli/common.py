@@ -21,6 +21,7 @@ from contexts.errors import CertvcError, ErrorCode, InputError, KeyMaterialError
 from contexts.loader import ContextStore, default_store, parse_context_option
 from keys.keypair import KeyPair
 from keys.keystore import load_passphrase, read_key_file
+from keys.suites import Canonicalizer, canonicalizer_named
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,6 +61,16 @@ context_option = click.option(
     metavar="URL=FILE",
     help="Admit one extra JSON-LD context for this run only (repeatable).",
 )
+
+
+def canonicalizer(env: Mapping[str, str] | None = None) -> Canonicalizer:
+    """The canonicalizer the operator chose: ``CERTVC_CANONICALIZER`` (``fast``, the default, or
+    ``reference``). The CLI is a composition root: it decides, the libraries take the choice.
+
+    :raises InputError: an unknown name.
+    """
+    env = os.environ if env is None else env
+    return canonicalizer_named(env.get("CERTVC_CANONICALIZER") or "fast")
 
 
 def context_store(contexts: Sequence[str], env: Mapping[str, str] | None = None) -> ContextStore:

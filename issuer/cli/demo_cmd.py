@@ -15,7 +15,7 @@ from verifier.engine import VerifierPolicy, verify_credential
 from verifier.issuing import sign_credential
 from verifier.samples import certification_credential
 
-from .common import context_store, now, reports_errors
+from .common import canonicalizer, context_store, now, reports_errors
 
 _RUNS = (
     ("eddsa-rdfc-2022", KeyType.ED25519),
@@ -45,13 +45,19 @@ def _tamper(secured: dict[str, Any] | str) -> dict[str, Any] | str:
 def demo(show: bool) -> None:
     """Sign a sample Open Badges 3.0 certification credential in each suite and verify it."""
     store = context_store(())
-    policy = VerifierPolicy(store=store, resolver=LocalResolver())
+    chosen = canonicalizer()
+    policy = VerifierPolicy(store=store, resolver=LocalResolver(), canonicalizer=chosen)
     when = now()
     for i, (suite, key_type) in enumerate(_RUNS):
         pair = KeyPair.generate(key_type)
         credential = certification_credential(pair.public_key.did_key, valid_from=when)
         secured = sign_credential(
-            credential, pair.signer(), suite, store=store, options=ProofOptions(created=when)
+            credential,
+            pair.signer(),
+            suite,
+            store=store,
+            options=ProofOptions(created=when),
+            canonicalizer=chosen,
         )
         if show and i == 0:
             click.echo(json.dumps(secured, indent=2, ensure_ascii=False))

@@ -22,7 +22,7 @@ from keys.keystore import load_passphrase
 from .. import db, instance, migrate
 from ..context import IssuerContext
 from ..errors import InstanceNotReady
-from .common import context_store, fail, now, reports_errors
+from .common import canonicalizer, context_store, fail, now, reports_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,6 +102,7 @@ class OpenedInstance:
                 keyring=keyring,
                 store=context_store(()),
                 rng=secrets.SystemRandom(),
+                canonicalizer=canonicalizer(),
             )
         return self._ctx
 

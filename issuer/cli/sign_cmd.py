@@ -29,6 +29,7 @@ from verifier.issuing import sign_credential
 from .common import (
     EXIT_INVALID,
     EXIT_OK,
+    canonicalizer,
     context_option,
     context_store,
     load_signing_key,
@@ -129,6 +130,7 @@ def sign(
         suite,
         store=context_store(contexts),
         options=options,
+        canonicalizer=canonicalizer(),
     )
     click.echo(
         secured if isinstance(secured, str) else json.dumps(secured, indent=2, ensure_ascii=False)
@@ -161,6 +163,7 @@ def _sign_batch(
         suite=suite,
         store=context_store(contexts),
         options=ProofOptions(created=when, verification_method=verification_method, **chain),
+        canonicalizer=canonicalizer(),
     )
     processes = min(jobs or _usable_cpus(), max(1, len(lines)))
     failed = 0

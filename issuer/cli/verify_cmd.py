@@ -82,6 +82,7 @@ def settings_from_env(
         cache_dir=cache_directory(env) / "status",
         offline=offline,
         refresh=refresh,
+        canonicalizer=env.get("CERTVC_CANONICALIZER") or "fast",
     )
 
 

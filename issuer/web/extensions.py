@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contexts.loader import ContextStore, default_store
+from keys.suites import canonicalizer_named
 
 from .. import db, instance, migrate
 from ..context import IssuerContext
@@ -110,6 +111,7 @@ class Issuer:
             store=_context_store(app),
             rng=app.config.get("RNG") or secrets.SystemRandom(),
             status_ttl_ms=int(app.config["STATUS_TTL_MS"]),
+            canonicalizer=canonicalizer_named(app.config["CANONICALIZER"]),
         )
         app.extensions["certvc.settings"] = settings
         if not app.config.get("SECRET_KEY"):

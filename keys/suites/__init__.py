@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from contexts.errors import ErrorCode, ProofError
+from contexts.errors import ErrorCode, InputError, ProofError
 from contexts.loader import ContextStore
 from keys.keypair import KeyType, Signer
 
@@ -89,6 +89,26 @@ REGISTRY: Mapping[str, Suite] = {
 ALL_SUITES: frozenset[str] = frozenset(REGISTRY)
 
 
+#: The canonicalizers an operator can choose (``CERTVC_CANONICALIZER``): ``fast`` (compiled
+#: shapes, the default of every composition root) and ``reference`` (the plain pyld path).
+CANONICALIZERS: Mapping[str, Canonicalizer] = {"fast": FAST, "reference": canonize}
+
+
+def canonicalizer_named(name: str | Canonicalizer) -> Canonicalizer:
+    """The canonicalizer a setting names (a composition root may also hand one in directly, as
+    tests do to watch which path runs).
+
+    :raises InputError: not one of :data:`CANONICALIZERS`.
+    """
+    if not isinstance(name, str):
+        return name
+    try:
+        return CANONICALIZERS[name.strip().lower()]
+    except KeyError:
+        known = ", ".join(CANONICALIZERS)
+        raise InputError(f"unknown canonicalizer {name!r} (choose {known})") from None
+
+
 def get_suite(name: str, allowed: frozenset[str] = ALL_SUITES) -> Suite:
     """:raises ProofError: ``suite_not_allowed`` for an unknown or disallowed name."""
     if name not in allowed or name not in REGISTRY:
@@ -123,7 +143,7 @@ def secure(
     *,
     store: ContextStore,
     options: ProofOptions,
-    canonicalizer: Canonicalizer = FAST,
+    canonicalizer: Canonicalizer,
 ) -> dict[str, Any] | str:
     """Secure ``credential`` with one suite: a Data Integrity document, or a compact JWS.
 

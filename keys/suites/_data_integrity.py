@@ -49,15 +49,16 @@ class ChecksSafety(Protocol):
     ) -> None: ...
 
 
-#: The product's canonicalizer: compiled shapes, byte-identical to :func:`canonize`
-#: (``keys.fastpath``). Pass ``canonize`` to run the plain path instead.
+#: The fast canonicalizer: compiled shapes, byte-identical to :func:`canonize`
+#: (``keys.fastpath``). No function here defaults to it: the composition roots (the app
+#: factories, the CLI) choose, by name, through ``keys.suites.canonicalizer_named``.
 FAST: Canonicalizer = default_canonicalizer()
 
 
 def check_jsonld_safe(
     document: Mapping[str, Any],
     store: ContextStore,
-    canonicalizer: Canonicalizer = FAST,
+    canonicalizer: Canonicalizer,
     *,
     shape: Shape | None = None,
 ) -> None:
@@ -157,7 +158,7 @@ def hash_data(
     document: Mapping[str, Any],
     config: Mapping[str, Any],
     store: ContextStore,
-    canonicalizer: Canonicalizer = FAST,
+    canonicalizer: Canonicalizer,
 ) -> bytes:
     """hashData = H(canonical proof configuration) || H(canonical document) (VC-DI-EdDSA §3.3.4).
 
@@ -294,7 +295,7 @@ def create_proof(
     signer: Signer,
     options: ProofOptions,
     store: ContextStore,
-    canonicalizer: Canonicalizer = FAST,
+    canonicalizer: Canonicalizer,
 ) -> dict[str, Any]:
     """Return a copy of ``document`` with one more proof (VC-DI-EdDSA §3.3.1 "Create Proof").
 
@@ -376,7 +377,7 @@ def verify_proof(
     expected_purpose: str = ASSERTION_METHOD,
     domain: str | None = None,
     challenge: str | None = None,
-    canonicalizer: Canonicalizer = FAST,
+    canonicalizer: Canonicalizer,
 ) -> ProofCheck:
     """Verify one proof of ``document`` (VC-DI-EdDSA §3.3.2 "Verify Proof").
 

@@ -47,6 +47,7 @@ from issuer.app import create_app
 from issuer.cli import main as certvc_main
 from issuer.models import Action, AuditEvent, Scope
 from keys.keypair import KeyPair, KeyType
+from keys.suites import FAST
 from tests.issuer.support import BACKENDS, app_config, fresh_database, init
 from tests.issuer.test_wallet_export import _decode_svg
 from tests.wallet_export.https import (
@@ -192,6 +193,7 @@ def verifier(site: Site) -> Verifier:
         clock=lambda: dt.datetime.now(dt.UTC),
         status_policy=StatusPolicy(refresh=True),
         trust=trusted,
+        canonicalizer=FAST,
     )
 
 

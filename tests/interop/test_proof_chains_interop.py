@@ -50,10 +50,15 @@ def _our_chain(key: InteropKey, name: str) -> dict[str, Any]:
     signer = KeyPair.from_multikey(key.key_pair()).signer()
     created = parse_datetime_stamp(CREATED)
     one = create_proof(
-        suite, CREDENTIALS[name](key.did), signer, ProofOptions(created=created, id=A_ID), store
+        suite,
+        CREDENTIALS[name](key.did),
+        signer,
+        ProofOptions(created=created, id=A_ID),
+        store,
+        canonicalizer=FAST,
     )
     options = ProofOptions(created=created, id=B_ID, previous_proof=A_ID)
-    return create_proof(suite, one, signer, options, store)
+    return create_proof(suite, one, signer, options, store, canonicalizer=FAST)
 
 
 def _covered(document: dict[str, Any], proof: dict[str, Any]) -> tuple[dict, dict, dict]:

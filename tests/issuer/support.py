@@ -26,6 +26,7 @@ from werkzeug.serving import make_server
 from contexts.loader import default_store
 from issuer import db, instance
 from issuer.context import IssuerContext
+from keys.suites import FAST
 from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.service import Verifier
 from verifier.status import StatusPolicy
@@ -102,7 +103,11 @@ def context(folder: Path, *, seed: int = 7, **kwargs: Any) -> IssuerContext:
     settings = instance.read_settings(folder)
     keyring = instance.open_keyring(folder, settings, None, now=NOW)
     return IssuerContext(
-        settings.public_url, keyring, default_store(), random.Random(seed), **kwargs
+        settings.public_url,
+        keyring,
+        default_store(),
+        random.Random(seed),
+        **{"canonicalizer": FAST, **kwargs},
     )
 
 
@@ -201,6 +206,7 @@ def production_verifier(server: LiveServer) -> Verifier:
         clock=lambda: datetime.now(UTC),
         trust=trust,
         status_policy=StatusPolicy(refresh=True),
+        canonicalizer=FAST,
     )
 
 

@@ -15,6 +15,7 @@ from contexts.loader import default_store
 from issuer.cli import COMMANDS
 from issuer.cli import main as cli
 from keys.did import LocalResolver
+from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
 
 
@@ -225,7 +226,9 @@ def test_keys_rotate_keeps_old_credentials_verifiable(instance: Path) -> None:
     assert old_method in did_document["assertionMethod"]  # retired, still listed
     assert rotated["active"] in did_document["authentication"]
     policy = VerifierPolicy(
-        store=default_store(), resolver=LocalResolver({did_document["id"]: did_document})
+        store=default_store(),
+        resolver=LocalResolver({did_document["id"]: did_document}),
+        canonicalizer=FAST,
     )
     assert verify_credential(issued["verifiableCredential"], policy, now=datetime.now(UTC)).verified
     newer = run(

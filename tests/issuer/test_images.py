@@ -25,6 +25,7 @@ from contexts.loader import default_store
 from issuer import accounts, catalog
 from issuer.models import Action, AuditEvent, Role, StoredImage
 from keys.did import LocalResolver
+from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.result import Verdict
 from wallet_export.badge import unbake_png, unbake_svg
@@ -205,6 +206,7 @@ def _verified(site: AppEnv, credential: Any) -> None:
     policy = VerifierPolicy(
         store=default_store(),
         resolver=LocalResolver({site.ctx.did: site.ctx.keyring.did_document()}),
+        canonicalizer=FAST,
     )
     result = verify_credential(credential, policy, now=datetime.now(UTC))
     assert result.verdict is Verdict.VALID, result.to_json()

@@ -29,6 +29,7 @@ from issuer.models import (
     StatusList,
 )
 from keys.did import LocalResolver
+from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.status_list import StatusPurpose
 
@@ -101,7 +102,9 @@ def test_issue_records_certification_credential_and_audit_event(env) -> None:
         document = json.loads(credential.document)
     assert document["credentialSubject"]["licenseNumber"] == number
     policy = VerifierPolicy(
-        store=default_store(), resolver=LocalResolver({env.ctx.did: env.ctx.keyring.did_document()})
+        store=default_store(),
+        resolver=LocalResolver({env.ctx.did: env.ctx.keyring.did_document()}),
+        canonicalizer=FAST,
     )
     assert verify_credential(document, policy, now=LATER).verified
 

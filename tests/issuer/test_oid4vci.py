@@ -27,6 +27,7 @@ from issuer.models import (
 )
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
+from keys.suites import FAST
 from tests.wallet_export.store_contract import _offer, check_issuance_store
 from tests.wallet_export.wallet import key_proof
 from verifier.engine import VerifierPolicy, verify_credential
@@ -89,7 +90,9 @@ def _pull(env, service, number, holder, configuration=oid4vci.LDP_VC):
 
 def _verify(env, credential):
     policy = VerifierPolicy(
-        store=default_store(), resolver=LocalResolver({env.ctx.did: env.ctx.keyring.did_document()})
+        store=default_store(),
+        resolver=LocalResolver({env.ctx.did: env.ctx.keyring.did_document()}),
+        canonicalizer=FAST,
     )
     return verify_credential(credential, policy, now=WHEN)
 

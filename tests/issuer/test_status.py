@@ -22,6 +22,7 @@ from issuer.models import (
     StatusList,
 )
 from keys.did import LocalResolver
+from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.status_list import MIN_BITS, Bitstring, StatusPurpose, parse_status_list_credential
 
@@ -187,7 +188,9 @@ def test_every_bit_change_re_signs_the_list(env) -> None:
     assert subject.ttl_ms == env.ctx.status_ttl_ms
     assert signed["issuer"] == env.ctx.did
     policy = VerifierPolicy(
-        store=default_store(), resolver=LocalResolver({env.ctx.did: env.ctx.keyring.did_document()})
+        store=default_store(),
+        resolver=LocalResolver({env.ctx.did: env.ctx.keyring.did_document()}),
+        canonicalizer=FAST,
     )
     assert verify_credential(signed, policy, now=NOW).verified
 

@@ -23,7 +23,7 @@ from contexts.loader import default_store
 from issuer import accounts
 from issuer.models import Action, AuditEvent, Role, Scope
 from keys.did import LocalResolver
-from keys.suites import vc_jwt
+from keys.suites import FAST, vc_jwt
 from verifier import qr
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.result import Verdict
@@ -89,6 +89,7 @@ def _policy(site) -> VerifierPolicy:
     return VerifierPolicy(
         store=default_store(),
         resolver=LocalResolver({site.ctx.did: site.ctx.keyring.did_document()}),
+        canonicalizer=FAST,
     )
 
 

@@ -10,7 +10,7 @@ from contexts.errors import DidError, ErrorCode, ProofError
 from contexts.loader import default_store
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
-from keys.suites import REGISTRY, ProofOptions, create_proof, verify_proof
+from keys.suites import FAST, REGISTRY, ProofOptions, create_proof, verify_proof
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.result import Check, CheckStatus, Verdict
 from verifier.samples import certification_credential
@@ -28,14 +28,25 @@ def pair() -> KeyPair:
 def _signed(pair: KeyPair, **options) -> dict:
     credential = certification_credential(pair.public_key.did_key, valid_from=NOW)
     return create_proof(
-        EDDSA, credential, pair.signer(), ProofOptions(created=NOW, **options), default_store()
+        EDDSA,
+        credential,
+        pair.signer(),
+        ProofOptions(created=NOW, **options),
+        default_store(),
+        canonicalizer=FAST,
     )
 
 
 def _verify(document: dict, **kw):
     proof = document["proof"]
     return verify_proof(
-        EDDSA, document, proof, resolver=LocalResolver(), store=default_store(), now=NOW, **kw
+        EDDSA,
+        document,
+        proof,
+        resolver=LocalResolver(),
+        store=default_store(),
+        now=NOW,
+        **{"canonicalizer": FAST, **kw},
     )
 
 
@@ -100,6 +111,7 @@ def test_method_not_listed_for_the_purpose_is_refused(pair) -> None:
             resolver=LocalResolver({"did:web:body.example": doc}),
             store=default_store(),
             now=NOW,
+            canonicalizer=FAST,
         )
 
 
@@ -108,25 +120,40 @@ def test_wrong_key_type_for_cryptosuite(pair) -> None:
     p256 = KeyPair.generate(KeyType.P256)
     with pytest.raises(ProofError):
         create_proof(
-            EDDSA, {"@context": []}, p256.signer(), ProofOptions(created=NOW), default_store()
+            EDDSA,
+            {"@context": []},
+            p256.signer(),
+            ProofOptions(created=NOW),
+            default_store(),
+            canonicalizer=FAST,
         )
     with pytest.raises(ProofError):
         create_proof(
-            ECDSA, {"@context": []}, pair.signer(), ProofOptions(created=NOW), default_store()
+            ECDSA,
+            {"@context": []},
+            pair.signer(),
+            ProofOptions(created=NOW),
+            default_store(),
+            canonicalizer=FAST,
         )
 
 
 def test_unknown_cryptosuite_fails_with_a_clear_code(pair) -> None:
     document = _signed(pair)
     document["proof"]["cryptosuite"] = "bbs-2023"
-    result = verify_credential(document, VerifierPolicy(default_store(), LocalResolver()), now=NOW)
+    result = verify_credential(
+        document, VerifierPolicy(default_store(), LocalResolver(), canonicalizer=FAST), now=NOW
+    )
     assert result.check(Check.PROOF).code is ErrorCode.SUITE_NOT_ALLOWED
 
 
 def test_suite_outside_the_allow_list_is_refused(pair) -> None:
     """The verifier's allowed_suites is an allow-list: no fallback to another suite."""
     policy = VerifierPolicy(
-        default_store(), LocalResolver(), allowed_suites=frozenset({"ecdsa-rdfc-2019"})
+        default_store(),
+        LocalResolver(),
+        allowed_suites=frozenset({"ecdsa-rdfc-2019"}),
+        canonicalizer=FAST,
     )
     result = verify_credential(_signed(pair), policy, now=NOW)
     assert result.check(Check.PROOF).code is ErrorCode.SUITE_NOT_ALLOWED
@@ -138,10 +165,14 @@ def test_proof_set_every_proof_must_verify(pair) -> None:
     store = default_store()
     p256 = KeyPair.generate(KeyType.P256)
     credential = certification_credential(pair.public_key.did_key, valid_from=NOW)
-    one = create_proof(EDDSA, credential, pair.signer(), ProofOptions(created=NOW), store)
-    both = create_proof(ECDSA, one, p256.signer(), ProofOptions(created=NOW), store)
+    one = create_proof(
+        EDDSA, credential, pair.signer(), ProofOptions(created=NOW), store, canonicalizer=FAST
+    )
+    both = create_proof(
+        ECDSA, one, p256.signer(), ProofOptions(created=NOW), store, canonicalizer=FAST
+    )
     assert len(both["proof"]) == 2
-    policy = VerifierPolicy(store, LocalResolver())
+    policy = VerifierPolicy(store, LocalResolver(), canonicalizer=FAST)
     result = verify_credential(both, policy, now=NOW)
     assert result.check(Check.PROOF).status is CheckStatus.PASSED
     # the P-256 key is not the issuer's: the issuer check names it

@@ -81,7 +81,13 @@ def _chain(
 
 def _verify(suite: RdfcCryptosuite, document: dict, proof: dict, store: ContextStore, **kw):
     return verify_proof(
-        suite, document, proof, resolver=LocalResolver(), store=store, now=NOW, **kw
+        suite,
+        document,
+        proof,
+        resolver=LocalResolver(),
+        store=store,
+        now=NOW,
+        **{"canonicalizer": FAST, **kw},
     )
 
 
@@ -92,7 +98,9 @@ def _failure(suite, document, proof, store) -> ProofError:
 
 
 def _engine(document: dict, store: ContextStore):
-    return verify_credential(document, VerifierPolicy(store, LocalResolver()), now=NOW)
+    return verify_credential(
+        document, VerifierPolicy(store, LocalResolver(), canonicalizer=FAST), now=NOW
+    )
 
 
 # -- signing ---------------------------------------------------------------------------------
@@ -114,7 +122,12 @@ def test_previous_proof_must_name_a_proof_of_the_document(suite_key, store) -> N
     """§4.3 step 4-5: a previousProof that names no proof is PROOF_GENERATION_ERROR."""
     suite, pair = suite_key
     signed = create_proof(
-        suite, _credential(pair), pair.signer(), ProofOptions(created=NOW, id=A_ID), store
+        suite,
+        _credential(pair),
+        pair.signer(),
+        ProofOptions(created=NOW, id=A_ID),
+        store,
+        canonicalizer=FAST,
     )
     for document, previous in [
         (signed, MISSING_ID),
@@ -128,6 +141,7 @@ def test_previous_proof_must_name_a_proof_of_the_document(suite_key, store) -> N
                 pair.signer(),
                 ProofOptions(created=NOW, previous_proof=previous),
                 store,
+                canonicalizer=FAST,
             )
         assert caught.value.code is ErrorCode.PROOF_GENERATION
         assert MISSING_ID in caught.value.message or "no proof" in caught.value.message
@@ -140,11 +154,21 @@ def test_previous_proof_option_must_be_ids(previous, store) -> None:
     """ProofOptions.previous_proof is one id or a non-empty list of ids."""
     pair = KeyPair.generate(KeyType.ED25519)
     signed = create_proof(
-        EDDSA, _credential(pair), pair.signer(), ProofOptions(created=NOW, id=A_ID), store
+        EDDSA,
+        _credential(pair),
+        pair.signer(),
+        ProofOptions(created=NOW, id=A_ID),
+        store,
+        canonicalizer=FAST,
     )
     with pytest.raises(ProofError) as caught:
         create_proof(
-            EDDSA, signed, pair.signer(), ProofOptions(created=NOW, previous_proof=previous), store
+            EDDSA,
+            signed,
+            pair.signer(),
+            ProofOptions(created=NOW, previous_proof=previous),
+            store,
+            canonicalizer=FAST,
         )
     assert caught.value.code is ErrorCode.PROOF_GENERATION
 
@@ -154,16 +178,33 @@ def test_signing_refuses_duplicate_proof_ids(store) -> None:
     **(policy)**: the chain would not say which proof it covers."""
     pair = KeyPair.generate(KeyType.ED25519)
     signed = create_proof(
-        EDDSA, _credential(pair), pair.signer(), ProofOptions(created=NOW, id=A_ID), store
+        EDDSA,
+        _credential(pair),
+        pair.signer(),
+        ProofOptions(created=NOW, id=A_ID),
+        store,
+        canonicalizer=FAST,
     )
     with pytest.raises(ProofError) as caught:
-        create_proof(EDDSA, signed, pair.signer(), ProofOptions(created=NOW, id=A_ID), store)
+        create_proof(
+            EDDSA,
+            signed,
+            pair.signer(),
+            ProofOptions(created=NOW, id=A_ID),
+            store,
+            canonicalizer=FAST,
+        )
     assert caught.value.code is ErrorCode.PROOF_GENERATION
     doubled = copy.deepcopy(signed)
     doubled["proof"] = [signed["proof"], copy.deepcopy(signed["proof"])]
     with pytest.raises(ProofError) as caught:
         create_proof(
-            EDDSA, doubled, pair.signer(), ProofOptions(created=NOW, previous_proof=A_ID), store
+            EDDSA,
+            doubled,
+            pair.signer(),
+            ProofOptions(created=NOW, previous_proof=A_ID),
+            store,
+            canonicalizer=FAST,
         )
     assert caught.value.code is ErrorCode.PROOF_GENERATION
     assert "2 proofs" in caught.value.message
@@ -175,10 +216,20 @@ def test_chained_proof_covers_only_the_named_proofs(store) -> None:
     document = _credential(pair)
     for proof_id in (A_ID, B_ID):
         document = create_proof(
-            EDDSA, document, pair.signer(), ProofOptions(created=NOW, id=proof_id), store
+            EDDSA,
+            document,
+            pair.signer(),
+            ProofOptions(created=NOW, id=proof_id),
+            store,
+            canonicalizer=FAST,
         )
     chained = create_proof(
-        EDDSA, document, pair.signer(), ProofOptions(created=NOW, previous_proof=B_ID), store
+        EDDSA,
+        document,
+        pair.signer(),
+        ProofOptions(created=NOW, previous_proof=B_ID),
+        store,
+        canonicalizer=FAST,
     )
     a, b, c = chained["proof"]
     assert proof_input_document(chained, c)["proof"] == [b]
@@ -242,6 +293,7 @@ def test_swapped_previous_proof_fails_the_chained_one(suite_key, store) -> None:
         pair.signer(),
         ProofOptions(created=NOW + timedelta(days=1), id=A_ID),
         store,
+        canonicalizer=FAST,
     )["proof"]
     swapped = {**chained, "proof": [other, chained["proof"][1]]}
     _verify(suite, swapped, other, store)
@@ -296,7 +348,12 @@ def test_duplicate_ids_nobody_chains_to_still_verify(store) -> None:
     """A proof set whose proofs share an id verifies as before when no proof names that id."""
     pair = KeyPair.generate(KeyType.ED25519)
     signed = create_proof(
-        EDDSA, _credential(pair), pair.signer(), ProofOptions(created=NOW, id=A_ID), store
+        EDDSA,
+        _credential(pair),
+        pair.signer(),
+        ProofOptions(created=NOW, id=A_ID),
+        store,
+        canonicalizer=FAST,
     )
     doubled = {**signed, "proof": [signed["proof"], copy.deepcopy(signed["proof"])]}
     assert _engine(doubled, store).check(Check.PROOF).status is CheckStatus.PASSED
@@ -323,6 +380,7 @@ def test_cycles_fail_cleanly(shape: str, store) -> None:
             pair.signer(),
             ProofOptions(created=NOW, id=C_ID, previous_proof=B_ID),
             store,
+            canonicalizer=FAST,
         )["proof"][2]
         document["proof"].append(third)
         first["previousProof"] = [C_ID]
@@ -357,11 +415,16 @@ def test_previous_proof_list_is_unordered(store) -> None:
     document = _credential(pair)
     for proof_id in (A_ID, B_ID):
         document = create_proof(
-            EDDSA, document, pair.signer(), ProofOptions(created=NOW, id=proof_id), store
+            EDDSA,
+            document,
+            pair.signer(),
+            ProofOptions(created=NOW, id=proof_id),
+            store,
+            canonicalizer=FAST,
         )
     for previous in ([A_ID, B_ID], [B_ID, A_ID]):
         options = ProofOptions(created=NOW, id=C_ID, previous_proof=previous)
-        chained = create_proof(EDDSA, document, pair.signer(), options, store)
+        chained = create_proof(EDDSA, document, pair.signer(), options, store, canonicalizer=FAST)
         assert chained["proof"][2]["previousProof"] == previous
         assert proof_input_document(chained, chained["proof"][2])["proof"] == chained["proof"][:2]
         assert _engine(chained, store).verdict is Verdict.VALID
@@ -371,8 +434,12 @@ def test_proof_set_without_chains_still_works(store) -> None:
     """§2.1.1: proofs without previousProof cover the document only; each verifies alone."""
     ed = KeyPair.generate(KeyType.ED25519)
     p256 = KeyPair.generate(KeyType.P256)
-    one = create_proof(EDDSA, _credential(ed), ed.signer(), ProofOptions(created=NOW), store)
-    both = create_proof(ECDSA, one, p256.signer(), ProofOptions(created=NOW), store)
+    one = create_proof(
+        EDDSA, _credential(ed), ed.signer(), ProofOptions(created=NOW), store, canonicalizer=FAST
+    )
+    both = create_proof(
+        ECDSA, one, p256.signer(), ProofOptions(created=NOW), store, canonicalizer=FAST
+    )
     first, second = both["proof"]
     assert "id" not in first and "previousProof" not in second
     assert proof_input_document(both, second) == _credential(ed)
@@ -388,10 +455,20 @@ def test_chain_across_suites(store) -> None:
     ed = KeyPair.generate(KeyType.ED25519)
     p384 = KeyPair.generate(KeyType.P384)
     one = create_proof(
-        EDDSA, _credential(ed), ed.signer(), ProofOptions(created=NOW, id=A_ID), store
+        EDDSA,
+        _credential(ed),
+        ed.signer(),
+        ProofOptions(created=NOW, id=A_ID),
+        store,
+        canonicalizer=FAST,
     )
     chained = create_proof(
-        ECDSA, one, p384.signer(), ProofOptions(created=NOW, previous_proof=A_ID), store
+        ECDSA,
+        one,
+        p384.signer(),
+        ProofOptions(created=NOW, previous_proof=A_ID),
+        store,
+        canonicalizer=FAST,
     )
     _verify(ECDSA, chained, chained["proof"][1], store)
     result = _engine(chained, store)
@@ -537,7 +614,9 @@ def test_w3c_proof_chain_vector_verifies() -> None:
                 now=W3C_NOW,
                 canonicalizer=canonicalizer,
             )
-    result = verify_credential(W3C_CHAIN, VerifierPolicy(store, LocalResolver()), now=W3C_NOW)
+    result = verify_credential(
+        W3C_CHAIN, VerifierPolicy(store, LocalResolver(), canonicalizer=FAST), now=W3C_NOW
+    )
     assert result.check(Check.PROOF).status is CheckStatus.PASSED
     assert result.check(Check.PROOF).message.count(" after ") == 2
 
@@ -557,7 +636,7 @@ def test_w3c_proof_chain_vector_signed_byte_for_byte() -> None:
             id=want.get("id"),
             previous_proof=want.get("previousProof"),
         )
-        document = create_proof(EDDSA, document, pair.signer(), options, store)
+        document = create_proof(EDDSA, document, pair.signer(), options, store, canonicalizer=FAST)
     assert document == W3C_CHAIN
 
 
@@ -570,12 +649,22 @@ def test_w3c_chain_tampered_first_proof_breaks_the_chain() -> None:
     outcomes = []
     for proof in tampered["proof"]:
         try:
-            verify_proof(EDDSA, tampered, proof, resolver=LocalResolver(), store=store, now=W3C_NOW)
+            verify_proof(
+                EDDSA,
+                tampered,
+                proof,
+                resolver=LocalResolver(),
+                store=store,
+                now=W3C_NOW,
+                canonicalizer=FAST,
+            )
             outcomes.append(None)
         except ProofError as error:
             outcomes.append(error.code)
     assert outcomes == [ErrorCode.SIGNATURE_INVALID, None, ErrorCode.SIGNATURE_INVALID, None]
-    result = verify_credential(tampered, VerifierPolicy(store, LocalResolver()), now=W3C_NOW)
+    result = verify_credential(
+        tampered, VerifierPolicy(store, LocalResolver(), canonicalizer=FAST), now=W3C_NOW
+    )
     assert result.check(Check.PROOF).code is ErrorCode.SIGNATURE_INVALID
 
 
@@ -610,11 +699,11 @@ def test_a_set_past_the_proof_limit_fails_without_verifying(store) -> None:
     document = _credential(pair)
     for number in range(MAX_PROOFS):
         options = ProofOptions(created=NOW, id=f"urn:uuid:{number}")
-        document = create_proof(suite, document, pair.signer(), options, store)
+        document = create_proof(suite, document, pair.signer(), options, store, canonicalizer=FAST)
     assert _engine(document, store).verified  # exactly at the limit: every proof checked
 
     options = ProofOptions(created=NOW, id="urn:uuid:one-too-many")
-    document = create_proof(suite, document, pair.signer(), options, store)
+    document = create_proof(suite, document, pair.signer(), options, store, canonicalizer=FAST)
     proof = _engine(document, store).check(Check.PROOF)
     assert proof.status is CheckStatus.FAILED and proof.code is ErrorCode.MALFORMED_PROOF
     assert f"at most {MAX_PROOFS}" in proof.message

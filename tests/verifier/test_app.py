@@ -15,7 +15,7 @@ from flask import Flask
 from fpdf import FPDF
 
 from contexts.loader import default_store
-from keys.suites import REGISTRY, ProofOptions, create_proof
+from keys.suites import FAST, REGISTRY, ProofOptions, create_proof
 from verifier import qr
 from verifier.app import create_app, init_verifier
 from verifier.fetch import FetchPolicy, SafeFetcher
@@ -304,6 +304,7 @@ def _presentation(holder, credentials, **options) -> dict:
         holder.signer(),
         ProofOptions(created=NOW, proof_purpose="authentication", **options),
         default_store(),
+        canonicalizer=FAST,
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from contexts.errors import DidError, ErrorCode
 from contexts.loader import default_store
 from keys.did import LocalResolver, VerificationMethodEntry, did_web_document
-from keys.suites import ProofOptions
+from keys.suites import FAST, ProofOptions
 from verifier.did_web import WebDidResolver
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.fetch import FetchError, FetchResponse
@@ -63,13 +63,14 @@ def secured(pair):
         "eddsa-rdfc-2022",
         store=default_store(),
         options=ProofOptions(created=NOW, verification_method=f"{DID}#key-1"),
+        canonicalizer=FAST,
     )
 
 
 def test_did_web_credential_verifies_with_the_fetched_document(secured, document) -> None:
     fetcher = FakeFetcher({URL: document})
     resolver = WebDidResolver(fetcher, clock=lambda: NOW)
-    policy = VerifierPolicy(store=default_store(), resolver=resolver)
+    policy = VerifierPolicy(store=default_store(), resolver=resolver, canonicalizer=FAST)
     assert verify_credential(secured, policy, now=NOW).verdict is Verdict.VALID
     assert fetcher.asked == [URL]
 

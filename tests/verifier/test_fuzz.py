@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from contexts.errors import ErrorCode
 from contexts.loader import default_store
 from keys.did import LocalResolver
+from keys.suites import FAST
 from verifier.app import create_app
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.fetch import FetchError
@@ -80,11 +81,14 @@ def _answered_as_malformed_or_failed(result) -> bool:
 
 @pytest.fixture(scope="module")
 def policy() -> VerifierPolicy:
-    list_policy = VerifierPolicy(store=default_store(), resolver=LocalResolver())
+    list_policy = VerifierPolicy(
+        store=default_store(), resolver=LocalResolver(), canonicalizer=FAST
+    )
     return VerifierPolicy(
         store=default_store(),
         resolver=LocalResolver(),
         status_checker=BitstringStatusChecker(Refuse(), list_policy),
+        canonicalizer=FAST,
     )
 
 

@@ -13,7 +13,7 @@ from contexts.errors import CanonicalizationLimit, ErrorCode, InputError, Status
 from contexts.loader import default_store
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
-from keys.suites import ProofOptions
+from keys.suites import FAST, ProofOptions
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.inputs import read_credential_input
 from verifier.issuing import sign_credential
@@ -33,7 +33,7 @@ def pair() -> KeyPair:
 
 @pytest.fixture(scope="module")
 def policy() -> VerifierPolicy:
-    return VerifierPolicy(store=default_store(), resolver=LocalResolver())
+    return VerifierPolicy(store=default_store(), resolver=LocalResolver(), canonicalizer=FAST)
 
 
 def test_poison_graph_is_refused_on_sign(pair) -> None:
@@ -45,6 +45,7 @@ def test_poison_graph_is_refused_on_sign(pair) -> None:
             "eddsa-rdfc-2022",
             store=default_store(),
             options=ProofOptions(created=NOW),
+            canonicalizer=FAST,
         )
 
 

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from contexts.loader import default_store
+from keys.suites import FAST
 from verifier import qr
 from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.qr_image import make_symbol, render_png
@@ -89,6 +90,7 @@ def world():
             fetcher=SafeFetcher(FetchPolicy(allow_origins=frozenset({server.url}), dev_mode=True)),
             clock=lambda: NOW,
             trust=trust,
+            canonicalizer=FAST,
         )
         yield cases, verifier
 
@@ -131,7 +133,13 @@ def test_vc_jwt_qr_round_trip(world) -> None:
         token = credential(body, server.url, suite="vc+jwt")
         fetcher = SafeFetcher(FetchPolicy(allow_origins=frozenset({server.url}), dev_mode=True))
         trusted = TrustList([TrustedBody(body.public_key.did_key, "Example Body")])
-        own = Verifier(store=default_store(), fetcher=fetcher, clock=lambda: NOW, trust=trusted)
+        own = Verifier(
+            store=default_store(),
+            fetcher=fetcher,
+            clock=lambda: NOW,
+            trust=trusted,
+            canonicalizer=FAST,
+        )
         png = render_png(make_symbol(qr.deep_link(VERIFIER, qr.encode_credential(token))))
         outcome = own.verify(rotated(png))
     assert outcome.result.verdict is Verdict.VALID, outcome.result.checks

@@ -18,7 +18,7 @@ from contexts.compiled import read_shape
 from contexts.errors import ErrorCode, ShapeError
 from contexts.loader import default_store
 from keys.keypair import KeyPair, KeyType
-from keys.suites import ProofOptions
+from keys.suites import FAST, ProofOptions
 from verifier.issuing import sign_credential
 from verifier.samples import certification_credential
 from verifier.shape import Mode, ShapeProblem, shape_problems, validate_credential_shape
@@ -469,7 +469,14 @@ def test_signing_refuses_a_tiny_number_whatever_the_suite(suite: str) -> None:
     credential["credentialSubject"]["achievement"]["resultDescription"] = [{"value": 1e-7}]
     options = ProofOptions(created=datetime.now(UTC))
     with pytest.raises(ShapeError) as caught:
-        sign_credential(credential, pair.signer(), suite, store=default_store(), options=options)
+        sign_credential(
+            credential,
+            pair.signer(),
+            suite,
+            store=default_store(),
+            options=options,
+            canonicalizer=FAST,
+        )
     assert caught.value.path == "/credentialSubject/achievement/resultDescription/0/value"
 
 

@@ -20,7 +20,7 @@ from contexts import default_store
 from issuer.cli import main, sign_cmd
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
-from keys.suites import vc_jwt
+from keys.suites import FAST, vc_jwt
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.samples import certification_credential
 
@@ -81,7 +81,7 @@ def test_lines_come_back_signed_and_in_order(tmp_path: Path, key: tuple[Path, Ke
     ]
     out = done.stdout.splitlines()
     assert len(out) == 150
-    policy = VerifierPolicy(store=default_store(), resolver=LocalResolver())
+    policy = VerifierPolicy(store=default_store(), resolver=LocalResolver(), canonicalizer=FAST)
     for i, line in enumerate(out):
         signed = json.loads(line)
         assert signed["credentialSubject"]["licenseNumber"] == f"CB-{i:05d}"

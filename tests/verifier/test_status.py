@@ -14,6 +14,7 @@ import pytest
 from contexts.errors import ErrorCode
 from contexts.loader import default_store
 from keys.did import LocalResolver
+from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.result import Check, CheckStatus, Verdict
@@ -33,7 +34,7 @@ from .world import (
     status_server,
 )
 
-LIST_POLICY = VerifierPolicy(store=default_store(), resolver=LocalResolver())
+LIST_POLICY = VerifierPolicy(store=default_store(), resolver=LocalResolver(), canonicalizer=FAST)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,10 @@ def test_revoked_and_suspended(server, body, lists, code, verdict) -> None:
     result = _checker(server)(secured, now=NOW)
     assert result.status is CheckStatus.FAILED and result.code is code
     policy = VerifierPolicy(
-        store=default_store(), resolver=LocalResolver(), status_checker=_checker(server)
+        store=default_store(),
+        resolver=LocalResolver(),
+        status_checker=_checker(server),
+        canonicalizer=FAST,
     )
     assert verify_credential(secured, policy, now=NOW).verdict is verdict
 
@@ -164,7 +168,9 @@ def test_server_down_uses_the_cache_within_its_lifetime_only(body) -> None:
     assert checker(secured, now=NOW + timedelta(seconds=60)).status is CheckStatus.PASSED
     late = checker(secured, now=NOW + timedelta(seconds=121))
     assert late.code is ErrorCode.STATUS_RETRIEVAL and "fetch_failed" in late.message
-    policy = VerifierPolicy(store=default_store(), resolver=LocalResolver(), status_checker=checker)
+    policy = VerifierPolicy(
+        store=default_store(), resolver=LocalResolver(), status_checker=checker, canonicalizer=FAST
+    )
     assert (
         verify_credential(secured, policy, now=NOW + timedelta(seconds=121)).verdict
         is Verdict.STATUS_UNAVAILABLE

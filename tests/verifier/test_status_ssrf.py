@@ -14,6 +14,7 @@ import pytest
 from contexts.errors import ErrorCode
 from contexts.loader import default_store
 from keys.did import LocalResolver
+from keys.suites import FAST
 from verifier.did_web import WebDidResolver
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.fetch import FetchPolicy, SafeFetcher
@@ -26,11 +27,12 @@ from .world import NOW, Served, credential, new_pair, serve_lists, sign, status_
 
 def _verify(secured, fetcher) -> object:
     resolver = WebDidResolver(fetcher, clock=lambda: NOW, local=LocalResolver())
-    list_policy = VerifierPolicy(store=default_store(), resolver=resolver)
+    list_policy = VerifierPolicy(store=default_store(), resolver=resolver, canonicalizer=FAST)
     policy = VerifierPolicy(
         store=default_store(),
         resolver=resolver,
         status_checker=BitstringStatusChecker(fetcher, list_policy),
+        canonicalizer=FAST,
     )
     return verify_credential(secured, policy, now=NOW)
 

@@ -11,6 +11,7 @@ import pytest
 from contexts.errors import ErrorCode
 from contexts.loader import default_store
 from keys.did import LocalResolver, VerificationMethodEntry, did_web_document
+from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.result import Check, CheckStatus, Verdict
 from verifier.samples import certification_credential
@@ -36,7 +37,9 @@ def _list(*bodies: dict) -> TrustList:
 
 
 def _verify(secured, trust) -> object:
-    policy = VerifierPolicy(store=default_store(), resolver=LocalResolver(), trust=trust)
+    policy = VerifierPolicy(
+        store=default_store(), resolver=LocalResolver(), trust=trust, canonicalizer=FAST
+    )
     return verify_credential(secured, policy, now=NOW)
 
 

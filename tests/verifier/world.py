@@ -20,7 +20,7 @@ from typing import Any
 
 from contexts.loader import default_store
 from keys.keypair import KeyPair, KeyType
-from keys.suites import ProofOptions
+from keys.suites import FAST, ProofOptions
 from verifier.issuing import sign_credential
 from verifier.samples import VC_V2, certification_credential
 from verifier.status_list import Bitstring, StatusPurpose
@@ -140,6 +140,7 @@ def sign(document: Mapping[str, Any], pair: KeyPair, suite: str = "eddsa-rdfc-20
         suite,
         store=default_store(),
         options=ProofOptions(created=NOW - timedelta(days=30)),
+        canonicalizer=FAST,
     )
 
 
@@ -259,7 +260,12 @@ def resigned(
     unsigned["issuer"] = {**named, "id": who} if isinstance(named, Mapping) else who
     options = ProofOptions(created=NOW, verification_method=method)
     result = sign_credential(
-        unsigned, pair.signer(), "eddsa-rdfc-2022", store=default_store(), options=options
+        unsigned,
+        pair.signer(),
+        "eddsa-rdfc-2022",
+        store=default_store(),
+        options=options,
+        canonicalizer=FAST,
     )
     assert isinstance(result, dict)
     return result

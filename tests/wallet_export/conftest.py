@@ -18,7 +18,7 @@ import pytest
 from contexts.loader import ContextStore, default_store
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
-from keys.suites import ProofOptions
+from keys.suites import FAST, ProofOptions
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.issuing import sign_credential
 from verifier.result import VerificationResult
@@ -48,7 +48,12 @@ def sign(store: ContextStore, issuer_key: KeyPair) -> Callable[..., dict[str, An
             issuer_key.public_key.did_key, valid_from=NOW, person_name=name, **kwargs
         )
         return sign_credential(
-            credential, issuer_key.signer(), suite, store=store, options=ProofOptions(created=NOW)
+            credential,
+            issuer_key.signer(),
+            suite,
+            store=store,
+            options=ProofOptions(created=NOW),
+            canonicalizer=FAST,
         )
 
     return _sign
@@ -56,7 +61,7 @@ def sign(store: ContextStore, issuer_key: KeyPair) -> Callable[..., dict[str, An
 
 @pytest.fixture(scope="session")
 def verify(store: ContextStore) -> Callable[[Mapping[str, Any] | str], VerificationResult]:
-    policy = VerifierPolicy(store=store, resolver=LocalResolver())
+    policy = VerifierPolicy(store=store, resolver=LocalResolver(), canonicalizer=FAST)
 
     def _verify(credential: Mapping[str, Any] | str, now: datetime = NOW) -> VerificationResult:
         return verify_credential(credential, policy, now=now)

@@ -10,7 +10,7 @@ from typing import Any
 
 from contexts.loader import ContextStore
 from keys.keypair import KeyPair
-from keys.suites import ProofOptions
+from keys.suites import FAST, ProofOptions
 from verifier.issuing import sign_credential
 from verifier.samples import certification_credential
 from wallet_export.did_jwk import did_jwk
@@ -65,7 +65,12 @@ def issuer_service(
         def _sign(credential: dict[str, Any]) -> dict[str, Any] | str:
             options = ProofOptions(created=clock())
             return sign_credential(
-                credential, issuer_key.signer(), suite, store=store, options=options
+                credential,
+                issuer_key.signer(),
+                suite,
+                store=store,
+                options=options,
+                canonicalizer=FAST,
             )
 
         return _sign
