@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contexts.urls import CREDENTIALS_V2, OPEN_BADGES_V3
 from keys.dates import format_datetime_stamp
 from verifier.status_list import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, LIST_SUBJECT_TYPE, StatusPurpose
 
-VC_V2 = "https://www.w3.org/ns/credentials/v2"
-OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+VC_V2 = CREDENTIALS_V2
+OB_V3 = OPEN_BADGES_V3
 
 
 @dataclass(frozen=True)

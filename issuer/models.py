@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from keys.suites import REGISTRY
 from verifier.status_list import StatusPurpose
 
 from .db import Base, UTCDateTime
@@ -50,10 +51,12 @@ class CredentialState(Enum):
     SUPERSEDED = "superseded"  # renewed or scope reduced: revocation bit set, a newer one exists
 
 
-class SecuringSuite(Enum):
-    EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
-    ECDSA_RDFC_2019 = "ecdsa-rdfc-2019"
-    VC_JWT = "vc+jwt"
+#: The securing suites, derived from the one registry (``keys.suites.REGISTRY``): member
+#: ``EDDSA_RDFC_2022`` has the value ``eddsa-rdfc-2022``, ``VC_JWT`` ``vc+jwt``.
+SecuringSuite = Enum(  # type: ignore[misc]  # the functional API: members from the registry
+    "SecuringSuite",
+    [(name.upper().replace("-", "_").replace("+", "_"), name) for name in sorted(REGISTRY)],
+)
 
 
 class CredentialFormat(Enum):

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from contexts.urls import CREDENTIALS_V2, OPEN_BADGES_V3
 from keys.dates import format_datetime_stamp
 
-VC_V2 = "https://www.w3.org/ns/credentials/v2"
-OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+VC_V2 = CREDENTIALS_V2
+OB_V3 = OPEN_BADGES_V3
 
 
 def certification_credential(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from keys.suites import REGISTRY
+
 _ERROR = {"$ref": "#/components/responses/Error"}
 
 
@@ -293,7 +295,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                         "achievementType": {
                             "enum": ["Certification", "Certificate", "License", "Competency"]
                         },
-                        "suite": {"enum": ["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "vc+jwt"]},
+                        "suite": {"enum": sorted(REGISTRY)},
                         "reason": _REASON,
                     },
                 },

@@ -1,0 +1,12 @@
+"""The context URLs certvc itself writes into credentials: defined here, once.
+
+(The QR dictionary of ``verifier/qr_dictionary.py`` spells them out too, on purpose: a
+dictionary is frozen forever under its version digit.)
+"""
+
+from __future__ import annotations
+
+#: W3C Verifiable Credentials Data Model 2.0.
+CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
+#: 1EdTech Open Badges 3.0 (the version the issuer writes).
+OPEN_BADGES_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
