@@ -49,7 +49,11 @@ class DefaultConfig:
     # Request caps: JSON bodies (API) are small; the CSV upload of the admin UI is the largest.
     MAX_JSON_BYTES = 256 * 1024
     MAX_CONTENT_LENGTH = 16 * MIB
-    MAX_FORM_MEMORY_SIZE = 64 * 1024
+    # The largest text field of a form held in memory. Not smaller than Werkzeug's read chunk
+    # (64 KiB) plus what a chunk leaves unparsed: at 64 KiB exactly, uploaded files over about
+    # 170 KB were refused with 413 (issue 15) although files stream to disk and are capped by
+    # MAX_CONTENT_LENGTH. 512 KiB is Werkzeug's own default.
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
     MAX_FORM_PARTS = 100
     STATUS_TTL_MS = 60_000
     VC_API_SUITE = "eddsa-rdfc-2022"
