@@ -9,6 +9,11 @@ Rows are processed in chunks, one transaction each (the caller runs :func:`impor
 ``run_transaction``), with one audit event per chunk; a row that issues runs in a savepoint so
 its failure leaves nothing behind. Parsing is pure and streams, so 10,000 rows cost little
 memory.
+
+Imports are idempotent, so a file can be run again after an interruption: a row whose person
+(by ``reference``) is already registered, or already holds a live certification of the row's
+scheme (or the row's explicit ``number``), is reported as already present, not imported twice
+and not refused.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from contexts.errors import CertvcError
 from . import audit, fields, lifecycle
 from .context import IssuerContext
 from .errors import FieldError
-from .models import Action, Person
+from .models import Action, Certification, Person, Scheme, State
 
 COLUMNS = ("name", "reference", "scheme", "scope", "number", "effective")
 MAX_ROWS = 100_000
@@ -62,17 +67,21 @@ class ImportReport:
     persons: int = 0
     certifications: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: Lines whose person or certification was there already (a re-run): nothing done.
+    present: list[int] = field(default_factory=list)
 
     def add(self, other: ImportReport) -> None:
         self.rows += other.rows
         self.persons += other.persons
         self.certifications += other.certifications
         self.errors.extend(other.errors)
+        self.present.extend(other.present)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
-            "imported": self.rows - len(self.errors),
+            "imported": self.rows - len(self.errors) - len(self.present),
+            "alreadyPresent": len(self.present),
             "persons": self.persons,
             "certifications": self.certifications,
             "errors": [error.to_json() for error in self.errors],
@@ -204,6 +213,34 @@ def import_chunk(
     return report
 
 
+def _certified(session: Session, person: Person, row: Row) -> bool:
+    """Whether ``person`` already holds what ``row`` asks for: its explicit ``number``, or else a
+    live (active or suspended) certification of its scheme.
+
+    :raises FieldError: the row's ``number`` belongs to another person or scheme.
+    """
+    if row.number:
+        found = session.execute(
+            select(Certification).where(Certification.number == row.number)
+        ).scalar_one_or_none()
+        if found is None:
+            return False
+        if found.person_id != person.id or found.scheme.code != row.scheme:
+            raise FieldError("number", f"{row.number!r} is another certification")
+        return True
+    live = session.execute(
+        select(Certification.id)
+        .join(Scheme, Scheme.id == Certification.scheme_id)
+        .where(
+            Certification.person_id == person.id,
+            Scheme.code == row.scheme,
+            Certification.state.in_((State.ACTIVE, State.SUSPENDED)),
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    return live is not None
+
+
 def _import_row(
     session: Session,
     ctx: IssuerContext,
@@ -221,8 +258,9 @@ def _import_row(
         raise FieldError("reference", f"{row.reference!r} appears twice in the file")
     if person is not None and person.name != row.name:
         raise FieldError("reference", f"{row.reference!r} belongs to another name")
-    if person is not None and not row.scheme:
-        raise FieldError("reference", f"{row.reference!r} is already registered")
+    if person is not None and (not row.scheme or _certified(session, person, row)):
+        report.present.append(row.line)  # registered (and certified) already: a re-run
+        return
     if row.scheme is None:
         person = Person(name=row.name, reference=row.reference, created_at=now)
         session.add(person)

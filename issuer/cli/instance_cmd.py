@@ -312,6 +312,8 @@ def import_csv(
             bar.update(part.rows)
     data = report.to_json()
     lines = [f"{data['imported']} of {data['rows']} rows imported"]
+    if report.present:
+        lines.append(f"{len(report.present)} already present (a re-run): nothing done for them")
     lines += [f"line {e.line}: {e.message}" for e in report.errors]
     echo_result(as_json, data, "\n".join(lines))
 

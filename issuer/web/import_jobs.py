@@ -66,7 +66,7 @@ def _run(app: Flask, job_id: int, text: str, source: str, reason: str, actor: st
                     )
                     job = session.get(ImportJob, job_id)
                     job.processed += report.rows
-                    job.imported += report.rows - len(report.errors)
+                    job.imported += report.rows - len(report.errors) - len(report.present)
                     refused = [error.to_json() for error in report.errors]
                     job.report = json.dumps(json.loads(job.report) + refused)
                     return report

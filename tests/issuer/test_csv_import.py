@@ -96,3 +96,47 @@ def test_unusable_files_are_refused_whole(text: str) -> None:
 def test_quotes_commas_and_bom_are_read_as_csv() -> None:
     rows = list(csv_import.parse('\ufeffname,reference\n"Lovelace, Ada ""Countess""",P-1\n'))
     assert rows[0].name == 'Lovelace, Ada "Countess"'
+
+
+RERUN = "name,reference,scheme,scope\n" + "".join(
+    f"Person {n},R-{n},{'CWI-2' if n % 2 else ''},{'steel' if n % 2 else ''}\n" for n in range(30)
+)
+
+
+def _counts(env) -> tuple[int, int]:
+    with env.read() as session:
+        persons = session.execute(select(func.count()).select_from(Person)).scalar_one()
+        certs = session.execute(select(func.count()).select_from(Certification)).scalar_one()
+    return persons, certs
+
+
+def test_an_interrupted_import_run_again_ends_with_one_of_everything(env) -> None:
+    """Issue 15: the first chunk committed, then the process died; the same file run again
+    imports the rest, reports the first chunk's rows as already present, issues nothing twice."""
+    first_chunk = next(csv_import.chunks(csv_import.parse(RERUN), 10))
+    env.write(
+        lambda s: csv_import.import_chunk(
+            s, env.ctx, first_chunk, source="t.csv", reason="annual import", actor="t", now=NOW
+        )
+    )
+    assert _counts(env) == (10, 5)
+    again = _run(env, RERUN, size=10)
+    assert sorted(again.present) == list(range(2, 12))
+    assert not again.errors and again.to_json()["imported"] == 20
+    assert _counts(env) == (30, 15)
+    third = _run(env, RERUN, size=10)
+    assert len(third.present) == 30 and third.persons == third.certifications == 0
+    assert _counts(env) == (30, 15)
+    with env.read() as session:
+        assert audit.verify_chain(session).ok
+
+
+def test_a_rerun_row_with_a_number_of_someone_else_is_refused(env) -> None:
+    _run(env, "name,reference,scheme,scope,number\nAda,P-1,CWI-2,steel,N-1\nBob,P-2,,,\n")
+    report = _run(env, "name,reference,scheme,scope,number\nBob,P-2,CWI-2,steel,N-1\n")
+    assert [e.line for e in report.errors] == [2] and "another certification" in report.errors[
+        0
+    ].message
+    same = _run(env, "name,reference,scheme,scope,number\nAda,P-1,CWI-2,steel,N-1\n")
+    assert same.present == [2] and not same.errors
+    assert _counts(env) == (2, 1)
