@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from .errors import CanonicalizationLimit as CanonicalizationLimit
 from .errors import CertvcError as CertvcError
+from .errors import Code as Code
 from .errors import ContextIntegrityError as ContextIntegrityError
 from .errors import ContextNotAllowed as ContextNotAllowed
-from .errors import DidError as DidError
 from .errors import ErrorCode as ErrorCode
 from .errors import InputError as InputError
 from .errors import JsonLdError as JsonLdError
-from .errors import KeyMaterialError as KeyMaterialError
-from .errors import ProofError as ProofError
 from .errors import SafeModeEvent as SafeModeEvent
 from .errors import ShapeError as ShapeError
-from .errors import StatusListError as StatusListError
 from .errors import UnsafeJsonLd as UnsafeJsonLd
 from .jsonld import expand as expand
 from .jsonld import to_dataset as to_dataset

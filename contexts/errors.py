@@ -1,8 +1,10 @@
-"""The one error hierarchy of certvc, with stable machine codes.
+"""The root of certvc's errors and of its stable machine codes.
 
-It lives in the lowest package so every layer (contexts <- keys <- verifier <- issuer) can raise
-and map the same errors. Codes are public API: CLI exit codes and HTTP statuses are derived from
-them in the adapters, never from message text.
+The root error (:class:`CertvcError`) and the code type (:class:`Code`) live in the lowest
+package so every layer can raise and map them; each package declares its own codes and error
+classes in its ``errors`` module (``keys.errors``, ``verifier.errors``, ``wallet_export.errors``,
+``issuer.errors``). Codes are public API: HTTP statuses (``verifier.web.http_errors``) and CLI
+messages are derived from them in the adapters, never from message text.
 """
 
 from __future__ import annotations
@@ -11,100 +13,34 @@ from enum import StrEnum
 from typing import ClassVar
 
 
-class ErrorCode(StrEnum):
-    # input
+class Code(StrEnum):
+    """The type of every error code: each package declares its codes as a subclass.
+
+    Codes are public API (JSON ``error.code``, verification reasons, CLI messages); their
+    strings never change and are unique across packages (``tests/test_error_codes.py``).
+    """
+
+
+class ErrorCode(Code):
+    """The codes contexts raises itself and the generic ones every layer shares."""
+
+    # input (any layer)
     INPUT_UNUSABLE = "input_unusable"
     INPUT_TOO_LARGE = "input_too_large"
     INPUT_TOO_DEEP = "input_too_deep"
+    #: A VC Data Model 2.0 shape rule is broken (keys' date rules, verifier's shape rules).
+    CREDENTIAL_MALFORMED = "credential_malformed"
     # contexts and JSON-LD
     CONTEXT_NOT_ALLOWED = "context_not_allowed"
     CONTEXT_INTEGRITY = "context_integrity"
     JSONLD_UNSAFE = "jsonld_unsafe"
     JSONLD_INVALID = "jsonld_invalid"
     PROTECTED_TERM_REDEFINITION = "protected_term_redefinition"
-    CANONICALIZATION_LIMIT = "canonicalization_limit"
-    # keys
-    KEY_INVALID = "key_invalid"
-    KEY_UNSUPPORTED = "key_unsupported"
-    KEY_NOT_FOUND = "key_not_found"
-    PASSPHRASE_REQUIRED = "passphrase_required"
-    PASSPHRASE_WRONG = "passphrase_wrong"
-    PLAINTEXT_KEY_REFUSED = "plaintext_key_refused"
-    DID_INVALID = "did_invalid"
-    DID_UNRESOLVABLE = "did_unresolvable"
-    #: The DID document could not be fetched (network, timeout, refused): cannot check now.
-    DID_UNAVAILABLE = "did_unavailable"
-    # proofs
-    SUITE_NOT_ALLOWED = "suite_not_allowed"
-    MALFORMED_PROOF = "malformed_proof"
-    PROOF_GENERATION = "proof_generation"
-    SIGNATURE_INVALID = "signature_invalid"
-    PROOF_EXPIRED = "proof_expired"
-    PROOF_PURPOSE_MISMATCH = "proof_purpose_mismatch"
-    INVALID_DOMAIN = "invalid_domain"
-    INVALID_CHALLENGE = "invalid_challenge"
-    VERIFICATION_METHOD_UNRESOLVABLE = "verification_method_unresolvable"
-    ISSUER_MISMATCH = "issuer_mismatch"
-    JWT_MALFORMED = "jwt_malformed"
-    JWT_ALG_NOT_ALLOWED = "jwt_alg_not_allowed"
-    JWT_CLAIM_MISMATCH = "jwt_claim_mismatch"
-    # credential shape and validity
-    CREDENTIAL_MALFORMED = "credential_malformed"
-    CREDENTIAL_EXPIRED = "credential_expired"
-    CREDENTIAL_NOT_YET_VALID = "credential_not_yet_valid"
-    # status lists (Bitstring Status List 1.0 names in comments)
-    STATUS_LIST_DECODE = "status_list_decode"  # STATUS_VERIFICATION_ERROR
-    STATUS_LIST_TOO_LARGE = "status_list_too_large"
-    STATUS_LIST_LENGTH = "status_list_length"  # STATUS_LIST_LENGTH_ERROR
-    STATUS_RANGE = "status_range"  # RANGE_ERROR
-    STATUS_RETRIEVAL = "status_retrieval"  # STATUS_RETRIEVAL_ERROR
-    STATUS_VERIFICATION = "status_verification"  # STATUS_VERIFICATION_ERROR
-    STATUS_REVOKED = "status_revoked"
-    STATUS_SUSPENDED = "status_suspended"
-    # wallet export (QR, PDF, baked badges, OpenID4VCI)
-    QR_PAYLOAD_TOO_LARGE = "qr_payload_too_large"
-    IMAGE_INVALID = "image_invalid"
-    BADGE_ALREADY_BAKED = "badge_already_baked"
-    BADGE_NOT_BAKED = "badge_not_baked"
-    FONT_MISSING_GLYPH = "font_missing_glyph"
-    CREDENTIAL_NOT_FOUND = "credential_not_found"
-    TOOL_UNAVAILABLE = "tool_unavailable"
-    OID4VCI_REFUSED = "oid4vci_refused"
-    # QR codes and images (verifier issue 6)
-    QR_PAYLOAD_INVALID = "qr_payload_invalid"
-    QR_NOT_FOUND = "qr_not_found"
-    IMAGE_UNSUPPORTED = "image_unsupported"
-    LINK_NEEDS_FETCH = "link_needs_fetch"
-    # fetching status lists, DID documents and linked credentials
-    FETCH_REFUSED = "fetch_refused"
-    FETCH_FAILED = "fetch_failed"
-    FETCH_TIMEOUT = "fetch_timeout"
-    FETCH_TOO_LARGE = "fetch_too_large"
-    FETCH_CONTENT_TYPE = "fetch_content_type"
-    FETCH_OFFLINE = "fetch_offline"
-    # trust lists
-    ISSUER_NOT_TRUSTED = "issuer_not_trusted"
-    ACCREDITATION_NOT_CURRENT = "accreditation_not_current"
-    TRUST_LIST_INVALID = "trust_list_invalid"
-    # the web API
-    RATE_LIMITED = "rate_limited"
-    REQUEST_TOO_LARGE = "request_too_large"
-    # (not_found, method_not_allowed and internal_error are shared with the issuer's codes below)
-    # the issuer service (issue 5)
-    FIELD_INVALID = "field_invalid"
-    REASON_REQUIRED = "reason_required"
-    UNKNOWN_REFERENCE = "unknown_reference"
+    # every web app and service
     NOT_FOUND = "not_found"
-    ALREADY_EXISTS = "already_exists"
-    TRANSITION_NOT_ALLOWED = "transition_not_allowed"
-    CONFLICT = "conflict"
-    AUTH_REQUIRED = "auth_required"
-    AUTH_FORBIDDEN = "auth_forbidden"
-    CSRF_INVALID = "csrf_invalid"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
-    AUDIT_CHAIN_BROKEN = "audit_chain_broken"
-    INSTANCE_NOT_READY = "instance_not_ready"
+    RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -114,9 +50,9 @@ class CertvcError(Exception):
     ``message`` is for people; ``code`` is for programs. Messages never carry key material.
     """
 
-    code: ClassVar[ErrorCode] = ErrorCode.INPUT_UNUSABLE
+    code: ClassVar[Code] = ErrorCode.INPUT_UNUSABLE
 
-    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+    def __init__(self, message: str, *, code: Code | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -129,7 +65,7 @@ class CertvcError(Exception):
 class InputError(CertvcError):
     """The input cannot be used at all (not JSON, not a credential, too big, too deep)."""
 
-    code = ErrorCode.INPUT_UNUSABLE
+    code: ClassVar[Code] = ErrorCode.INPUT_UNUSABLE
 
 
 class ContextNotAllowed(CertvcError):
@@ -151,29 +87,9 @@ class JsonLdError(CertvcError):
 
     code = ErrorCode.JSONLD_UNSAFE
 
-    def __init__(
-        self, message: str, *, term: str | None = None, code: ErrorCode | None = None
-    ) -> None:
+    def __init__(self, message: str, *, term: str | None = None, code: Code | None = None) -> None:
         super().__init__(message, code=code)
         self.term = term
-
-
-class CanonicalizationLimit(CertvcError):
-    code = ErrorCode.CANONICALIZATION_LIMIT
-
-
-class KeyMaterialError(CertvcError):
-    """Bad, unsupported or unavailable key material. Never carries the material itself."""
-
-    code = ErrorCode.KEY_INVALID
-
-
-class DidError(CertvcError):
-    code = ErrorCode.DID_INVALID
-
-
-class ProofError(CertvcError):
-    code = ErrorCode.MALFORMED_PROOF
 
 
 class ShapeError(CertvcError):
@@ -181,13 +97,9 @@ class ShapeError(CertvcError):
 
     code = ErrorCode.CREDENTIAL_MALFORMED
 
-    def __init__(self, message: str, *, path: str = "", code: ErrorCode | None = None) -> None:
+    def __init__(self, message: str, *, path: str = "", code: Code | None = None) -> None:
         super().__init__(message, code=code)
         self.path = path
-
-
-class StatusListError(CertvcError):
-    code = ErrorCode.STATUS_LIST_DECODE
 
 
 class SafeModeEvent(StrEnum):

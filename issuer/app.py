@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask, Response, redirect, url_for
 
-from contexts.errors import DidError, ErrorCode
+from keys.errors import DidError, KeyCode
 from verifier.app import init_verifier
 
 from . import catalog
@@ -89,7 +89,7 @@ class _OwnDidResolver:
     def resolve(self, did: str) -> dict[str, Any]:
         document = issuer.context().keyring.did_document()
         if did.split("#", 1)[0] != document["id"]:
-            raise DidError(f"{did!r} is not this instance's DID", code=ErrorCode.DID_UNRESOLVABLE)
+            raise DidError(f"{did!r} is not this instance's DID", code=KeyCode.DID_UNRESOLVABLE)
         return document
 
 

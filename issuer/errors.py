@@ -1,26 +1,43 @@
-"""The issuer's domain errors: each a :class:`CertvcError` with a stable code.
+"""The issuer's codes and domain errors: each a :class:`CertvcError` with a stable code.
 
-The web layer maps codes to HTTP statuses in one error handler and the CLI to exit codes; the
-services only raise.
+The web layer maps codes to HTTP statuses with the map every web app shares
+(``verifier.web.http_errors``, which names these codes by their strings) and the CLI to exit
+codes; the services only raise.
 """
 
 from __future__ import annotations
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError, Code, ErrorCode
+
+
+class IssuerCode(Code):
+    """The codes the issuer service raises (issue 5); generic ones come from contexts."""
+
+    FIELD_INVALID = "field_invalid"
+    REASON_REQUIRED = "reason_required"
+    UNKNOWN_REFERENCE = "unknown_reference"
+    ALREADY_EXISTS = "already_exists"
+    TRANSITION_NOT_ALLOWED = "transition_not_allowed"
+    CONFLICT = "conflict"
+    AUTH_REQUIRED = "auth_required"
+    AUTH_FORBIDDEN = "auth_forbidden"
+    CSRF_INVALID = "csrf_invalid"
+    AUDIT_CHAIN_BROKEN = "audit_chain_broken"
+    INSTANCE_NOT_READY = "instance_not_ready"
 
 
 class FieldError(CertvcError):
     """A request or form field is missing, of the wrong type or out of range; ``field`` names it."""
 
-    code = ErrorCode.FIELD_INVALID
+    code = IssuerCode.FIELD_INVALID
 
-    def __init__(self, field: str, message: str, *, code: ErrorCode | None = None) -> None:
+    def __init__(self, field: str, message: str, *, code: Code | None = None) -> None:
         super().__init__(f"{field}: {message}", code=code)
         self.field = field
 
 
 class ReasonRequired(FieldError):
-    code = ErrorCode.REASON_REQUIRED
+    code = IssuerCode.REASON_REQUIRED
 
     def __init__(self) -> None:
         super().__init__("reason", "every lifecycle action needs a reason (ISO/IEC 17024 records)")
@@ -29,7 +46,7 @@ class ReasonRequired(FieldError):
 class UnknownReference(FieldError):
     """A field names something that does not exist (an unknown scheme code, person id, ...)."""
 
-    code = ErrorCode.UNKNOWN_REFERENCE
+    code = IssuerCode.UNKNOWN_REFERENCE
 
 
 class NotFound(CertvcError):
@@ -37,38 +54,38 @@ class NotFound(CertvcError):
 
 
 class AlreadyExists(CertvcError):
-    code = ErrorCode.ALREADY_EXISTS
+    code = IssuerCode.ALREADY_EXISTS
 
 
 class TransitionNotAllowed(CertvcError):
     """An illegal lifecycle move (withdrawing twice, reinstating an active certification...)."""
 
-    code = ErrorCode.TRANSITION_NOT_ALLOWED
+    code = IssuerCode.TRANSITION_NOT_ALLOWED
 
 
 class Conflict(CertvcError):
     """Concurrent writers kept colliding; the action was not applied and may be retried."""
 
-    code = ErrorCode.CONFLICT
+    code = IssuerCode.CONFLICT
 
 
 class AuthRequired(CertvcError):
-    code = ErrorCode.AUTH_REQUIRED
+    code = IssuerCode.AUTH_REQUIRED
 
 
 class Forbidden(CertvcError):
-    code = ErrorCode.AUTH_FORBIDDEN
+    code = IssuerCode.AUTH_FORBIDDEN
 
 
 class CsrfInvalid(CertvcError):
-    code = ErrorCode.CSRF_INVALID
+    code = IssuerCode.CSRF_INVALID
 
 
 class AuditChainBroken(CertvcError):
-    code = ErrorCode.AUDIT_CHAIN_BROKEN
+    code = IssuerCode.AUDIT_CHAIN_BROKEN
 
 
 class InstanceNotReady(CertvcError):
     """The instance folder, database or keys are missing or unusable (run ``certvc init``)."""
 
-    code = ErrorCode.INSTANCE_NOT_READY
+    code = IssuerCode.INSTANCE_NOT_READY

@@ -31,6 +31,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from PIL import Image, UnidentifiedImageError
 
 from contexts.errors import CertvcError, ErrorCode
+from wallet_export.errors import WalletCode
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_BYTES = 2 * 1024 * 1024
@@ -116,7 +117,7 @@ class CheckedImage:
 
 
 def _invalid(message: str) -> CertvcError:
-    return CertvcError(message, code=ErrorCode.IMAGE_INVALID)
+    return CertvcError(message, code=WalletCode.IMAGE_INVALID)
 
 
 def _checked(content: bytes, media_type: ImageType, size: tuple[int, int] | None) -> CheckedImage:

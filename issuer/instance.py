@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine, make_url
 
-from contexts.errors import ErrorCode, KeyMaterialError
 from keys.did import did_web_from_url
+from keys.errors import KeyCode, KeyMaterialError
 from keys.keystore import DEFAULT_KDF, ScryptParams
 
 from . import audit, catalog, db, migrate
@@ -123,7 +123,7 @@ def open_keyring(
     if passphrase is None and not settings.dev_mode:
         raise KeyMaterialError(
             "set CERTVC_KEY_PASSPHRASE (keys are encrypted outside development mode)",
-            code=ErrorCode.PASSPHRASE_REQUIRED,
+            code=KeyCode.PASSPHRASE_REQUIRED,
         )
     return Keyring(
         Path(instance) / KEYS_DIR,
@@ -187,7 +187,7 @@ def init_instance(
         if passphrase is None and not dev_mode:
             raise KeyMaterialError(
                 "set CERTVC_KEY_PASSPHRASE, or pass --dev for a development instance",
-                code=ErrorCode.PASSPHRASE_REQUIRED,
+                code=KeyCode.PASSPHRASE_REQUIRED,
             )
         settings = Settings(url, did_for(url), dev_mode, secrets.token_urlsafe(32))
         _write_settings(instance, settings)

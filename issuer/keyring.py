@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from contexts.errors import ErrorCode, KeyMaterialError
 from keys.did import VerificationMethodEntry, did_web_document
+from keys.errors import KeyCode, KeyMaterialError
 from keys.keypair import KeyType, Signer
 from keys.keystore import DEFAULT_KDF, INDEX_NAME, KeyRecord, KeyStore, ScryptParams
 
@@ -117,7 +117,7 @@ class Keyring:
             if not store.records():
                 raise KeyMaterialError(
                     f"no {key_type.value} key in {self._path(key_type)}: run certvc init",
-                    code=ErrorCode.KEY_NOT_FOUND,
+                    code=KeyCode.KEY_NOT_FOUND,
                 )
             store.active_signer()
 

@@ -24,10 +24,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contexts.errors import ErrorCode, ShapeError
+from contexts.errors import ShapeError
 from keys.dates import parse_datetime_stamp
 from keys.suites import ProofOptions
 from verifier.engine import issuer_id
+from verifier.errors import VerifierCode
 from verifier.issuing import sign_credential
 from verifier.status_list import StatusPurpose
 
@@ -412,7 +413,7 @@ def issue_credential(
             raise FieldError(
                 "credential.issuer",
                 f"must be omitted or be this body's DID {ctx.did}",
-                code=ErrorCode.ISSUER_MISMATCH,
+                code=VerifierCode.ISSUER_MISMATCH,
             )
     else:
         document["issuer"] = ctx.did

@@ -24,8 +24,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError
 from keys.did import did_web_to_url
+from verifier.errors import VerifierCode
 from verifier.fetch import FetchError, FetchResponse
 from verifier.service import Verifier
 from verifier.status import StatusPolicy
@@ -85,7 +86,7 @@ class InstanceFetcher:
         if url.startswith(self._credential_prefix) and len(url) < 300:
             return self._credential(url)
         raise FetchError(
-            f"{url[:200]} is not published by this instance", code=ErrorCode.FETCH_REFUSED
+            f"{url[:200]} is not published by this instance", code=VerifierCode.FETCH_REFUSED
         )
 
     def _credential(self, url: str) -> FetchResponse:

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 
-from contexts.errors import ErrorCode, KeyMaterialError
+from .errors import KeyCode, KeyMaterialError
 
 
 class KeyType(Enum):
@@ -92,7 +92,7 @@ _ECDSA = {key_type: ec.ECDSA(_hash(key_type)) for key_type in (KeyType.P256, Key
 
 
 def _invalid(message: str, cause: BaseException | None = None) -> NoReturn:
-    raise KeyMaterialError(message, code=ErrorCode.KEY_INVALID) from cause
+    raise KeyMaterialError(message, code=KeyCode.KEY_INVALID) from cause
 
 
 # --- public keys --------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def to_pkcs8_pem(secret: SecretKey, passphrase: bytes | None) -> bytes:
     else:
         if not passphrase:
             raise KeyMaterialError(
-                "an empty passphrase cannot protect a key", code=ErrorCode.PASSPHRASE_REQUIRED
+                "an empty passphrase cannot protect a key", code=KeyCode.PASSPHRASE_REQUIRED
             )
         encryption = serialization.BestAvailableEncryption(passphrase)
     return secret._key.private_bytes(
@@ -296,7 +296,7 @@ def from_pkcs8_pem(pem: bytes, passphrase: bytes | None) -> SecretKey:
     if encrypted and passphrase is None:
         raise KeyMaterialError(
             "the key is encrypted and no passphrase was given",
-            code=ErrorCode.PASSPHRASE_REQUIRED,
+            code=KeyCode.PASSPHRASE_REQUIRED,
         )
     if not encrypted and passphrase is not None:
         _invalid("the private key is not encrypted although a passphrase was given")
@@ -305,7 +305,7 @@ def from_pkcs8_pem(pem: bytes, passphrase: bytes | None) -> SecretKey:
     except ValueError as exc:
         if encrypted:
             raise KeyMaterialError(
-                "wrong passphrase (or a damaged key file)", code=ErrorCode.PASSPHRASE_WRONG
+                "wrong passphrase (or a damaged key file)", code=KeyCode.PASSPHRASE_WRONG
             ) from exc
         _invalid("damaged PKCS#8 private key", exc)
     except (TypeError, UnsupportedAlgorithm) as exc:
@@ -317,7 +317,7 @@ def from_pkcs8_pem(pem: bytes, passphrase: bytes | None) -> SecretKey:
             if key.curve.name == curve.name:
                 return SecretKey(key_type, key)
     raise KeyMaterialError(
-        "private key algorithm or curve is not supported", code=ErrorCode.KEY_UNSUPPORTED
+        "private key algorithm or curve is not supported", code=KeyCode.KEY_UNSUPPORTED
     )
 
 
@@ -361,6 +361,6 @@ def stretch_passphrase(passphrase: bytes, salt: bytes, params: ScryptParams) -> 
     iterations and no way to raise them, so the passphrase is stretched here first.
     """
     if not passphrase:
-        raise KeyMaterialError("the passphrase is empty", code=ErrorCode.PASSPHRASE_REQUIRED)
+        raise KeyMaterialError("the passphrase is empty", code=KeyCode.PASSPHRASE_REQUIRED)
     key = Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(passphrase)
     return base64.urlsafe_b64encode(key)

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-from contexts.errors import DidError, ErrorCode, KeyMaterialError
 from keys.keypair import PublicKey
+
+from .errors import DidError, KeyCode, KeyMaterialError
 
 DID_CONTEXTS = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1")
 
@@ -102,9 +103,7 @@ def resolve_did_key(did_or_did_url: str) -> dict[str, Any]:
         public_key = PublicKey.from_multibase(value)
     except KeyMaterialError as exc:
         code = (
-            ErrorCode.DID_UNRESOLVABLE
-            if exc.code is ErrorCode.KEY_UNSUPPORTED
-            else ErrorCode.DID_INVALID
+            KeyCode.DID_UNRESOLVABLE if exc.code is KeyCode.KEY_UNSUPPORTED else KeyCode.DID_INVALID
         )
         raise DidError(f"did:key does not hold a usable key ({exc.message})", code=code) from exc
     return did_key_document(public_key)
@@ -299,7 +298,7 @@ def find_verification_method(
     if target is None or not target.startswith(f"{document_id}#"):
         raise DidError(
             f"verification method {method_id!r} is not in the document of {document_id!r}",
-            code=ErrorCode.DID_UNRESOLVABLE,
+            code=KeyCode.DID_UNRESOLVABLE,
         )
 
     listed = document.get(relationship, [])
@@ -316,7 +315,7 @@ def find_verification_method(
     if embedded is None and not referenced:
         raise DidError(
             f"verification method {target!r} is not authorised for {relationship}",
-            code=ErrorCode.DID_UNRESOLVABLE,
+            code=KeyCode.DID_UNRESOLVABLE,
         )
 
     method = embedded
@@ -334,7 +333,7 @@ def find_verification_method(
         if not found:
             raise DidError(
                 f"verification method {target!r} is referenced but not defined",
-                code=ErrorCode.DID_UNRESOLVABLE,
+                code=KeyCode.DID_UNRESOLVABLE,
             )
         method = found[0]
 
@@ -363,7 +362,7 @@ class LocalResolver:
             return resolve_did_key(did)
         document = self._pinned.get(did)
         if document is None:
-            raise DidError(f"{did!r} is not pinned", code=ErrorCode.DID_UNRESOLVABLE)
+            raise DidError(f"{did!r} is not pinned", code=KeyCode.DID_UNRESOLVABLE)
         if document.get("id") != did:
             raise DidError(f"the document pinned for {did!r} has another id")
         return copy.deepcopy(dict(document))
@@ -387,6 +386,6 @@ class ChainResolver:
             try:
                 return resolver.resolve(did)
             except DidError as error:
-                if error.code is not ErrorCode.DID_UNRESOLVABLE:
+                if error.code is not KeyCode.DID_UNRESOLVABLE:
                     raise
         return self._resolvers[-1].resolve(did)

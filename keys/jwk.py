@@ -17,8 +17,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from contexts.errors import ErrorCode, KeyMaterialError
 from keys._hazmat import KeyType, compress_coordinates, ec_coordinates
+
+from .errors import KeyCode, KeyMaterialError
 
 # (kty, crv): RFC 8037 §2 (OKP Ed25519), RFC 7518 §6.2.1.1 (EC P-256, P-384).
 _KTY_CRV: dict[KeyType, tuple[str, str]] = {
@@ -87,7 +88,7 @@ def _key_type(jwk: object) -> KeyType:
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "oct":
         raise KeyMaterialError(
-            "symmetric JWKs (kty 'oct') are refused", code=ErrorCode.KEY_UNSUPPORTED
+            "symmetric JWKs (kty 'oct') are refused", code=KeyCode.KEY_UNSUPPORTED
         )
     key_type = None
     if isinstance(kty, str) and isinstance(crv, str):
@@ -95,7 +96,7 @@ def _key_type(jwk: object) -> KeyType:
     if key_type is None:
         raise KeyMaterialError(
             f"JWK kty/crv {kty!r}/{crv!r} is not supported (Ed25519, P-256, P-384 only)",
-            code=ErrorCode.KEY_UNSUPPORTED,
+            code=KeyCode.KEY_UNSUPPORTED,
         )
     alg = jwk.get("alg")
     if alg is not None and alg != key_type.jose_alg:

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol, runtime_checkable
 
-from contexts.errors import ErrorCode, KeyMaterialError
 from keys import _hazmat, jwk, multikey
 from keys._hazmat import KeyType as KeyType  # public home of KeyType
+
+from .errors import KeyCode, KeyMaterialError
 
 __all__ = ["KeyPair", "KeyType", "PublicKey", "Signer"]
 
@@ -28,7 +29,7 @@ class PublicKey:
 
     def __post_init__(self) -> None:
         if not isinstance(self.key_type, KeyType):
-            raise KeyMaterialError("unknown key type", code=ErrorCode.KEY_UNSUPPORTED)
+            raise KeyMaterialError("unknown key type", code=KeyCode.KEY_UNSUPPORTED)
         _hazmat.check_public(self.key_type, self.raw)
 
     @functools.cached_property  # a frozen value: encode once (base58 is not free)

@@ -28,12 +28,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, NoReturn
 
-from contexts.errors import ErrorCode, KeyMaterialError
 from keys._hazmat import ScryptParams as ScryptParams  # the KDF cost type, public here
 from keys._hazmat import new_salt, stretch_passphrase
 from keys.did import VerificationMethodEntry
 from keys.jwk import b64url_decode, b64url_encode
 from keys.keypair import KeyPair, KeyType, PublicKey, Signer
+
+from .errors import KeyCode, KeyMaterialError
 
 KEY_FILE_VERSION = 1
 DEFAULT_KDF = ScryptParams()
@@ -133,7 +134,7 @@ def _read_small(path: Path, *, private: bool) -> bytes:
                 )
             data = handle.read(_MAX_FILE_BYTES + 1)
     except FileNotFoundError as exc:
-        raise KeyMaterialError(f"{path} does not exist", code=ErrorCode.KEY_NOT_FOUND) from exc
+        raise KeyMaterialError(f"{path} does not exist", code=KeyCode.KEY_NOT_FOUND) from exc
     except OSError as exc:
         raise KeyMaterialError(f"cannot read {path}") from exc
     if len(data) > _MAX_FILE_BYTES:
@@ -175,9 +176,7 @@ def _info(document: Mapping[str, Any], path: Path) -> KeyFileInfo:
     try:
         key_type = KeyType(document.get("type"))
     except ValueError:
-        raise KeyMaterialError(
-            f"{path}: unknown key type", code=ErrorCode.KEY_UNSUPPORTED
-        ) from None
+        raise KeyMaterialError(f"{path}: unknown key type", code=KeyCode.KEY_UNSUPPORTED) from None
     public_key = PublicKey.from_multibase(document.get("publicKeyMultibase"))  # type: ignore[arg-type]
     if public_key.key_type is not key_type:
         raise KeyMaterialError(f"{path}: publicKeyMultibase is not a {key_type.value} key")
@@ -217,7 +216,7 @@ def write_key_file(
     if passphrase is None and not plaintext:
         raise KeyMaterialError(
             "a passphrase is required to write a key file (plaintext is for development only)",
-            code=ErrorCode.PASSPHRASE_REQUIRED,
+            code=KeyCode.PASSPHRASE_REQUIRED,
         )
     document: dict[str, Any] = {
         "version": KEY_FILE_VERSION,
@@ -262,7 +261,7 @@ def _read_key(path: Path, passphrase: bytes | None, allow_plaintext: bool) -> tu
         if passphrase is None:
             raise KeyMaterialError(
                 f"{path} is encrypted: give --passphrase-file or {PASSPHRASE_ENV}",
-                code=ErrorCode.PASSPHRASE_REQUIRED,
+                code=KeyCode.PASSPHRASE_REQUIRED,
             )
         salt, params = _kdf(document.get("kdf"), path)
         password = stretch_passphrase(passphrase, salt, params)
@@ -271,7 +270,7 @@ def _read_key(path: Path, passphrase: bytes | None, allow_plaintext: bool) -> tu
         if not allow_plaintext:
             raise KeyMaterialError(
                 f"{path} holds an unencrypted key; allowed only in development mode",
-                code=ErrorCode.PLAINTEXT_KEY_REFUSED,
+                code=KeyCode.PLAINTEXT_KEY_REFUSED,
             )
         keypair = KeyPair.from_pkcs8_pem(pem.encode("ascii", "replace"), None)
     if keypair.public_key != info.public_key:
@@ -302,7 +301,7 @@ def load_passphrase(env: Mapping[str, str], passphrase_file: Path | None) -> byt
         except OSError as exc:
             raise KeyMaterialError(
                 f"cannot read the passphrase file {passphrase_file}",
-                code=ErrorCode.PASSPHRASE_REQUIRED,
+                code=KeyCode.PASSPHRASE_REQUIRED,
             ) from exc
         if data.endswith(b"\r\n"):
             data = data[:-2]
@@ -311,7 +310,7 @@ def load_passphrase(env: Mapping[str, str], passphrase_file: Path | None) -> byt
         if not data:
             raise KeyMaterialError(
                 f"the passphrase file {passphrase_file} is empty",
-                code=ErrorCode.PASSPHRASE_REQUIRED,
+                code=KeyCode.PASSPHRASE_REQUIRED,
             )
         return data
     value = env.get(PASSPHRASE_ENV)
@@ -458,14 +457,14 @@ class KeyStore:
             if record.status is KeyStatus.ACTIVE:
                 return record
         raise KeyMaterialError(
-            f"the key store {self._directory} has no key yet", code=ErrorCode.KEY_NOT_FOUND
+            f"the key store {self._directory} has no key yet", code=KeyCode.KEY_NOT_FOUND
         )
 
     def _record(self, key_id: str) -> KeyRecord:
         for record in self._records:
             if record.id == key_id:
                 return record
-        raise KeyMaterialError(f"no key {key_id!r} in the store", code=ErrorCode.KEY_NOT_FOUND)
+        raise KeyMaterialError(f"no key {key_id!r} in the store", code=KeyCode.KEY_NOT_FOUND)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base58
 
-from contexts.errors import ErrorCode, KeyMaterialError
 from keys._hazmat import KeyType, check_public
 
 from .base58btc import b58decode, b58encode
+from .errors import KeyCode, KeyMaterialError
 
 # Multicodec table codes (multiformats/multicodec table.csv): ed25519-pub 0xed, p256-pub 0x1200,
 # p384-pub 0x1201; ed25519-priv 0x1300, p256-priv 0x1306, p384-priv 0x1307.
@@ -111,7 +111,7 @@ def decode_public(value: str) -> tuple[KeyType, bytes]:
             raise KeyMaterialError("a secret key was given where a public key is expected")
         raise KeyMaterialError(
             f"multicodec 0x{code:x} is not a supported public key type",
-            code=ErrorCode.KEY_UNSUPPORTED,
+            code=KeyCode.KEY_UNSUPPORTED,
         )
     check_public(key_type, raw)
     return key_type, raw
@@ -140,7 +140,7 @@ def decode_secret(value: str) -> tuple[KeyType, bytes]:
     if key_type is None:
         raise KeyMaterialError(
             f"multicodec 0x{code:x} is not a supported secret key type",
-            code=ErrorCode.KEY_UNSUPPORTED,
+            code=KeyCode.KEY_UNSUPPORTED,
         )
     if len(raw) != key_type.secret_length:
         raise KeyMaterialError(

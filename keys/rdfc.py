@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cmp_to_key
 from typing import Any, NamedTuple
 
-from contexts.errors import CanonicalizationLimit, InputError
+from contexts.errors import InputError
 from keys.nquads import (
     Quad,
     Term,
@@ -30,6 +30,8 @@ from keys.nquads import (
     parse_quads,
     serialize_term,
 )
+
+from .errors import CanonicalizationLimit
 
 __all__ = [
     "PreparedQuad",

@@ -23,6 +23,7 @@ from contexts.errors import ErrorCode
 from contexts.loader import ContextStore, default_store
 
 from .service import Verifier, VerifierSettings
+from .web.http_errors import http_error_code
 from .web.ratelimit import TokenBucketLimiter
 from .web.views import EXTENSION, VerifierExtension, bp, error_response
 
@@ -162,11 +163,8 @@ def _json_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
-        codes = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
-        code = codes.get(error.code or 400, ErrorCode.INPUT_UNUSABLE)
-        if error.code == 413:
-            code = ErrorCode.REQUEST_TOO_LARGE
-        return error_response(error.code or 400, code, error.description or error.name)
+        status, code = http_error_code(error)
+        return error_response(status, code, error.description or error.name)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:  # a bug: logged, answered without detail

@@ -18,9 +18,10 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from contexts.errors import ErrorCode, InputError
+from contexts.errors import InputError
 from contexts.loader import ContextStore
 from keys.did import LocalResolver
+from keys.errors import KeyCode
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, REGISTRY, Canonicalizer, ProofOptions, canonize, get_suite
 
@@ -104,7 +105,7 @@ def prepare(
     get_suite(suite)
     if key_type not in REGISTRY[suite].key_types:
         raise InputError(
-            f"{suite} does not take {key_type.value} keys", code=ErrorCode.KEY_UNSUPPORTED
+            f"{suite} does not take {key_type.value} keys", code=KeyCode.KEY_UNSUPPORTED
         )
     pair = KeyPair.generate(key_type)
     signer = pair.signer()

@@ -17,7 +17,7 @@ import multiprocessing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from contexts.errors import CertvcError, ErrorCode, InputError
+from contexts.errors import CertvcError, Code, ErrorCode, InputError
 from contexts.loader import ContextStore
 from keys.compact_json import compact_json
 from keys.keypair import Signer
@@ -78,7 +78,7 @@ class BulkSigning:
             return _error(number, ErrorCode.INPUT_UNUSABLE, f"unexpected {type(error).__name__}")
 
 
-def _error(number: int, code: ErrorCode, message: str) -> LineResult:
+def _error(number: int, code: Code, message: str) -> LineResult:
     body = {"error": {"line": number, "code": str(code), "message": message}}
     return LineResult(number, False, json.dumps(body, ensure_ascii=False))
 

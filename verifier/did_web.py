@@ -16,9 +16,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from contexts.errors import CertvcError, DidError, ErrorCode
+from contexts.errors import CertvcError
 from keys.did import LocalResolver, did_web_to_url
+from keys.errors import DidError, KeyCode
 
+from .errors import VerifierCode
 from .fetch import Fetcher, FetchError
 from .inputs import loads_limited
 
@@ -58,7 +60,7 @@ class WebDidResolver:
         try:
             return self._local.resolve(did)
         except DidError as error:
-            if error.code is not ErrorCode.DID_UNRESOLVABLE or not did.startswith("did:web:"):
+            if error.code is not KeyCode.DID_UNRESOLVABLE or not did.startswith("did:web:"):
                 raise
         url = did_web_to_url(did)
         now = self._clock()
@@ -84,17 +86,17 @@ class WebDidResolver:
             # Not reaching the issuer says nothing about the signature: "cannot check now".
             raise DidError(
                 f"cannot fetch the DID document of {did}: {error.code}: {error.message}",
-                code=ErrorCode.DID_UNAVAILABLE,
+                code=VerifierCode.DID_UNAVAILABLE,
             ) from error
         except CertvcError as error:
             raise DidError(
                 f"the DID document of {did} is unusable: {error.message}",
-                code=ErrorCode.DID_UNRESOLVABLE,
+                code=KeyCode.DID_UNRESOLVABLE,
             ) from error
         if not isinstance(document, dict) or document.get("id") != did:
             raise DidError(
                 f"the document at {url} is not the DID document of {did} (id differs)",
-                code=ErrorCode.DID_UNRESOLVABLE,
+                code=KeyCode.DID_UNRESOLVABLE,
             )
         return document
 

@@ -18,6 +18,7 @@ from contexts.errors import CertvcError, ErrorCode, InputError
 from contexts.loader import ContextStore
 from keys.dates import parse_datetime_stamp
 from keys.did import DidResolver
+from keys.errors import KeyCode
 from keys.suites import (
     ALL_SUITES,
     Canonicalizer,
@@ -29,6 +30,7 @@ from keys.suites import (
     verify_proof,
 )
 
+from .errors import VerifierCode
 from .inputs import CredentialInput, read_credential_input
 from .result import Check, CheckResult, CheckStatus, InputFormat, Verdict, VerificationResult
 from .shape import Mode, shape_problems
@@ -148,16 +150,16 @@ def _check_proof(
             return CheckResult.passed(Check.PROOF, message), [checked.controller]
         proofs = credential.get("proof")
         if proofs is None:
-            return CheckResult.failed(Check.PROOF, ErrorCode.MALFORMED_PROOF, "no proof"), []
+            return CheckResult.failed(Check.PROOF, KeyCode.MALFORMED_PROOF, "no proof"), []
         proof_list = proofs if isinstance(proofs, list) else [proofs]
         if not proof_list or not all(isinstance(p, Mapping) for p in proof_list):
             return (
-                CheckResult.failed(Check.PROOF, ErrorCode.MALFORMED_PROOF, "proof must be objects"),
+                CheckResult.failed(Check.PROOF, KeyCode.MALFORMED_PROOF, "proof must be objects"),
                 [],
             )
         if len(proof_list) > MAX_PROOFS:
             message = f"{len(proof_list)} proofs; at most {MAX_PROOFS} are verified (policy)"
-            return CheckResult.failed(Check.PROOF, ErrorCode.MALFORMED_PROOF, message), []
+            return CheckResult.failed(Check.PROOF, KeyCode.MALFORMED_PROOF, message), []
         controllers: list[str] = []
         methods: list[str] = []
         # A proof set or chain: every proof must verify, a chained one over the proofs it names
@@ -184,7 +186,7 @@ def _check_issuer(credential: Mapping[str, Any], controllers: list[str]) -> Chec
     if issuer is None or wrong:
         return CheckResult.failed(
             Check.ISSUER,
-            ErrorCode.ISSUER_MISMATCH,
+            VerifierCode.ISSUER_MISMATCH,
             f"the signing key is controlled by {wrong[0] if wrong else '?'}, "
             f"not by the issuer {issuer}",
         )
@@ -201,11 +203,11 @@ def _check_validity(credential: Mapping[str, Any], now: datetime, skew: timedelt
         return _failure(Check.VALIDITY, error)
     if start is not None and now + skew < start:
         return CheckResult.failed(
-            Check.VALIDITY, ErrorCode.CREDENTIAL_NOT_YET_VALID, f"not valid before {valid_from}"
+            Check.VALIDITY, VerifierCode.CREDENTIAL_NOT_YET_VALID, f"not valid before {valid_from}"
         )
     if end is not None and now - skew > end:
         return CheckResult.failed(
-            Check.VALIDITY, ErrorCode.CREDENTIAL_EXPIRED, f"expired at {valid_until}"
+            Check.VALIDITY, VerifierCode.CREDENTIAL_EXPIRED, f"expired at {valid_until}"
         )
     window = f"{valid_from or 'always'} .. {valid_until or 'no expiry'}"
     return CheckResult.passed(Check.VALIDITY, window)
@@ -217,7 +219,7 @@ def _verdict(checks: Mapping[Check, CheckResult]) -> Verdict:
 
     if failed(Check.SHAPE) or failed(Check.CONTEXT):
         return Verdict.MALFORMED
-    if checks[Check.PROOF].code is ErrorCode.DID_UNAVAILABLE:
+    if checks[Check.PROOF].code is VerifierCode.DID_UNAVAILABLE:
         # The issuer's keys could not be had: nothing is known about the signature either way.
         return Verdict.ISSUER_UNAVAILABLE
     if failed(Check.PROOF) or failed(Check.ISSUER):
@@ -227,14 +229,14 @@ def _verdict(checks: Mapping[Check, CheckResult]) -> Verdict:
     if failed(Check.TRUST):
         return Verdict.UNTRUSTED_ISSUER
     status = checks[Check.STATUS]
-    if status.code is ErrorCode.STATUS_REVOKED:
+    if status.code is VerifierCode.STATUS_REVOKED:
         return Verdict.REVOKED
-    if status.code is ErrorCode.STATUS_SUSPENDED:
+    if status.code is VerifierCode.STATUS_SUSPENDED:
         return Verdict.SUSPENDED
     validity = checks[Check.VALIDITY]
-    if validity.code is ErrorCode.CREDENTIAL_EXPIRED:
+    if validity.code is VerifierCode.CREDENTIAL_EXPIRED:
         return Verdict.EXPIRED
-    if validity.code is ErrorCode.CREDENTIAL_NOT_YET_VALID:
+    if validity.code is VerifierCode.CREDENTIAL_NOT_YET_VALID:
         return Verdict.NOT_YET_VALID
     if failed(Check.VALIDITY):
         return Verdict.MALFORMED
@@ -249,7 +251,7 @@ def unusable_result(error: CertvcError) -> VerificationResult:
     A photo in which no QR code was found is UNREADABLE, which says nothing about any
     certificate; anything else that is not a credential is MALFORMED.
     """
-    verdict = Verdict.UNREADABLE if error.code is ErrorCode.QR_NOT_FOUND else Verdict.MALFORMED
+    verdict = Verdict.UNREADABLE if error.code is VerifierCode.QR_NOT_FOUND else Verdict.MALFORMED
     shape = CheckResult.failed(Check.SHAPE, error.code, error.message)
     skipped = [
         CheckResult.skipped(c, "the input is unusable") for c in Check if c is not Check.SHAPE

@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError
+
+from .errors import VerifierCode
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 #: host, port -> the addresses the host resolves to (injected so tests never touch DNS).
@@ -48,7 +50,7 @@ _CHUNK = 64 * 1024
 class FetchError(CertvcError):
     """A fetch was refused or failed; ``code`` says which (``fetch_refused``, ``fetch_timeout``)."""
 
-    code = ErrorCode.FETCH_FAILED
+    code = VerifierCode.FETCH_FAILED
 
 
 @dataclass(frozen=True)
@@ -113,12 +115,12 @@ def origin_of(url: str) -> str:
         port = parts.port
     except ValueError as cause:
         raise FetchError(
-            f"not a usable URL: {url[:100]!r}", code=ErrorCode.FETCH_REFUSED
+            f"not a usable URL: {url[:100]!r}", code=VerifierCode.FETCH_REFUSED
         ) from cause
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if not host:
-        raise FetchError(f"URL without a host: {url[:100]!r}", code=ErrorCode.FETCH_REFUSED)
+        raise FetchError(f"URL without a host: {url[:100]!r}", code=VerifierCode.FETCH_REFUSED)
     port = port or {"https": 443, "http": 80}.get(scheme, 0)
     shown = f"[{host}]" if ":" in host else host
     return f"{scheme}://{shown}:{port}"
@@ -251,34 +253,36 @@ class SafeFetcher:
             return self._response(target, status, headers, body, accept)
         raise FetchError(
             f"more than {self.policy.max_redirects} redirects from {url[:100]}",
-            code=ErrorCode.FETCH_REFUSED,
+            code=VerifierCode.FETCH_REFUSED,
         )
 
     # --- the checks ---------------------------------------------------------------------------
 
     def _check_url(self, url: str) -> _Target:
         if len(url) > 2048:
-            raise FetchError("URL longer than 2048 characters", code=ErrorCode.FETCH_REFUSED)
+            raise FetchError("URL longer than 2048 characters", code=VerifierCode.FETCH_REFUSED)
         origin = origin_of(url)
         parts = urlsplit(url.strip())
         scheme = parts.scheme.lower()
         if scheme not in ("https", "http"):
             raise FetchError(
                 f"only https URLs are fetched, not {scheme or 'relative'!s}:",
-                code=ErrorCode.FETCH_REFUSED,
+                code=VerifierCode.FETCH_REFUSED,
             )
         if parts.username is not None or parts.password is not None:
-            raise FetchError("URLs with user information are refused", code=ErrorCode.FETCH_REFUSED)
+            raise FetchError(
+                "URLs with user information are refused", code=VerifierCode.FETCH_REFUSED
+            )
         host = parts.hostname or ""
         if not host.isascii() or any(c in host for c in "%\\ "):
             raise FetchError(
-                "host names must be ASCII (IDNA A-labels)", code=ErrorCode.FETCH_REFUSED
+                "host names must be ASCII (IDNA A-labels)", code=VerifierCode.FETCH_REFUSED
             )
         if scheme == "http" and not (self.policy.dev_mode and self.policy.allows_origin(origin)):
             raise FetchError(
                 f"plain http is refused ({origin}); https only "
                 "(http only to an allow-listed loopback origin in development mode)",
-                code=ErrorCode.FETCH_REFUSED,
+                code=VerifierCode.FETCH_REFUSED,
             )
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         port = int(origin.rsplit(":", 1)[1])
@@ -301,7 +305,7 @@ class SafeFetcher:
         if target.scheme == "http" and not all(a.is_loopback for a in addresses):
             raise FetchError(
                 f"plain http only to loopback addresses ({target.origin})",
-                code=ErrorCode.FETCH_REFUSED,
+                code=VerifierCode.FETCH_REFUSED,
             )
         for address in addresses:
             reason = None if allowed else address_refusal(address)
@@ -310,7 +314,7 @@ class SafeFetcher:
                 raise FetchError(
                     f"refused to fetch {target.origin}: {address} is {reason} "
                     "(not on the allow-list)",
-                    code=ErrorCode.FETCH_REFUSED,
+                    code=VerifierCode.FETCH_REFUSED,
                 )
         return str(addresses[0])
 
@@ -327,7 +331,7 @@ class SafeFetcher:
     ) -> tuple[int, dict[str, str], bytes]:
         remaining = deadline - self._monotonic()
         if remaining <= 0:
-            raise FetchError("the fetch took too long", code=ErrorCode.FETCH_TIMEOUT)
+            raise FetchError("the fetch took too long", code=VerifierCode.FETCH_TIMEOUT)
         timeout = min(self.policy.connect_timeout, remaining)
         connection: http.client.HTTPConnection
         if target.scheme == "https":
@@ -376,7 +380,7 @@ class SafeFetcher:
         except (OSError, http.client.HTTPException, ValueError) as cause:
             if expired.is_set() or isinstance(cause, TimeoutError):
                 raise FetchError(
-                    f"{target.origin} did not answer in time", code=ErrorCode.FETCH_TIMEOUT
+                    f"{target.origin} did not answer in time", code=VerifierCode.FETCH_TIMEOUT
                 ) from cause
             raise FetchError(f"fetching from {target.origin} failed: {cause}") from cause
         finally:
@@ -394,7 +398,7 @@ class SafeFetcher:
         if declared is not None and declared.strip().isdigit() and int(declared) > limit:
             raise FetchError(
                 f"the response declares {declared} bytes, more than the {limit}-byte cap",
-                code=ErrorCode.FETCH_TOO_LARGE,
+                code=VerifierCode.FETCH_TOO_LARGE,
             )
         body = bytearray()
         while chunk := response.read(min(_CHUNK, limit + 1 - len(body))):
@@ -402,7 +406,7 @@ class SafeFetcher:
             if len(body) > limit:
                 raise FetchError(
                     f"the response is larger than the {limit}-byte cap",
-                    code=ErrorCode.FETCH_TOO_LARGE,
+                    code=VerifierCode.FETCH_TOO_LARGE,
                 )
         return bytes(body)
 
@@ -421,7 +425,7 @@ class SafeFetcher:
             raise FetchError(
                 f"{target.url[:200]} sent {media_type or 'no media type'}, expected one of "
                 f"{', '.join(accept)}",
-                code=ErrorCode.FETCH_CONTENT_TYPE,
+                code=VerifierCode.FETCH_CONTENT_TYPE,
             )
         return FetchResponse(
             url=target.url,

@@ -26,6 +26,7 @@ from contexts.errors import CertvcError, ErrorCode, InputError
 from keys.suites import vc_jwt
 
 from . import qr
+from .errors import VerifierCode
 from .result import InputFormat
 
 MAX_INPUT_BYTES = 1024 * 1024
@@ -59,7 +60,7 @@ class CredentialInput:
 class LinkInput(InputError):
     """The input is a link to a hosted credential: ``url`` must be fetched (safely) first."""
 
-    code = ErrorCode.LINK_NEEDS_FETCH
+    code = VerifierCode.LINK_NEEDS_FETCH
 
     def __init__(self, url: str, source: InputSource) -> None:
         super().__init__(f"the input is a link to a hosted credential: {url}")
@@ -179,7 +180,7 @@ def _from_image(data: bytes) -> CredentialInput:
         raise LinkInput(text, InputSource.QR_IMAGE)
     raise InputError(
         "the QR code holds neither a certvc payload, a vc+jwt nor a link",
-        code=ErrorCode.QR_PAYLOAD_INVALID,
+        code=VerifierCode.QR_PAYLOAD_INVALID,
     )
 
 

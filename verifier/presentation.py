@@ -14,9 +14,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from contexts.errors import CertvcError, ErrorCode
+from keys.errors import KeyCode
 from keys.suites import proof_cryptosuite, verify_proof
 
 from .engine import VerifierPolicy
+from .errors import VerifierCode
 from .inputs import CredentialInput, read_credential_input
 from .result import CheckStatus, VerificationResult
 from .samples import VC_V2
@@ -66,16 +68,16 @@ def _check_proof(
         if challenge is not None or domain is not None:
             problem = Problem(
                 "proof",
-                ErrorCode.MALFORMED_PROOF,
+                KeyCode.MALFORMED_PROOF,
                 "a challenge or domain was given but the presentation is not signed",
             )
             return [problem], [], None
         warning = Problem(
-            "proof", ErrorCode.MALFORMED_PROOF, "the presentation is not signed by its holder"
+            "proof", KeyCode.MALFORMED_PROOF, "the presentation is not signed by its holder"
         )
         return [], [warning], None
     if not isinstance(proof, Mapping):
-        return [Problem("proof", ErrorCode.MALFORMED_PROOF, "proof must be one object")], [], None
+        return [Problem("proof", KeyCode.MALFORMED_PROOF, "proof must be one object")], [], None
     try:
         checked = verify_proof(
             proof_cryptosuite(proof, policy.allowed_suites),
@@ -96,7 +98,7 @@ def _check_proof(
     if holder_id is not None and holder_id != checked.controller:
         problem = Problem(
             "holder",
-            ErrorCode.ISSUER_MISMATCH,
+            VerifierCode.ISSUER_MISMATCH,
             f"the presentation is signed by {checked.controller}, not by its holder",
         )
         return [problem], [], checked.controller

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from contexts.errors import ErrorCode, InputError
+from contexts.errors import InputError
 
+from .errors import VerifierCode
 from .qr_dictionary import DICTIONARIES
 
 #: The format version this code writes.
@@ -72,7 +73,7 @@ class QrPayload:
 
 
 def _payload_error(message: str) -> InputError:
-    return InputError(message, code=ErrorCode.QR_PAYLOAD_INVALID)
+    return InputError(message, code=VerifierCode.QR_PAYLOAD_INVALID)
 
 
 # --- compression and base32 -------------------------------------------------------------------

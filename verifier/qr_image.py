@@ -19,6 +19,7 @@ from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, QRData
 
 from contexts.errors import ErrorCode, InputError
 
+from .errors import VerifierCode
 from .qr import qr_segments
 
 MAX_IMAGE_BYTES = 12 * 1024 * 1024
@@ -70,7 +71,7 @@ def make_symbol(text: str, error_level: ErrorLevel = ErrorLevel.L) -> QrSymbol:
     except (qrcode.exceptions.DataOverflowError, ValueError) as cause:  # past version 40
         raise InputError(
             "the payload does not fit in a QR code (version 40)",
-            code=ErrorCode.QR_PAYLOAD_INVALID,
+            code=VerifierCode.QR_PAYLOAD_INVALID,
         ) from cause
     matrix = tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
     assert code.version is not None
@@ -110,7 +111,7 @@ def is_image(data: bytes) -> bool:
 
 
 def _unsupported(message: str) -> InputError:
-    return InputError(message, code=ErrorCode.IMAGE_UNSUPPORTED)
+    return InputError(message, code=VerifierCode.IMAGE_UNSUPPORTED)
 
 
 def _open_capped(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
@@ -155,5 +156,5 @@ def read_qr_texts(
     )
     texts = [barcode.text for barcode in found if barcode.valid and barcode.text]
     if not texts:
-        raise InputError("no readable QR code in the image", code=ErrorCode.QR_NOT_FOUND)
+        raise InputError("no readable QR code in the image", code=VerifierCode.QR_NOT_FOUND)
     return texts

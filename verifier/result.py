@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from contexts.errors import ErrorCode
+from contexts.errors import Code
 from keys.dates import format_datetime_stamp
 
 
@@ -89,7 +89,7 @@ class InputFormat(StrEnum):
 class CheckResult:
     check: Check
     status: CheckStatus
-    code: ErrorCode | None = None
+    code: Code | None = None
     message: str = ""
     #: For the status check: how old the list it used is and where it came from.
     freshness: StatusFreshness | None = field(default=None, compare=False)
@@ -99,11 +99,11 @@ class CheckResult:
         return cls(check, CheckStatus.PASSED, None, message)
 
     @classmethod
-    def failed(cls, check: Check, code: ErrorCode, message: str) -> CheckResult:
+    def failed(cls, check: Check, code: Code, message: str) -> CheckResult:
         return cls(check, CheckStatus.FAILED, code, message)
 
     @classmethod
-    def skipped(cls, check: Check, message: str, code: ErrorCode | None = None) -> CheckResult:
+    def skipped(cls, check: Check, message: str, code: Code | None = None) -> CheckResult:
         return cls(check, CheckStatus.SKIPPED, code, message)
 
     def to_json(self) -> dict[str, Any]:

@@ -31,11 +31,13 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from contexts.errors import ErrorCode, ShapeError, StatusListError
+from contexts.errors import Code, ErrorCode, ShapeError
 from contexts.urls import CREDENTIALS_V2
 from keys.dates import parse_datetime_stamp
 from verifier.status_list import ENTRY_TYPE, StatusPropertyError, check_status_entry
 from verifier.status_list import is_absolute_url as _is_url
+
+from .errors import StatusListError
 
 CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
 VERIFIABLE_CREDENTIAL = "VerifiableCredential"
@@ -68,7 +70,7 @@ class ShapeProblem:
 
     path: str
     message: str
-    code: ErrorCode = _MALFORMED
+    code: Code = _MALFORMED
 
 
 def _pointer(path: str, key: str | int) -> str:

@@ -30,10 +30,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError, Code
 from keys.dates import format_datetime_stamp, parse_datetime_stamp
 
 from .engine import VerifierPolicy, issuer_id, verify_credential
+from .errors import VerifierCode
 from .fetch import Fetcher, FetchError
 from .inputs import JSON_MEDIA_TYPES, JWT_MEDIA_TYPES, read_fetched_credential
 from .result import Check, CheckResult, CheckStatus, StatusFreshness, StatusSource
@@ -176,7 +177,7 @@ class StatusListCache:
 class _Problem(Exception):
     """One entry could not be checked; becomes a failed status check with ``code``."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: Code, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -257,11 +258,11 @@ class BitstringStatusChecker:
         if not items or len(items) > _MAX_ENTRIES_PER_CREDENTIAL:
             return CheckResult.failed(
                 Check.STATUS,
-                ErrorCode.STATUS_VERIFICATION,
+                VerifierCode.STATUS_VERIFICATION,
                 f"credentialStatus must hold 1 to {_MAX_ENTRIES_PER_CREDENTIAL} entries",
             )
         issuer = issuer_id(credential)
-        outcomes: list[tuple[ErrorCode | None, str]] = []
+        outcomes: list[tuple[Code | None, str]] = []
         lists: list[_Got] = []
         for item in items:
             try:
@@ -269,7 +270,7 @@ class BitstringStatusChecker:
             except _Problem as problem:
                 outcomes.append((problem.code, problem.message))
         freshness = _freshness(lists, now)
-        for code in (ErrorCode.STATUS_REVOKED, ErrorCode.STATUS_SUSPENDED):
+        for code in (VerifierCode.STATUS_REVOKED, VerifierCode.STATUS_SUSPENDED):
             hits = [message for got, message in outcomes if got is code]
             if hits:
                 result = CheckResult.failed(Check.STATUS, code, "; ".join(hits))
@@ -287,12 +288,12 @@ class BitstringStatusChecker:
 
     def _check_entry(
         self, item: object, issuer: str | None, now: datetime, lists: list[_Got]
-    ) -> tuple[ErrorCode | None, str]:
+    ) -> tuple[Code | None, str]:
         """One entry's meaning; the list it read is appended to ``lists``."""
         if not isinstance(item, Mapping) or item.get("type") != ENTRY_TYPE:
             kind = item.get("type") if isinstance(item, Mapping) else type(item).__name__
             raise _Problem(
-                ErrorCode.STATUS_VERIFICATION, f"status type {str(kind)[:60]!r} is not supported"
+                VerifierCode.STATUS_VERIFICATION, f"status type {str(kind)[:60]!r} is not supported"
             )
         try:
             entry = parse_status_entry(dict(item))
@@ -303,23 +304,24 @@ class BitstringStatusChecker:
         verified = got.verified
         if self._policy.same_issuer and verified.issuer != issuer:
             raise _Problem(
-                ErrorCode.STATUS_VERIFICATION,
+                VerifierCode.STATUS_VERIFICATION,
                 f"the status list {entry.list_url} was issued by {verified.issuer}, "
                 f"not by the credential's issuer {issuer}",
             )
         skew = self._list_policy.max_clock_skew
         if verified.valid_until is not None and now - skew > verified.valid_until:
             raise _Problem(
-                ErrorCode.STATUS_VERIFICATION, f"the status list {entry.list_url} has expired"
+                VerifierCode.STATUS_VERIFICATION, f"the status list {entry.list_url} has expired"
             )
         if verified.proof_expires is not None and now > verified.proof_expires:
             raise _Problem(
-                ErrorCode.STATUS_VERIFICATION,
+                VerifierCode.STATUS_VERIFICATION,
                 f"the proof of the status list {entry.list_url} expired",
             )
         if verified.valid_from is not None and now + skew < verified.valid_from:
             raise _Problem(
-                ErrorCode.STATUS_VERIFICATION, f"the status list {entry.list_url} is not yet valid"
+                VerifierCode.STATUS_VERIFICATION,
+                f"the status list {entry.list_url} is not yet valid",
             )
         try:
             bitstring = self._bitstring(verified, entry)
@@ -329,13 +331,13 @@ class BitstringStatusChecker:
         return self._meaning(entry, value)
 
     @staticmethod
-    def _meaning(entry: StatusEntry, value: int) -> tuple[ErrorCode | None, str]:
+    def _meaning(entry: StatusEntry, value: int) -> tuple[Code | None, str]:
         where = f"entry {entry.index} of {entry.list_url}"
         message = entry.message_for(value)
         if value and entry.purpose is StatusPurpose.REVOCATION:
-            return ErrorCode.STATUS_REVOKED, f"revoked by the issuer ({message}: {where})"
+            return VerifierCode.STATUS_REVOKED, f"revoked by the issuer ({message}: {where})"
         if value and entry.purpose is StatusPurpose.SUSPENSION:
-            return ErrorCode.STATUS_SUSPENDED, f"suspended by the issuer ({message}: {where})"
+            return VerifierCode.STATUS_SUSPENDED, f"suspended by the issuer ({message}: {where})"
         return None, f"{entry.purpose.value}: {message}"
 
     def _bitstring(self, verified: _VerifiedList, entry: StatusEntry) -> Bitstring:
@@ -365,7 +367,7 @@ class BitstringStatusChecker:
         if self._policy.offline:
             why = "its cached copy expired" if cached is not None else "it is not in the cache"
             raise _Problem(
-                ErrorCode.STATUS_RETRIEVAL, f"offline: cannot use the status list {url}: {why}"
+                VerifierCode.STATUS_RETRIEVAL, f"offline: cannot use the status list {url}: {why}"
             )
         try:
             response = self._fetcher.fetch(
@@ -376,7 +378,7 @@ class BitstringStatusChecker:
             )
         except FetchError as error:
             raise _Problem(
-                ErrorCode.STATUS_RETRIEVAL,
+                VerifierCode.STATUS_RETRIEVAL,
                 f"cannot retrieve the status list {url}: {error.code}: {error.message}",
             ) from error
         if response.status == 304 and cached is not None:
@@ -386,7 +388,7 @@ class BitstringStatusChecker:
             body, media_type = response.body, response.content_type
             etag, modified = response.etag, response.last_modified
         else:
-            raise _Problem(ErrorCode.STATUS_RETRIEVAL, f"unexpected answer for {url}")
+            raise _Problem(VerifierCode.STATUS_RETRIEVAL, f"unexpected answer for {url}")
         verified = self._verify_body(body, media_type, url, now)
         lifetime = _lifetime(verified.ttl_ms, response.cache_control, self._policy)
         if "no-store" not in (response.cache_control or "").lower():
@@ -405,7 +407,7 @@ class BitstringStatusChecker:
             item = read_fetched_credential(body, media_type)
         except CertvcError as error:
             raise _Problem(
-                ErrorCode.STATUS_VERIFICATION,
+                VerifierCode.STATUS_VERIFICATION,
                 f"the status list {url} is not a credential: {error.message}",
             ) from error
         result = verify_credential(item, self._list_policy, now=now)
@@ -413,7 +415,7 @@ class BitstringStatusChecker:
             outcome = result.check(check)
             if outcome.status is not CheckStatus.PASSED:
                 raise _Problem(
-                    ErrorCode.STATUS_VERIFICATION,
+                    VerifierCode.STATUS_VERIFICATION,
                     f"the status list {url} failed its {check.value} check: "
                     f"{outcome.code or ''} {outcome.message}".strip(),
                 )
@@ -431,7 +433,7 @@ class BitstringStatusChecker:
                 if isinstance(proof, Mapping) and isinstance(proof.get("expires"), str)
             ]
         except CertvcError as error:
-            raise _Problem(ErrorCode.STATUS_VERIFICATION, f"{url}: {error.message}") from error
+            raise _Problem(VerifierCode.STATUS_VERIFICATION, f"{url}: {error.message}") from error
         verified = _VerifiedList(
             issuer=issuer_id(credential),
             purposes=subject.purposes,

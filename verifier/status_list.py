@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple, TypeGuard
 
-from contexts.errors import ErrorCode, StatusListError
+from contexts.errors import Code
+
+from .errors import StatusListError, VerifierCode
 
 # BSL 2.2 encodedList: "The uncompressed bitstring MUST be at least 16KB in size" (131,072 bits;
 # with statusSize 1 that is BSL 3.2's minimumNumberOfEntries). See Bitstring for statusSize > 1.
@@ -76,13 +78,13 @@ class StatusPropertyError(StatusListError):
     The shape rules use ``prop`` to point at the exact culprit inside ``credentialStatus``.
     """
 
-    def __init__(self, message: str, *, prop: str, code: ErrorCode | None = None) -> None:
+    def __init__(self, message: str, *, prop: str, code: Code | None = None) -> None:
         super().__init__(f"{prop}: {message}" if prop else message, code=code)
         self.prop = prop
 
 
 def _verification_error(prop: str, message: str) -> StatusPropertyError:
-    return StatusPropertyError(message, prop=prop, code=ErrorCode.STATUS_VERIFICATION)
+    return StatusPropertyError(message, prop=prop, code=VerifierCode.STATUS_VERIFICATION)
 
 
 # --- the bitstring -----------------------------------------------------------------------------
@@ -99,12 +101,12 @@ def _check_bit_count(bits: int, max_bytes: int) -> None:
         raise StatusListError(
             f"status list holds {bits} bits; at least {MIN_BITS} (16KB) are required for herd "
             "privacy (BSL 2.2)",
-            code=ErrorCode.STATUS_LIST_LENGTH,
+            code=VerifierCode.STATUS_LIST_LENGTH,
         )
     if (bits + 7) // 8 > max_bytes:
         raise StatusListError(
             f"status list is larger than the {max_bytes}-byte limit",
-            code=ErrorCode.STATUS_LIST_TOO_LARGE,
+            code=VerifierCode.STATUS_LIST_TOO_LARGE,
         )
 
 
@@ -134,7 +136,7 @@ class Bitstring:
         _check_status_size(status_size)
         if type(length) is not int or length < 0:
             raise StatusListError(
-                "length must be a non-negative integer", code=ErrorCode.STATUS_LIST_LENGTH
+                "length must be a non-negative integer", code=VerifierCode.STATUS_LIST_LENGTH
             )
         bits = length * status_size
         _check_bit_count(bits, DEFAULT_MAX_BYTES)
@@ -174,16 +176,18 @@ class Bitstring:
         """
         _check_status_size(status_size)
         if not isinstance(encoded, str):
-            raise StatusListError("encodedList must be a string", code=ErrorCode.STATUS_LIST_DECODE)
+            raise StatusListError(
+                "encodedList must be a string", code=VerifierCode.STATUS_LIST_DECODE
+            )
         if len(encoded) > _max_encoded_chars(max_bytes):
             raise StatusListError(
                 f"encodedList is longer than any list of at most {max_bytes} bytes can be",
-                code=ErrorCode.STATUS_LIST_TOO_LARGE,
+                code=VerifierCode.STATUS_LIST_TOO_LARGE,
             )
         if not encoded.startswith("u"):
             raise StatusListError(
                 "encodedList must be multibase base64url without padding (prefix 'u')",
-                code=ErrorCode.STATUS_LIST_DECODE,
+                code=VerifierCode.STATUS_LIST_DECODE,
             )
         compressed = _base64url_decode(encoded[1:])
         return cls.from_bytes(
@@ -214,7 +218,7 @@ class Bitstring:
         if type(index) is not int or not 0 <= index < self._length:
             raise StatusListError(
                 f"index {index!r} is outside the status list (0..{self._length - 1})",
-                code=ErrorCode.STATUS_RANGE,
+                code=VerifierCode.STATUS_RANGE,
             )
 
     def get(self, index: int) -> int:
@@ -238,7 +242,7 @@ class Bitstring:
         if type(value) is not int or not 0 <= value < (1 << self._status_size):
             raise StatusListError(
                 f"value {value!r} does not fit in {self._status_size} bit(s)",
-                code=ErrorCode.STATUS_RANGE,
+                code=VerifierCode.STATUS_RANGE,
             )
         start = index * self._status_size
         first, last = start // 8, (start + self._status_size - 1) // 8
@@ -295,18 +299,18 @@ def _base64url_decode(text: str) -> bytes:
     # list has exactly one encoding.
     if _B64URL.fullmatch(text) is None or len(text) % 4 == 1:
         raise StatusListError(
-            "encodedList is not base64url without padding", code=ErrorCode.STATUS_LIST_DECODE
+            "encodedList is not base64url without padding", code=VerifierCode.STATUS_LIST_DECODE
         )
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except binascii.Error as exc:
         raise StatusListError(
-            "encodedList is not base64url without padding", code=ErrorCode.STATUS_LIST_DECODE
+            "encodedList is not base64url without padding", code=VerifierCode.STATUS_LIST_DECODE
         ) from exc
     if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != text:
         raise StatusListError(
             "encodedList is not canonical base64url (non-zero padding bits)",
-            code=ErrorCode.STATUS_LIST_DECODE,
+            code=VerifierCode.STATUS_LIST_DECODE,
         )
     return raw
 
@@ -329,7 +333,7 @@ def _gunzip_capped(compressed: bytes, max_bytes: int) -> bytes:
             if len(out) > max_bytes:
                 raise StatusListError(
                     f"encodedList inflates past the {max_bytes}-byte limit (GZIP bomb?)",
-                    code=ErrorCode.STATUS_LIST_TOO_LARGE,
+                    code=VerifierCode.STATUS_LIST_TOO_LARGE,
                 )
             tail = inflater.unconsumed_tail
             if not chunk and len(tail) == len(pending):
@@ -337,15 +341,15 @@ def _gunzip_capped(compressed: bytes, max_bytes: int) -> bytes:
             pending = tail
     except zlib.error as exc:
         raise StatusListError(
-            f"encodedList is not valid GZIP ({exc})", code=ErrorCode.STATUS_LIST_DECODE
+            f"encodedList is not valid GZIP ({exc})", code=VerifierCode.STATUS_LIST_DECODE
         ) from exc
     if not inflater.eof:
         raise StatusListError(
-            "encodedList GZIP stream is truncated", code=ErrorCode.STATUS_LIST_DECODE
+            "encodedList GZIP stream is truncated", code=VerifierCode.STATUS_LIST_DECODE
         )
     if inflater.unused_data:
         raise StatusListError(
-            "encodedList has data after the GZIP stream", code=ErrorCode.STATUS_LIST_DECODE
+            "encodedList has data after the GZIP stream", code=VerifierCode.STATUS_LIST_DECODE
         )
     return bytes(out)
 
@@ -416,7 +420,7 @@ def message_for(value: int, messages: Sequence[StatusMessage]) -> str:
     for candidate in messages or _DEFAULT_MESSAGES:
         if candidate.value == value:
             return candidate.message
-    raise StatusListError(f"no status message for value {value}", code=ErrorCode.STATUS_RANGE)
+    raise StatusListError(f"no status message for value {value}", code=VerifierCode.STATUS_RANGE)
 
 
 # --- entries and lists -------------------------------------------------------------------------
@@ -469,7 +473,7 @@ def _parse_index(value: object, max_entries: int) -> int:
         raise StatusPropertyError(
             "is beyond any status list this verifier accepts",
             prop="statusListIndex",
-            code=ErrorCode.STATUS_RANGE,
+            code=VerifierCode.STATUS_RANGE,
         )
     return index
 
@@ -600,16 +604,16 @@ def check_entry_against_list(
         listed = ", ".join(purpose.value for purpose in list_purposes) or "none"
         raise StatusListError(
             f"entry purpose {entry.purpose.value!r} is not a purpose of the list ({listed})",
-            code=ErrorCode.STATUS_VERIFICATION,
+            code=VerifierCode.STATUS_VERIFICATION,
         )
     if bitstring.status_size != entry.status_size:
         raise StatusListError(
             f"list decoded with statusSize {bitstring.status_size}, entry says {entry.status_size}",
-            code=ErrorCode.STATUS_VERIFICATION,
+            code=VerifierCode.STATUS_VERIFICATION,
         )
     if entry.index >= len(bitstring):
         raise StatusListError(
             f"statusListIndex {entry.index} is outside the list of {len(bitstring)} entries",
-            code=ErrorCode.STATUS_RANGE,
+            code=VerifierCode.STATUS_RANGE,
         )
     return bitstring.get(entry.index)

@@ -28,10 +28,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from contexts.errors import CertvcError, DidError, ErrorCode
+from contexts.errors import CertvcError
 from keys.dates import format_datetime_stamp, parse_datetime_stamp
 from keys.did import did_web_to_url, resolve_did_key
+from keys.errors import DidError
 
+from .errors import VerifierCode
 from .inputs import loads_limited
 from .result import Check, CheckResult
 
@@ -42,7 +44,7 @@ _ACCREDITATION_DATES = ("validFrom", "validUntil")
 
 
 class TrustListError(CertvcError):
-    code = ErrorCode.TRUST_LIST_INVALID
+    code = VerifierCode.TRUST_LIST_INVALID
 
 
 @dataclass(frozen=True)
@@ -177,14 +179,14 @@ class TrustList:
         if body is None:
             return CheckResult.failed(
                 Check.TRUST,
-                ErrorCode.ISSUER_NOT_TRUSTED,
+                VerifierCode.ISSUER_NOT_TRUSTED,
                 f"{issuer_id} is not a certification body on this verifier's trust list",
             )
         why = body.accreditation.not_current(now) if body.accreditation else None
         if why is not None:
             return CheckResult.failed(
                 Check.TRUST,
-                ErrorCode.ACCREDITATION_NOT_CURRENT,
+                VerifierCode.ACCREDITATION_NOT_CURRENT,
                 f"{body.name} is on the trust list, but its accreditation {body.accreditation} "
                 f"{why}",
             )
@@ -261,7 +263,7 @@ class TrustPolicy:
         home = f" except {self.home.profile().name}" if self.home is not None else ""
         return CheckResult.failed(
             Check.TRUST,
-            ErrorCode.ISSUER_NOT_TRUSTED,
+            VerifierCode.ISSUER_NOT_TRUSTED,
             f"{issuer_id} is not vouched for: this verifier has no trust list and trusts no "
             f"certification body{home}",
         )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contexts.errors import ErrorCode, InputError
+from contexts.errors import Code, InputError
 
 from .result import Check, CheckResult, CheckStatus, VerificationResult
 
@@ -29,7 +29,7 @@ _MAX_NAMES = 16
 @dataclass(frozen=True)
 class Problem:
     check: str
-    code: ErrorCode | None
+    code: Code | None
     message: str
 
     def to_json(self) -> dict[str, str | None]:

@@ -28,6 +28,8 @@ from lxml import etree
 
 from contexts.errors import CertvcError, ErrorCode
 
+from .errors import WalletCode
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYWORD = b"openbadgecredential"
 OB2_KEYWORD = b"openbadges"
@@ -44,7 +46,7 @@ class BadgeFormat(Enum):
 
 
 def _invalid(message: str) -> CertvcError:
-    return CertvcError(message, code=ErrorCode.IMAGE_INVALID)
+    return CertvcError(message, code=WalletCode.IMAGE_INVALID)
 
 
 def credential_text(credential: Mapping[str, Any] | str) -> str:
@@ -144,7 +146,7 @@ def bake_png(image: bytes, credential: Mapping[str, Any] | str) -> bytes:
     for chunk in _chunks(image):
         if chunk.kind == b"iTXt" and _itxt(chunk.data)[0] == KEYWORD:
             raise CertvcError(
-                "the image already carries a credential", code=ErrorCode.BADGE_ALREADY_BAKED
+                "the image already carries a credential", code=WalletCode.BADGE_ALREADY_BAKED
             )
         if chunk.kind == b"IEND":
             iend = chunk
@@ -166,13 +168,13 @@ def unbake_png(image: bytes) -> str:
         if keyword == OB2_KEYWORD:
             raise CertvcError(
                 "the image carries an Open Badges 2.0 assertion, not a 3.0 credential",
-                code=ErrorCode.BADGE_NOT_BAKED,
+                code=WalletCode.BADGE_NOT_BAKED,
             )
         if keyword == KEYWORD:
             if flag:
                 raise _invalid("the baked credential is compressed (OB 3.0 forbids it)")
             return text
-    raise CertvcError("the PNG carries no baked credential", code=ErrorCode.BADGE_NOT_BAKED)
+    raise CertvcError("the PNG carries no baked credential", code=WalletCode.BADGE_NOT_BAKED)
 
 
 # --- SVG ------------------------------------------------------------------------------------
@@ -241,7 +243,7 @@ def bake_svg(image: bytes, credential: Mapping[str, Any] | str) -> bytes:
     root = _parse_svg(image)
     if _credential_elements(root):
         raise CertvcError(
-            "the image already carries a credential", code=ErrorCode.BADGE_ALREADY_BAKED
+            "the image already carries a credential", code=WalletCode.BADGE_ALREADY_BAKED
         )
     declared = root.nsmap.get("openbadges")
     if declared is not None and declared != OB_NAMESPACE:
@@ -276,7 +278,7 @@ def unbake_svg(image: bytes) -> str:
     root = _parse_svg(image)
     found = _credential_elements(root)
     if not found:
-        raise CertvcError("the SVG carries no baked credential", code=ErrorCode.BADGE_NOT_BAKED)
+        raise CertvcError("the SVG carries no baked credential", code=WalletCode.BADGE_NOT_BAKED)
     element = found[0]
     verify = element.get("verify")
     if verify is not None:

@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError
 
 from .badge import BadgeFormat, badge_format, unbake_png, unbake_svg
+from .errors import WalletCode
 from .pdf_extract import Source, find_in_pdf
 
 
@@ -48,7 +49,7 @@ def extract_credential(data: bytes) -> Extracted | None:
         if finding is None:
             raise CertvcError(
                 "the PDF carries no credential and no readable QR code",
-                code=ErrorCode.CREDENTIAL_NOT_FOUND,
+                code=WalletCode.CREDENTIAL_NOT_FOUND,
             )
         return Extracted(Container.PDF, finding.text, finding.source is Source.QR_CODE)
     kind = badge_format(data)
@@ -69,7 +70,7 @@ def credential_text(data: bytes) -> str | None:
     try:
         found = extract_credential(data)
     except CertvcError as error:
-        not_baked = error.code in (ErrorCode.BADGE_NOT_BAKED, ErrorCode.IMAGE_INVALID)
+        not_baked = error.code in (WalletCode.BADGE_NOT_BAKED, WalletCode.IMAGE_INVALID)
         if not_baked and badge_format(data) is BadgeFormat.PNG:
             return None
         raise

@@ -14,8 +14,8 @@ import json
 import re
 from typing import Any
 
-from contexts.errors import DidError, ErrorCode, KeyMaterialError
 from keys.did import resolve_did_key
+from keys.errors import DidError, KeyCode, KeyMaterialError
 from keys.keypair import PublicKey
 
 DID_JWK_CONTEXTS = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1")
@@ -53,9 +53,9 @@ def decode_did_jwk(did: str) -> tuple[dict[str, Any], PublicKey]:
         return jwk, PublicKey.from_jwk(jwk)
     except KeyMaterialError as cause:
         code = (
-            ErrorCode.DID_UNRESOLVABLE
-            if cause.code is ErrorCode.KEY_UNSUPPORTED
-            else ErrorCode.DID_INVALID
+            KeyCode.DID_UNRESOLVABLE
+            if cause.code is KeyCode.KEY_UNSUPPORTED
+            else KeyCode.DID_INVALID
         )
         raise DidError(f"did:jwk key is unusable ({cause.message})", code=code) from cause
 
@@ -98,4 +98,4 @@ class HolderResolver:
             return resolve_did_key(did)
         if did.startswith("did:jwk:"):
             return resolve_did_jwk(did)
-        raise DidError("holder DIDs must be did:key or did:jwk", code=ErrorCode.DID_UNRESOLVABLE)
+        raise DidError("holder DIDs must be did:key or did:jwk", code=KeyCode.DID_UNRESOLVABLE)

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError
+
+from .errors import WalletCode
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 
@@ -74,7 +76,7 @@ class FontSet:
             named = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:10])
             raise CertvcError(
                 f"no font can render {named}; add a font face covering it",
-                code=ErrorCode.FONT_MISSING_GLYPH,
+                code=WalletCode.FONT_MISSING_GLYPH,
             )
 
 

@@ -26,8 +26,9 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from PIL import Image, UnidentifiedImageError
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError
 
+from .errors import WalletCode
 from .fonts import FontSet, default_fonts
 from .qr_image import QUIET_ZONE, ErrorCorrection, matrix_svg, qr_matrix
 from .view import Branding, CertificateView, certificate_view
@@ -130,16 +131,16 @@ def _check_logo(logo: bytes) -> None:
             if image.format not in ("PNG", "JPEG"):
                 raise CertvcError(
                     f"the logo must be PNG or JPEG, not {image.format}",
-                    code=ErrorCode.IMAGE_INVALID,
+                    code=WalletCode.IMAGE_INVALID,
                 )
             width, height = image.size
     except (UnidentifiedImageError, OSError) as cause:
         raise CertvcError(
-            "the logo is not a readable PNG or JPEG image", code=ErrorCode.IMAGE_INVALID
+            "the logo is not a readable PNG or JPEG image", code=WalletCode.IMAGE_INVALID
         ) from cause
     if width * height > MAX_LOGO_PIXELS:
         raise CertvcError(
-            f"the logo is too large ({width}x{height} pixels)", code=ErrorCode.IMAGE_INVALID
+            f"the logo is too large ({width}x{height} pixels)", code=WalletCode.IMAGE_INVALID
         )
 
 

@@ -27,6 +27,8 @@ from keys.suites import vc_jwt
 from verifier import qr
 from verifier.inputs import MAX_INPUT_BYTES, loads_limited
 
+from .errors import WalletCode
+
 MAX_PDF_BYTES = 32 * 1024 * 1024
 RENDER_PIXELS = 3000  # the longer side of page 1, whatever size the page claims
 RENDER_TIMEOUT_S = 10.0  # a certificate page renders in well under a second
@@ -102,7 +104,7 @@ def pdftoppm_first_page(data: bytes) -> bytes:
         raise CertvcError(
             "the PDF has no attached credential, and reading its QR code needs pdftoppm "
             "(Debian package poppler-utils), which is not installed",
-            code=ErrorCode.TOOL_UNAVAILABLE,
+            code=WalletCode.TOOL_UNAVAILABLE,
         )
     command = [executable, "-png", "-singlefile", "-f", "1", "-l", "1"]
     command += ["-scale-to", str(RENDER_PIXELS), "-"]  # stdin in, PNG on stdout

@@ -25,7 +25,9 @@ import qrcode.constants
 from PIL import Image
 from qrcode.exceptions import DataOverflowError
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError
+
+from .errors import WalletCode
 
 QUIET_ZONE = 4
 MIXED_SEGMENT_MINIMUM = 20
@@ -89,7 +91,7 @@ def qr_matrix(
     if not built:
         raise CertvcError(
             f"the payload ({len(payload)} characters) does not fit in a QR code",
-            code=ErrorCode.QR_PAYLOAD_TOO_LARGE,
+            code=WalletCode.QR_PAYLOAD_TOO_LARGE,
         )
     chosen = next(
         (

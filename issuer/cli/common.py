@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 import click
 
-from contexts.errors import CertvcError, ErrorCode, InputError, KeyMaterialError
+from contexts.errors import CertvcError, InputError
 from contexts.loader import ContextStore, default_store, parse_context_option
+from keys.errors import KeyCode, KeyMaterialError
 from keys.keypair import KeyPair
 from keys.keystore import load_passphrase, read_key_file
 from keys.suites import Canonicalizer, canonicalizer_named
@@ -112,5 +113,5 @@ def load_signing_key(path: str, *, passphrase_file: Path | None, plaintext: bool
         return KeyPair.from_jwk(data)
     raise KeyMaterialError(
         f"{path}: not a certvc key file, a Multikey key pair or a private JWK",
-        code=ErrorCode.KEY_UNSUPPORTED,
+        code=KeyCode.KEY_UNSUPPORTED,
     )

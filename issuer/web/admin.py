@@ -23,6 +23,7 @@ from flask import (
 )
 
 from contexts.errors import CertvcError
+from verifier.web.http_errors import http_status
 
 from .. import accounts, audit, catalog, fields, lifecycle
 from ..errors import FieldError, NotFound
@@ -39,7 +40,6 @@ from .auth import (
     rotate_csrf,
     user_actor,
 )
-from .errors import http_status
 from .extensions import database, issuer, now
 
 bp = Blueprint(

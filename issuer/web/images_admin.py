@@ -13,12 +13,12 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from contexts.errors import CertvcError, ErrorCode
+from verifier.web.http_errors import http_status
 
 from .. import catalog, images
 from ..errors import FieldError
 from ..image_check import MAX_PNG_BYTES, MAX_SVG_BYTES
 from .auth import CAN_CONFIGURE, login_required, user_actor
-from .errors import http_status
 from .extensions import database, now
 
 bp = Blueprint("images_admin", __name__, url_prefix="/admin", template_folder="../templates")

@@ -14,12 +14,12 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from markupsafe import Markup
 
 from contexts.errors import CertvcError
+from verifier.web.http_errors import http_status
 from wallet_export import qr_svg
 
 from .. import catalog, oid4vci, public_page
 from .admin import certification
 from .auth import CAN_ACT, CAN_READ, login_required, user_actor
-from .errors import http_status
 from .extensions import database, issuer, now
 from .wallet import export, send, wallet_panel
 

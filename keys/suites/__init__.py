@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from contexts.errors import ErrorCode, InputError, ProofError
+from contexts.errors import InputError
 from contexts.loader import ContextStore
 from keys.keypair import KeyType, Signer
 
+from ..errors import KeyCode, ProofError
 from . import ecdsa_rdfc_2019, eddsa_rdfc_2022, vc_jwt
 from ._data_integrity import (
     FAST as FAST,
@@ -115,7 +116,7 @@ def get_suite(name: str, allowed: frozenset[str] = ALL_SUITES) -> Suite:
         known = ", ".join(sorted(allowed & ALL_SUITES))
         raise ProofError(
             f"securing suite {name!r} is not allowed (allowed: {known})",
-            code=ErrorCode.SUITE_NOT_ALLOWED,
+            code=KeyCode.SUITE_NOT_ALLOWED,
         )
     return REGISTRY[name]
 
@@ -131,7 +132,7 @@ def proof_cryptosuite(
     suite = get_suite(name if isinstance(name, str) else repr(name), allowed)
     if suite.cryptosuite is None:
         raise ProofError(
-            f"{suite.name} is not a Data Integrity cryptosuite", code=ErrorCode.SUITE_NOT_ALLOWED
+            f"{suite.name} is not a Data Integrity cryptosuite", code=KeyCode.SUITE_NOT_ALLOWED
         )
     return suite.cryptosuite
 
@@ -153,7 +154,7 @@ def secure(
     if signer.public_key.key_type not in suite.key_types:
         raise ProofError(
             f"{suite.name} cannot sign with a {signer.public_key.key_type.value} key",
-            code=ErrorCode.KEY_UNSUPPORTED,
+            code=KeyCode.KEY_UNSUPPORTED,
         )
     if suite.cryptosuite is not None:
         return create_proof(suite.cryptosuite, credential, signer, options, store, canonicalizer)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from contexts.compiled import Shape
-from contexts.errors import CertvcError, ErrorCode, ProofError
+from contexts.errors import CertvcError, Code
 from contexts.jsonld import to_dataset
 from contexts.loader import ContextStore
 from keys.base58btc import b58decode, b58encode
@@ -27,6 +27,8 @@ from keys.did import DidResolver, find_verification_method
 from keys.fastpath import default_canonicalizer
 from keys.keypair import KeyType, PublicKey, Signer
 from keys.rdfc import canonicalize
+
+from ..errors import KeyCode, ProofError
 
 PROOF_TYPE = "DataIntegrityProof"
 ASSERTION_METHOD = "assertionMethod"
@@ -91,7 +93,7 @@ class RdfcCryptosuite:
             allowed = ", ".join(sorted(k.value for k in self.key_types))
             raise ProofError(
                 f"{self.name} takes {allowed} keys, not {key_type.value}",
-                code=ErrorCode.MALFORMED_PROOF,
+                code=KeyCode.MALFORMED_PROOF,
             )
 
 
@@ -114,7 +116,7 @@ class ProofOptions:
     previous_proof: str | Sequence[str] | None = None
 
 
-def _proof_ids(ids: tuple[object, ...], what: str, code: ErrorCode) -> tuple[str, ...]:
+def _proof_ids(ids: tuple[object, ...], what: str, code: Code) -> tuple[str, ...]:
     """``ids`` when it is one or more non-empty strings (Data Integrity §2.1 previousProof)."""
     if not ids or not all(isinstance(i, str) and i for i in ids):
         raise ProofError(f"{what} must be a proof id or a non-empty list of proof ids", code=code)
@@ -124,7 +126,7 @@ def _proof_ids(ids: tuple[object, ...], what: str, code: ErrorCode) -> tuple[str
 def _requested_previous(value: str | Sequence[str]) -> tuple[str, ...]:
     """The ids of ``ProofOptions.previous_proof``: one string, or a non-empty list of them."""
     ids = (value,) if isinstance(value, str) else tuple(value)
-    return _proof_ids(ids, "previous_proof", ErrorCode.PROOF_GENERATION)
+    return _proof_ids(ids, "previous_proof", KeyCode.PROOF_GENERATION)
 
 
 def proof_configuration(
@@ -195,7 +197,7 @@ def _select(
     proofs: Sequence[Any],
     index: Mapping[str, Sequence[Mapping[str, Any]]],
     ids: Sequence[str],
-    code: ErrorCode,
+    code: Code,
 ) -> list[Mapping[str, Any]]:
     """The proofs ``ids`` name, in the set's order; each id must name exactly one proof.
 
@@ -227,7 +229,7 @@ def previous_proof_ids(proof: Mapping[str, Any]) -> tuple[str, ...]:
         return ()
     value = proof["previousProof"]
     ids = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, list) else ()
-    return _proof_ids(ids, "proof.previousProof", ErrorCode.MALFORMED_PROOF)
+    return _proof_ids(ids, "proof.previousProof", KeyCode.MALFORMED_PROOF)
 
 
 def _refuse_cycle(
@@ -249,7 +251,7 @@ def _refuse_cycle(
         if current is proof or (own_id is not None and current.get("id") == own_id):
             raise ProofError(
                 f"previousProof of proof {own_id!r} leads back to it (a cycle)",
-                code=ErrorCode.MALFORMED_PROOF,
+                code=KeyCode.MALFORMED_PROOF,
             )
         if id(current) in seen:
             continue
@@ -279,11 +281,11 @@ def proof_input_document(document: Mapping[str, Any], proof: Mapping[str, Any]) 
     if proof.get("id") in ids:
         raise ProofError(
             f"previousProof of proof {proof['id']!r} names the proof itself",
-            code=ErrorCode.MALFORMED_PROOF,
+            code=KeyCode.MALFORMED_PROOF,
         )
     proofs = _proof_list(document.get("proof"))
     index = _by_id(proofs)
-    previous = _select(proofs, index, ids, ErrorCode.MALFORMED_PROOF)
+    previous = _select(proofs, index, ids, KeyCode.MALFORMED_PROOF)
     _refuse_cycle(proof, previous, index)
     unsecured["proof"] = previous
     return unsecured
@@ -313,14 +315,14 @@ def create_proof(
     if options.id is not None and options.id in index:
         raise ProofError(
             f"the document already has a proof with id {options.id!r}",
-            code=ErrorCode.PROOF_GENERATION,
+            code=KeyCode.PROOF_GENERATION,
         )
     config = proof_configuration(suite, options, options.verification_method or signer.key_id)
     covered = {k: v for k, v in document.items() if k != "proof"}
     if options.previous_proof is not None:
         ids = _requested_previous(options.previous_proof)
         # §4.3 step 6: the named proofs go back into the document the new proof signs.
-        covered["proof"] = _select(existing, index, ids, ErrorCode.PROOF_GENERATION)
+        covered["proof"] = _select(existing, index, ids, KeyCode.PROOF_GENERATION)
     data = hash_data(suite, signer.public_key.key_type, covered, config, store, canonicalizer)
     proof = dict(config)
     proof["proofValue"] = "z" + b58encode(signer.sign(data))
@@ -341,7 +343,7 @@ class ProofCheck:
 def _require_str(proof: Mapping[str, Any], name: str) -> str:
     value = proof.get(name)
     if not isinstance(value, str) or not value:
-        raise ProofError(f"proof.{name} must be a non-empty string", code=ErrorCode.MALFORMED_PROOF)
+        raise ProofError(f"proof.{name} must be a non-empty string", code=KeyCode.MALFORMED_PROOF)
     return value
 
 
@@ -350,18 +352,18 @@ def decode_proof_value(value: str, expected_length: int) -> bytes:
     if not value.startswith("z"):
         raise ProofError(
             "proofValue must be multibase base58btc (start with 'z')",
-            code=ErrorCode.MALFORMED_PROOF,
+            code=KeyCode.MALFORMED_PROOF,
         )
     try:
         raw = b58decode(value[1:])
     except ValueError as cause:
         raise ProofError(
-            "proofValue is not valid base58btc", code=ErrorCode.MALFORMED_PROOF
+            "proofValue is not valid base58btc", code=KeyCode.MALFORMED_PROOF
         ) from cause
     if len(raw) != expected_length:
         raise ProofError(
             f"proofValue holds {len(raw)} bytes, the key's signature has {expected_length}",
-            code=ErrorCode.SIGNATURE_INVALID,
+            code=KeyCode.SIGNATURE_INVALID,
         )
     return raw
 
@@ -391,14 +393,14 @@ def verify_proof(
     """
 
     if proof.get("type") != PROOF_TYPE:
-        raise ProofError("proof.type must be DataIntegrityProof", code=ErrorCode.MALFORMED_PROOF)
+        raise ProofError("proof.type must be DataIntegrityProof", code=KeyCode.MALFORMED_PROOF)
     vm_id = _require_str(proof, "verificationMethod")
     purpose = _require_str(proof, "proofPurpose")
     proof_value = _require_str(proof, "proofValue")
     if purpose != expected_purpose:
         raise ProofError(
             f"proofPurpose is {purpose!r}, expected {expected_purpose!r}",
-            code=ErrorCode.PROOF_PURPOSE_MISMATCH,
+            code=KeyCode.PROOF_PURPOSE_MISMATCH,
         )
     for name in ("created", "expires"):
         if name in proof:
@@ -410,14 +412,14 @@ def verify_proof(
             if parsed is None:
                 raise ProofError(
                     f"proof.{name} must be an XML Schema dateTimeStamp",
-                    code=ErrorCode.MALFORMED_PROOF,
+                    code=KeyCode.MALFORMED_PROOF,
                 )
             if name == "expires" and parsed < now:
-                raise ProofError(f"the proof expired at {when}", code=ErrorCode.PROOF_EXPIRED)
+                raise ProofError(f"the proof expired at {when}", code=KeyCode.PROOF_EXPIRED)
     if domain is not None and proof.get("domain") != domain:
-        raise ProofError("proof.domain does not match", code=ErrorCode.INVALID_DOMAIN)
+        raise ProofError("proof.domain does not match", code=KeyCode.INVALID_DOMAIN)
     if challenge is not None and proof.get("challenge") != challenge:
-        raise ProofError("proof.challenge does not match", code=ErrorCode.INVALID_CHALLENGE)
+        raise ProofError("proof.challenge does not match", code=KeyCode.INVALID_CHALLENGE)
     # Data Integrity §4.5 step 3.2: a broken chain fails before any key is looked up.
     covered = proof_input_document(document, proof)
 
@@ -437,11 +439,11 @@ def verify_proof(
         dc = doc_ctx if isinstance(doc_ctx, list) else [doc_ctx]
         if dc[: len(pc)] != pc:
             raise ProofError(
-                "proof @context does not match the document's", code=ErrorCode.MALFORMED_PROOF
+                "proof @context does not match the document's", code=KeyCode.MALFORMED_PROOF
             )
     data = hash_data(suite, public_key.key_type, covered, config, store, canonicalizer)
     if not public_key.verify(signature, data):
         raise ProofError(
-            "the signature does not match the document", code=ErrorCode.SIGNATURE_INVALID
+            "the signature does not match the document", code=KeyCode.SIGNATURE_INVALID
         )
     return ProofCheck(verification_method=vm_id, controller=controller, public_key=public_key)

@@ -23,12 +23,14 @@ from typing import Any
 
 from jwcrypto import jwa, jwk
 
-from contexts.errors import CertvcError, ErrorCode, ProofError
+from contexts.errors import CertvcError, ErrorCode
 from keys.compact_json import compact_json
 from keys.dates import parse_datetime_stamp
 from keys.did import DidResolver, find_verification_method
 from keys.jwk import encode_public_jwk
 from keys.keypair import KeyType, PublicKey, Signer
+
+from ..errors import KeyCode, ProofError
 
 NAME = "vc+jwt"
 MEDIA_TYPE = "application/vc+jwt"
@@ -52,10 +54,10 @@ def _unb64(part: str) -> bytes:
     """Strict base64url (RFC 7515 §2): no padding, and only the canonical encoding, so one
     token has one spelling (a changed unused bit would be another token, same signature)."""
     if _BASE64URL.fullmatch(part) is None or len(part) % 4 == 1:
-        raise ProofError("JWS part is not base64url", code=ErrorCode.JWT_MALFORMED)
+        raise ProofError("JWS part is not base64url", code=KeyCode.JWT_MALFORMED)
     data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     if _b64(data) != part:
-        raise ProofError("JWS part is not canonical base64url", code=ErrorCode.JWT_MALFORMED)
+        raise ProofError("JWS part is not canonical base64url", code=KeyCode.JWT_MALFORMED)
     return data
 
 
@@ -102,20 +104,20 @@ def parse(token: str) -> UnverifiedJwt:
         raise ProofError("the token is too large", code=ErrorCode.INPUT_TOO_LARGE)
     parts = token.split(".")
     if len(parts) != 3:
-        raise ProofError("a vc+jwt is a compact JWS with three parts", code=ErrorCode.JWT_MALFORMED)
+        raise ProofError("a vc+jwt is a compact JWS with three parts", code=KeyCode.JWT_MALFORMED)
     try:
         header = json.loads(_unb64(parts[0]))
         payload = json.loads(_unb64(parts[1]))
     except (ValueError, UnicodeDecodeError) as cause:
         raise ProofError(
-            "the JWS header or payload is not JSON", code=ErrorCode.JWT_MALFORMED
+            "the JWS header or payload is not JSON", code=KeyCode.JWT_MALFORMED
         ) from cause
     if not isinstance(header, dict) or not isinstance(payload, dict):
-        raise ProofError("JWS header and payload must be objects", code=ErrorCode.JWT_MALFORMED)
+        raise ProofError("JWS header and payload must be objects", code=KeyCode.JWT_MALFORMED)
     if "vc" in payload and "@context" not in payload:
         raise ProofError(
             "the payload wraps the credential in 'vc' (VC-JWT 1.1); vc+jwt carries it directly",
-            code=ErrorCode.JWT_MALFORMED,
+            code=KeyCode.JWT_MALFORMED,
         )
     return UnverifiedJwt(token=token, header=header, unverified_payload=payload)
 
@@ -143,12 +145,12 @@ def _check_claims(payload: Mapping[str, Any]) -> None:
         if claim in payload and payload[claim] != getter():
             raise ProofError(
                 f"JWT claim {claim} disagrees with the credential",
-                code=ErrorCode.JWT_CLAIM_MISMATCH,
+                code=KeyCode.JWT_CLAIM_MISMATCH,
             )
     for claim, name in (("nbf", "validFrom"), ("exp", "validUntil")):
         if claim in payload and payload[claim] != epoch(name):
             raise ProofError(
-                f"JWT claim {claim} disagrees with {name}", code=ErrorCode.JWT_CLAIM_MISMATCH
+                f"JWT claim {claim} disagrees with {name}", code=KeyCode.JWT_CLAIM_MISMATCH
             )
 
 
@@ -179,32 +181,32 @@ def verify(token: UnverifiedJwt, *, resolver: DidResolver, now: datetime) -> Jwt
     if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
         raise ProofError(
             f"JWS algorithm {alg!r} is not allowed (allowed: {', '.join(ALLOWED_ALGORITHMS)})",
-            code=ErrorCode.JWT_ALG_NOT_ALLOWED,
+            code=KeyCode.JWT_ALG_NOT_ALLOWED,
         )
     if "crit" in header or header.get("b64", True) is not True:
         raise ProofError(
             "critical JWS header extensions (and unencoded payloads) are not supported",
-            code=ErrorCode.JWT_MALFORMED,
+            code=KeyCode.JWT_MALFORMED,
         )
     if header.get("typ") not in (TYP, MEDIA_TYPE):
-        raise ProofError(f"JWS typ must be {TYP!r}", code=ErrorCode.JWT_MALFORMED)
+        raise ProofError(f"JWS typ must be {TYP!r}", code=KeyCode.JWT_MALFORMED)
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
-        raise ProofError("JWS header needs a kid naming the key", code=ErrorCode.JWT_MALFORMED)
+        raise ProofError("JWS header needs a kid naming the key", code=KeyCode.JWT_MALFORMED)
     public_key, controller = find_verification_method(
         resolver.resolve(kid.split("#", 1)[0]), kid, "assertionMethod"
     )
     if ALLOWED_ALGORITHMS[alg] is not public_key.key_type:
         raise ProofError(
             f"algorithm {alg} does not fit the {public_key.key_type.value} key {kid}",
-            code=ErrorCode.JWT_ALG_NOT_ALLOWED,
+            code=KeyCode.JWT_ALG_NOT_ALLOWED,
         )
     signing_input, _, encoded_signature = token.token.rpartition(".")
     signature = _unb64(encoded_signature)
     if len(signature) != public_key.key_type.signature_length:  # RFC 7518 §3.4: exactly r||s
         raise ProofError(
             f"a {alg} signature is {public_key.key_type.signature_length} bytes",
-            code=ErrorCode.SIGNATURE_INVALID,
+            code=KeyCode.SIGNATURE_INVALID,
         )
     try:
         # alg is in ALLOWED_ALGORITHMS and fits the resolved key's type (both checked above).
@@ -213,7 +215,7 @@ def verify(token: UnverifiedJwt, *, resolver: DidResolver, now: datetime) -> Jwt
         )
     except Exception as cause:
         raise ProofError(
-            "the JWS signature does not verify", code=ErrorCode.SIGNATURE_INVALID
+            "the JWS signature does not verify", code=KeyCode.SIGNATURE_INVALID
         ) from cause
     _check_claims(token.unverified_payload)
     return JwtCheck(

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from contexts.errors import ErrorCode
 from issuer.app import create_app
-from issuer.errors import InstanceNotReady
+from issuer.errors import InstanceNotReady, IssuerCode
 
 from .support import app_config
 
@@ -52,7 +51,7 @@ def test_the_app_reads_its_instance_from_the_environment(env, monkeypatch) -> No
 def test_without_an_instance_the_error_says_run_init(tmp_path: Path) -> None:
     with pytest.raises(InstanceNotReady) as refused:
         create_app({"INSTANCE": str(tmp_path / "none")})
-    assert refused.value.code is ErrorCode.INSTANCE_NOT_READY
+    assert refused.value.code is IssuerCode.INSTANCE_NOT_READY
     assert "certvc init" in refused.value.message
 
 

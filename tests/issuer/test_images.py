@@ -29,6 +29,7 @@ from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.result import Verdict
 from wallet_export.badge import unbake_png, unbake_svg
+from wallet_export.errors import WalletCode
 from wallet_export.pdf_extract import extract_from_pdf
 
 from .conftest import AppEnv
@@ -398,10 +399,10 @@ def _svg(body: str, head: str = "") -> bytes:
 
 
 REFUSED = {
-    "png-not-decodable": (_bad_png, ErrorCode.IMAGE_INVALID, 400),
-    "png-truncated": (lambda: _png()[:100], ErrorCode.IMAGE_INVALID, 400),
+    "png-not-decodable": (_bad_png, WalletCode.IMAGE_INVALID, 400),
+    "png-truncated": (lambda: _png()[:100], WalletCode.IMAGE_INVALID, 400),
     "png-huge-dimensions": (_huge_png, ErrorCode.INPUT_TOO_LARGE, 413),
-    "png-too-small": (_tiny_png, ErrorCode.IMAGE_INVALID, 400),
+    "png-too-small": (_tiny_png, WalletCode.IMAGE_INVALID, 400),
     "png-over-2-mib": (
         lambda: _png()[:-12] + b"\0" * (2 * 1024 * 1024) + _png()[-12:],
         ErrorCode.INPUT_TOO_LARGE,
@@ -410,63 +411,63 @@ REFUSED = {
     "gif": (_gif, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415),
     "svg-script": (
         lambda: _svg("<script>alert(document.cookie)</script>"),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
-    "svg-onload": (lambda: _svg('<rect onload="alert(1)"/>'), ErrorCode.IMAGE_INVALID, 400),
+    "svg-onload": (lambda: _svg('<rect onload="alert(1)"/>'), WalletCode.IMAGE_INVALID, 400),
     "svg-onload-on-root": (
         lambda: f'<svg {SVG_NS} onload="alert(1)"/>'.encode(),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-external-href": (
         lambda: _svg('<image href="https://tracker.example/p.png"/>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-external-xlink-href": (
         lambda: _svg('<use xlink:href="https://evil.example/s.svg#x"/>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-javascript-link": (
         lambda: _svg('<a href="javascript:alert(1)"><text>x</text></a>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-animated-href": (
         lambda: _svg('<a><set attributeName="href" to="javascript:alert(1)"/></a>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-foreign-object": (
         lambda: _svg("<foreignObject><div xmlns='http://www.w3.org/1999/xhtml'/></foreignObject>"),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-css-import": (
         lambda: _svg("<style>@import 'https://evil.example/x.css';</style>"),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-css-external-url": (
         lambda: _svg('<rect style="fill: url(https://evil.example/p.svg#g)"/>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-stylesheet-instruction": (
         lambda: _svg("", '<?xml-stylesheet href="https://evil.example/x.css"?>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-entities": (
         lambda: _svg("<text>&x;</text>", '<!DOCTYPE svg [<!ENTITY x "boom">]>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-not-svg-namespace": (
         lambda: b"<svg><rect/></svg>",
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     # Past a deny-list (issue found in review): CSS escapes, escaped at-rules, image sets,
@@ -474,49 +475,49 @@ REFUSED = {
     # javascript: URLs split by a tab.
     "svg-css-escaped-url": (
         lambda: _svg('<rect style="fill:u\\72l(https://evil.example/x.svg#a)"/>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-css-escaped-import": (
         lambda: _svg('<style>@\\69mport "https://evil.example/x.css";</style>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-css-image-set": (
         lambda: _svg("<rect style=\"fill:image-set('https://evil.example/p.png' 1x)\"/>"),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-upper-case-style": (
         lambda: _svg("<STYLE>rect { fill: red }</STYLE>"),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-xhtml-img": (
         lambda: _svg(
             '<h:img xmlns:h="http://www.w3.org/1999/xhtml" src="https://evil.example/p"/>'
         ),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-xml-base": (
         lambda: _svg('<g xml:base="https://evil.example/"><use href="#a"/></g>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-set-element": (
         lambda: _svg('<rect><set attributeName="fill" to="red"/></rect>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-tab-split-javascript": (
         lambda: _svg('<use href="java\tscript:alert(1)"/>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-external-image-data-svg": (
         lambda: _svg('<use href="data:image/svg+xml;base64,PHN2Zy8+"/>'),
-        ErrorCode.IMAGE_INVALID,
+        WalletCode.IMAGE_INVALID,
         400,
     ),
     "svg-over-512-kib": (

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from contexts.errors import ErrorCode
 from contexts.loader import default_store
 from issuer import audit, lifecycle, status
 from issuer.errors import (
     AlreadyExists,
     FieldError,
+    IssuerCode,
     ReasonRequired,
     TransitionNotAllowed,
     UnknownReference,
@@ -214,7 +214,7 @@ def test_transition_table(env, setup, action, allowed) -> None:
     else:
         with pytest.raises(TransitionNotAllowed) as refused:
             _act(env, number, action, scope="narrower")
-        assert refused.value.code is ErrorCode.TRANSITION_NOT_ALLOWED
+        assert refused.value.code is IssuerCode.TRANSITION_NOT_ALLOWED
         with env.read() as session:
             assert (
                 session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()

@@ -11,10 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from contexts.errors import ErrorCode
 from contexts.loader import default_store
 from issuer import lifecycle, oid4vci, status
-from issuer.errors import InstanceNotReady, TransitionNotAllowed
+from issuer.errors import InstanceNotReady, IssuerCode, TransitionNotAllowed
 from issuer.models import (
     Action,
     AuditEvent,
@@ -298,6 +297,6 @@ def test_an_inactive_certification_gets_no_offer_and_no_credential(https_env) ->
     assert caught.value.error.value == "credential_request_denied"
     with pytest.raises(TransitionNotAllowed) as refused:
         _offer_for(https_env, number)
-    assert refused.value.code is ErrorCode.TRANSITION_NOT_ALLOWED
+    assert refused.value.code is IssuerCode.TRANSITION_NOT_ALLOWED
     with https_env.read() as session:
         assert session.execute(select(func.count()).select_from(IssuedCredential)).scalar() == 1

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contexts.errors import DidError, ErrorCode, ProofError
+from contexts.errors import Code
 from contexts.loader import default_store
 from keys.did import LocalResolver
+from keys.errors import DidError, KeyCode, ProofError
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, REGISTRY, ProofOptions, create_proof, verify_proof
 from verifier.engine import VerifierPolicy, verify_credential
@@ -66,7 +67,7 @@ def test_expires_in_the_past_fails(pair) -> None:
     document = _signed(pair, expires=NOW - timedelta(seconds=1))
     with pytest.raises(ProofError) as caught:
         _verify(document)
-    assert caught.value.code is ErrorCode.PROOF_EXPIRED
+    assert caught.value.code is KeyCode.PROOF_EXPIRED
     fresh = _signed(pair, expires=NOW + timedelta(days=1))
     assert fresh["proof"]["expires"] == "2026-06-02T00:00:00Z"
     _verify(fresh)
@@ -78,17 +79,17 @@ def test_domain_and_challenge_must_match_when_expected(pair) -> None:
     _verify(document, domain="https://employer.example", challenge="n-0S6_WzA2Mj")
     with pytest.raises(ProofError) as caught:
         _verify(document, domain="https://other.example")
-    assert caught.value.code is ErrorCode.INVALID_DOMAIN
+    assert caught.value.code is KeyCode.INVALID_DOMAIN
     with pytest.raises(ProofError) as caught:
         _verify(document, challenge="replayed")
-    assert caught.value.code is ErrorCode.INVALID_CHALLENGE
+    assert caught.value.code is KeyCode.INVALID_CHALLENGE
 
 
 def test_proof_purpose_must_be_the_expected_one(pair) -> None:
     document = _signed(pair, proof_purpose="authentication")
     with pytest.raises(ProofError) as caught:
         _verify(document)
-    assert caught.value.code is ErrorCode.PROOF_PURPOSE_MISMATCH
+    assert caught.value.code is KeyCode.PROOF_PURPOSE_MISMATCH
 
 
 def test_method_not_listed_for_the_purpose_is_refused(pair) -> None:
@@ -144,7 +145,7 @@ def test_unknown_cryptosuite_fails_with_a_clear_code(pair) -> None:
     result = verify_credential(
         document, VerifierPolicy(default_store(), LocalResolver(), canonicalizer=FAST), now=NOW
     )
-    assert result.check(Check.PROOF).code is ErrorCode.SUITE_NOT_ALLOWED
+    assert result.check(Check.PROOF).code is KeyCode.SUITE_NOT_ALLOWED
 
 
 def test_suite_outside_the_allow_list_is_refused(pair) -> None:
@@ -156,7 +157,7 @@ def test_suite_outside_the_allow_list_is_refused(pair) -> None:
         canonicalizer=FAST,
     )
     result = verify_credential(_signed(pair), policy, now=NOW)
-    assert result.check(Check.PROOF).code is ErrorCode.SUITE_NOT_ALLOWED
+    assert result.check(Check.PROOF).code is KeyCode.SUITE_NOT_ALLOWED
     assert result.verdict is Verdict.INVALID_SIGNATURE
 
 
@@ -184,15 +185,15 @@ def test_proof_set_every_proof_must_verify(pair) -> None:
 @pytest.mark.parametrize(
     ("change", "code"),
     [
-        ({"proofValue": "uAAAA"}, ErrorCode.MALFORMED_PROOF),
-        ({"proofValue": "z0OIl"}, ErrorCode.MALFORMED_PROOF),
-        ({"type": "Ed25519Signature2020"}, ErrorCode.MALFORMED_PROOF),
-        ({"verificationMethod": 42}, ErrorCode.MALFORMED_PROOF),
-        ({"created": "yesterday"}, ErrorCode.MALFORMED_PROOF),
+        ({"proofValue": "uAAAA"}, KeyCode.MALFORMED_PROOF),
+        ({"proofValue": "z0OIl"}, KeyCode.MALFORMED_PROOF),
+        ({"type": "Ed25519Signature2020"}, KeyCode.MALFORMED_PROOF),
+        ({"verificationMethod": 42}, KeyCode.MALFORMED_PROOF),
+        ({"created": "yesterday"}, KeyCode.MALFORMED_PROOF),
     ],
     ids=["not-base58btc", "bad-base58", "proof-type", "method-type", "created"],
 )
-def test_malformed_proofs(pair, change: dict, code: ErrorCode) -> None:
+def test_malformed_proofs(pair, change: dict, code: Code) -> None:
     document = _signed(pair)
     document["proof"].update(change)
     with pytest.raises(ProofError) as caught:

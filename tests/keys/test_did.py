@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from contexts.errors import DidError, ErrorCode
+from contexts.errors import Code
 from keys.did import (
     DidResolver,
     LocalResolver,
@@ -23,6 +23,7 @@ from keys.did import (
     find_verification_method,
     resolve_did_key,
 )
+from keys.errors import DidError, KeyCode
 from keys.keypair import KeyPair, KeyType, PublicKey
 from keys.multikey import encode_base58btc, encode_secret
 
@@ -117,15 +118,15 @@ def test_vector_credential_method_resolves_for_assertion() -> None:
 @pytest.mark.parametrize(
     ("value", "code"),
     [
-        ("did:key:z6LShs9GGnqk85isEBzzshkuVWrVKsRp24GnDuHk8QWkARMW", ErrorCode.DID_UNRESOLVABLE),
-        ("did:key:" + encode_base58btc(b"\xed\x01" + bytes(31)), ErrorCode.DID_INVALID),
-        ("did:key:", ErrorCode.DID_INVALID),
-        ("did:key:u7QE", ErrorCode.DID_INVALID),
-        ("did:web:example.com", ErrorCode.DID_INVALID),
-        ("xdid:key:" + VECTOR_KEY, ErrorCode.DID_INVALID),
+        ("did:key:z6LShs9GGnqk85isEBzzshkuVWrVKsRp24GnDuHk8QWkARMW", KeyCode.DID_UNRESOLVABLE),
+        ("did:key:" + encode_base58btc(b"\xed\x01" + bytes(31)), KeyCode.DID_INVALID),
+        ("did:key:", KeyCode.DID_INVALID),
+        ("did:key:u7QE", KeyCode.DID_INVALID),
+        ("did:web:example.com", KeyCode.DID_INVALID),
+        ("xdid:key:" + VECTOR_KEY, KeyCode.DID_INVALID),
     ],
 )
-def test_bad_or_unsupported_did_key(value: str, code: ErrorCode) -> None:
+def test_bad_or_unsupported_did_key(value: str, code: Code) -> None:
     """An X25519 did:key is well-formed but not a signing key: unresolvable for us."""
     with pytest.raises(DidError) as info:
         resolve_did_key(value)
@@ -193,7 +194,7 @@ def test_did_web_from_url_refusals(base: str) -> None:
     path traversal or empty segments."""
     with pytest.raises(DidError) as info:
         did_web_from_url(base)
-    assert info.value.code is ErrorCode.DID_INVALID
+    assert info.value.code is KeyCode.DID_INVALID
 
 
 @pytest.mark.parametrize(
@@ -321,7 +322,7 @@ def test_authentication_only_method_is_not_an_assertion_method() -> None:
     assert find_verification_method(document, f"{DID}#key-1", "authentication") == (public, DID)
     with pytest.raises(DidError) as info:
         find_verification_method(document, f"{DID}#key-1", "assertionMethod")
-    assert info.value.code is ErrorCode.DID_UNRESOLVABLE
+    assert info.value.code is KeyCode.DID_UNRESOLVABLE
 
 
 def test_key_agreement_only_method_is_not_an_assertion_method() -> None:
@@ -362,20 +363,20 @@ def test_json_web_key_methods_from_did_key_vectors() -> None:
     ("document", "method_id", "code"),
     [
         # absent from the document
-        ({"id": DID, "assertionMethod": []}, f"{DID}#key-9", ErrorCode.DID_UNRESOLVABLE),
+        ({"id": DID, "assertionMethod": []}, f"{DID}#key-9", KeyCode.DID_UNRESOLVABLE),
         # referenced but never defined
-        ({"id": DID, "assertionMethod": ["#key-9"]}, f"{DID}#key-9", ErrorCode.DID_UNRESOLVABLE),
+        ({"id": DID, "assertionMethod": ["#key-9"]}, f"{DID}#key-9", KeyCode.DID_UNRESOLVABLE),
         # a method of another DID
         (
             {"id": DID, "assertionMethod": []},
             "did:web:other.example#key-1",
-            ErrorCode.DID_UNRESOLVABLE,
+            KeyCode.DID_UNRESOLVABLE,
         ),
         # no document id
-        ({"assertionMethod": ["#key-1"]}, "#key-1", ErrorCode.DID_INVALID),
+        ({"assertionMethod": ["#key-1"]}, "#key-1", KeyCode.DID_INVALID),
     ],
 )
-def test_missing_methods(document: dict[str, Any], method_id: str, code: ErrorCode) -> None:
+def test_missing_methods(document: dict[str, Any], method_id: str, code: Code) -> None:
     with pytest.raises(DidError) as info:
         find_verification_method(document, method_id)
     assert info.value.code is code
@@ -393,7 +394,7 @@ def test_method_controlled_by_someone_else_is_refused() -> None:
     }
     with pytest.raises(DidError) as info:
         find_verification_method(document, f"{DID}#key-1")
-    assert info.value.code is ErrorCode.DID_INVALID
+    assert info.value.code is KeyCode.DID_INVALID
 
 
 @pytest.mark.parametrize(
@@ -416,7 +417,7 @@ def test_unusable_methods_are_refused(method: dict[str, Any]) -> None:
     }
     with pytest.raises(DidError) as info:
         find_verification_method(document, f"{DID}#key-1")
-    assert info.value.code is ErrorCode.DID_INVALID
+    assert info.value.code is KeyCode.DID_INVALID
 
 
 def test_duplicate_method_definitions_are_refused() -> None:
@@ -442,11 +443,11 @@ def test_local_resolver() -> None:
     assert resolver.resolve(DID)["assertionMethod"] == ["#key-1"]
     with pytest.raises(DidError) as info:
         resolver.resolve("did:web:unknown.example")
-    assert info.value.code is ErrorCode.DID_UNRESOLVABLE
+    assert info.value.code is KeyCode.DID_UNRESOLVABLE
 
 
 def test_local_resolver_refuses_a_document_pinned_under_another_did() -> None:
     document, _ = _document()
     with pytest.raises(DidError) as info:
         LocalResolver({"did:web:other.example": document}).resolve("did:web:other.example")
-    assert info.value.code is ErrorCode.DID_INVALID
+    assert info.value.code is KeyCode.DID_INVALID

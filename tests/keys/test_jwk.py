@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jwcrypto import jwk as jwcrypto_jwk
 
-from contexts.errors import ErrorCode, KeyMaterialError
+from keys.errors import KeyCode, KeyMaterialError
 from keys.jwk import jwks, public_jwk, thumbprint
 from keys.keypair import KeyPair, KeyType, PublicKey
 
@@ -123,7 +123,7 @@ def test_symmetric_jwk_is_refused(jwk: dict[str, str]) -> None:
     for load in (PublicKey.from_jwk, KeyPair.from_jwk):
         with pytest.raises(KeyMaterialError) as info:
             load(jwk)
-        assert info.value.code is ErrorCode.KEY_UNSUPPORTED
+        assert info.value.code is KeyCode.KEY_UNSUPPORTED
         assert "c2VjcmV0" not in str(info.value)
 
 
@@ -140,14 +140,14 @@ def test_symmetric_jwk_is_refused(jwk: dict[str, str]) -> None:
 def test_other_key_types_are_unsupported(jwk: dict[str, str]) -> None:
     with pytest.raises(KeyMaterialError) as info:
         PublicKey.from_jwk(jwk)
-    assert info.value.code is ErrorCode.KEY_UNSUPPORTED
+    assert info.value.code is KeyCode.KEY_UNSUPPORTED
 
 
 def test_public_import_refuses_a_private_jwk() -> None:
     """A private part where a public key is expected is refused, and not echoed."""
     with pytest.raises(KeyMaterialError) as info:
         PublicKey.from_jwk(RFC8037_PRIVATE)
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
     assert RFC8037_PRIVATE["d"] not in str(info.value)
 
 
@@ -157,7 +157,7 @@ def test_private_import_needs_d_and_a_matching_public_part() -> None:
     other = KeyPair.generate(KeyType.ED25519).public_key.to_jwk()
     with pytest.raises(KeyMaterialError) as info:
         KeyPair.from_jwk({**RFC8037_PRIVATE, "x": other["x"]})
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
     assert RFC8037_PRIVATE["d"] not in str(info.value)
 
 
@@ -170,7 +170,7 @@ def test_alg_and_use_must_fit() -> None:
     for extra in ({"alg": "ES384"}, {"alg": "HS256"}, {"use": "enc"}):
         with pytest.raises(KeyMaterialError) as info:
             PublicKey.from_jwk({**public, **extra})
-        assert info.value.code is ErrorCode.KEY_INVALID
+        assert info.value.code is KeyCode.KEY_INVALID
 
 
 def test_point_not_on_curve_is_refused() -> None:
@@ -179,7 +179,7 @@ def test_point_not_on_curve_is_refused() -> None:
     bad_y = _b64(y[:-1] + bytes([y[-1] ^ 1]))
     with pytest.raises(KeyMaterialError) as info:
         PublicKey.from_jwk({**public, "y": bad_y})
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
 
 
 @pytest.mark.parametrize(
@@ -196,7 +196,7 @@ def test_bad_base64url_is_refused(x: object) -> None:
     """RFC 7515 §2: base64url without padding; we also refuse non-canonical encodings."""
     with pytest.raises(KeyMaterialError) as info:
         PublicKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": x})
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
 
 
 def test_jwks_lists_public_keys_with_kid_and_alg() -> None:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from contexts.errors import ErrorCode, KeyMaterialError
+from keys.errors import KeyCode, KeyMaterialError
 from keys.keypair import KeyPair, KeyType, PublicKey, Signer
 from keys.multikey import decode_base58btc, encode_base58btc, encode_secret
 
@@ -206,7 +206,7 @@ def test_from_multikey_refuses_a_public_key_of_another_secret() -> None:
     obj["publicKeyMultibase"] = KeyPair.generate(KeyType.P256).public_key.multibase
     with pytest.raises(KeyMaterialError) as info:
         KeyPair.from_multikey(obj)
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
     assert _secret_string(obj) not in str(info.value)
 
 
@@ -231,7 +231,7 @@ def test_ec_scalar_out_of_range_is_refused(key_type: KeyType, scalar: int) -> No
     value = encode_secret(key_type, scalar.to_bytes(size, "big"))
     with pytest.raises(KeyMaterialError) as info:
         KeyPair.from_multikey({"secretKeyMultibase": value})
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
 
 
 def test_public_key_refuses_bad_raw_bytes() -> None:
@@ -274,4 +274,4 @@ def test_pkcs8_round_trip_keeps_the_key() -> None:
     assert loaded.public_key == pair.public_key
     with pytest.raises(KeyMaterialError) as info:
         KeyPair.from_pkcs8_pem(pair.export_pkcs8_pem(b"passphrase"), b"other")
-    assert info.value.code is ErrorCode.PASSPHRASE_WRONG
+    assert info.value.code is KeyCode.PASSPHRASE_WRONG

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from contexts.errors import ErrorCode, KeyMaterialError
 from keys.did import did_web_document, find_verification_method
+from keys.errors import KeyCode, KeyMaterialError
 from keys.keypair import KeyPair, KeyType
 from keys.keystore import (
     DEFAULT_KDF,
@@ -143,21 +143,21 @@ def test_wrong_or_missing_passphrase(tmp_path: Path) -> None:
     _write(path, KeyPair.generate(KeyType.P384))
     with pytest.raises(KeyMaterialError) as info:
         read_key_file(path, passphrase=b"wrong")
-    assert info.value.code is ErrorCode.PASSPHRASE_WRONG
+    assert info.value.code is KeyCode.PASSPHRASE_WRONG
     with pytest.raises(KeyMaterialError) as info:
         read_key_file(path, passphrase=None)
-    assert info.value.code is ErrorCode.PASSPHRASE_REQUIRED
+    assert info.value.code is KeyCode.PASSPHRASE_REQUIRED
 
 
 def test_writing_needs_a_passphrase_unless_plaintext(tmp_path: Path) -> None:
     path = tmp_path / "key.json"
     with pytest.raises(KeyMaterialError) as info:
         _write(path, KeyPair.generate(KeyType.ED25519), passphrase=None)
-    assert info.value.code is ErrorCode.PASSPHRASE_REQUIRED
+    assert info.value.code is KeyCode.PASSPHRASE_REQUIRED
     assert not path.exists()
     with pytest.raises(KeyMaterialError) as info:
         _write(path, KeyPair.generate(KeyType.ED25519), passphrase=b"")
-    assert info.value.code is ErrorCode.PASSPHRASE_REQUIRED
+    assert info.value.code is KeyCode.PASSPHRASE_REQUIRED
 
 
 def test_plaintext_key_files_only_when_allowed(tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_plaintext_key_files_only_when_allowed(tmp_path: Path) -> None:
     assert _mode(path) == 0o600
     with pytest.raises(KeyMaterialError) as info:
         read_key_file(path, passphrase=None)
-    assert info.value.code is ErrorCode.PLAINTEXT_KEY_REFUSED
+    assert info.value.code is KeyCode.PLAINTEXT_KEY_REFUSED
     loaded = read_key_file(path, passphrase=None, allow_plaintext=True)
     assert loaded.public_key == pair.public_key
 
@@ -183,7 +183,7 @@ def test_a_plaintext_pem_in_a_file_marked_encrypted_is_refused(tmp_path: Path) -
     _rewrite(path, privateKeyPem=pair.export_pkcs8_pem(None).decode())
     with pytest.raises(KeyMaterialError) as info:
         read_key_file(path, passphrase=PASSPHRASE)
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
 
 
 def test_public_key_must_match_private_key(tmp_path: Path) -> None:
@@ -193,7 +193,7 @@ def test_public_key_must_match_private_key(tmp_path: Path) -> None:
     _rewrite(path, publicKeyMultibase=KeyPair.generate(KeyType.P256).public_key.multibase)
     with pytest.raises(KeyMaterialError) as info:
         read_key_file(path, passphrase=PASSPHRASE)
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
 
 
 @pytest.mark.parametrize(
@@ -216,7 +216,7 @@ def test_damaged_key_files_are_refused(tmp_path: Path, changes: dict[str, object
     _rewrite(path, **changes)
     with pytest.raises(KeyMaterialError) as info:
         read_key_file(path, passphrase=PASSPHRASE)
-    assert info.value.code in (ErrorCode.KEY_INVALID, ErrorCode.KEY_UNSUPPORTED)
+    assert info.value.code in (KeyCode.KEY_INVALID, KeyCode.KEY_UNSUPPORTED)
 
 
 def test_garbage_and_missing_files(tmp_path: Path) -> None:
@@ -226,10 +226,10 @@ def test_garbage_and_missing_files(tmp_path: Path) -> None:
     os.close(fd)
     with pytest.raises(KeyMaterialError) as info:
         read_key_file(path, passphrase=PASSPHRASE)
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
     with pytest.raises(KeyMaterialError) as info:
         read_key_file(tmp_path / "absent.json", passphrase=PASSPHRASE)
-    assert info.value.code is ErrorCode.KEY_NOT_FOUND
+    assert info.value.code is KeyCode.KEY_NOT_FOUND
 
 
 def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
@@ -266,7 +266,7 @@ def test_load_passphrase_failures(tmp_path: Path) -> None:
     for path in (file, tmp_path / "absent"):
         with pytest.raises(KeyMaterialError) as info:
             load_passphrase({"CERTVC_KEY_PASSPHRASE": "ignored"}, path)
-        assert info.value.code is ErrorCode.PASSPHRASE_REQUIRED
+        assert info.value.code is KeyCode.PASSPHRASE_REQUIRED
 
 
 # --- the store ------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ def test_reopened_store_decrypts_and_signs(tmp_path: Path) -> None:
     assert published.verify(signer.sign(b"claim"), b"claim")
     with pytest.raises(KeyMaterialError) as info:
         _open(tmp_path, passphrase=b"wrong").active_signer()
-    assert info.value.code is ErrorCode.PASSPHRASE_WRONG
+    assert info.value.code is KeyCode.PASSPHRASE_WRONG
 
 
 def test_rotation_keeps_retired_keys_published(tmp_path: Path) -> None:
@@ -363,7 +363,7 @@ def test_rotation_with_a_wrong_passphrase_changes_nothing(tmp_path: Path) -> Non
     index = (tmp_path / INDEX_NAME).read_bytes()
     with pytest.raises(KeyMaterialError) as info:
         _open(tmp_path, passphrase=b"typo").rotate(None, f"{DID}#key-2")
-    assert info.value.code is ErrorCode.PASSPHRASE_WRONG
+    assert info.value.code is KeyCode.PASSPHRASE_WRONG
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert (tmp_path / INDEX_NAME).read_bytes() == index
 
@@ -372,10 +372,10 @@ def test_store_state_errors(tmp_path: Path) -> None:
     store = _open(tmp_path)
     with pytest.raises(KeyMaterialError) as info:
         store.rotate(None, f"{DID}#key-1")
-    assert info.value.code is ErrorCode.KEY_NOT_FOUND
+    assert info.value.code is KeyCode.KEY_NOT_FOUND
     with pytest.raises(KeyMaterialError) as info:
         store.active_signer()
-    assert info.value.code is ErrorCode.KEY_NOT_FOUND
+    assert info.value.code is KeyCode.KEY_NOT_FOUND
     store.create(KeyType.ED25519, f"{DID}#key-1")
     with pytest.raises(KeyMaterialError):
         store.create(KeyType.ED25519, f"{DID}#key-2")
@@ -383,7 +383,7 @@ def test_store_state_errors(tmp_path: Path) -> None:
         store.rotate(None, f"{DID}#key-1")  # ids are never reused
     with pytest.raises(KeyMaterialError) as info:
         store.public_key(f"{DID}#key-9")
-    assert info.value.code is ErrorCode.KEY_NOT_FOUND
+    assert info.value.code is KeyCode.KEY_NOT_FOUND
 
 
 def test_stale_store_instance_cannot_rotate(tmp_path: Path) -> None:
@@ -399,7 +399,7 @@ def test_stale_store_instance_cannot_rotate(tmp_path: Path) -> None:
 def test_store_needs_a_passphrase_unless_plaintext_is_allowed(tmp_path: Path) -> None:
     with pytest.raises(KeyMaterialError) as info:
         _open(tmp_path, passphrase=None).create(KeyType.ED25519, f"{DID}#key-1")
-    assert info.value.code is ErrorCode.PASSPHRASE_REQUIRED
+    assert info.value.code is KeyCode.PASSPHRASE_REQUIRED
     assert not (tmp_path / INDEX_NAME).exists()
 
     dev = _open(tmp_path, passphrase=None, allow_plaintext=True)
@@ -407,7 +407,7 @@ def test_store_needs_a_passphrase_unless_plaintext_is_allowed(tmp_path: Path) ->
     assert json.loads((tmp_path / record.file).read_text())["encrypted"] is False
     with pytest.raises(KeyMaterialError) as info:
         _open(tmp_path, passphrase=None).active_signer()
-    assert info.value.code is ErrorCode.PLAINTEXT_KEY_REFUSED
+    assert info.value.code is KeyCode.PLAINTEXT_KEY_REFUSED
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contexts.errors import ErrorCode, KeyMaterialError
+from keys.errors import KeyCode, KeyMaterialError
 from keys.keypair import KeyType
 from keys.multikey import (
     decode_base58btc,
@@ -109,7 +109,7 @@ def test_other_multicodecs_are_unsupported() -> None:
     """An X25519 key (0xec, did:key vectors) is not a signature key: key_unsupported."""
     with pytest.raises(KeyMaterialError) as info:
         decode_public("z6LShs9GGnqk85isEBzzshkuVWrVKsRp24GnDuHk8QWkARMW")
-    assert info.value.code is ErrorCode.KEY_UNSUPPORTED
+    assert info.value.code is KeyCode.KEY_UNSUPPORTED
 
 
 def test_secret_key_in_place_of_public_key_is_refused() -> None:
@@ -117,7 +117,7 @@ def test_secret_key_in_place_of_public_key_is_refused() -> None:
     secret = _vector("ecdsa-rdfc-2019/p256KeyPair.json")["secretKeyMultibase"]
     with pytest.raises(KeyMaterialError) as info:
         decode_public(secret)
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
     assert secret not in str(info.value)
 
 
@@ -125,7 +125,7 @@ def test_public_key_in_place_of_secret_key_is_unsupported() -> None:
     public = _vector("ecdsa-rdfc-2019/p256KeyPair.json")["publicKeyMultibase"]
     with pytest.raises(KeyMaterialError) as info:
         decode_secret(public)
-    assert info.value.code is ErrorCode.KEY_UNSUPPORTED
+    assert info.value.code is KeyCode.KEY_UNSUPPORTED
 
 
 @pytest.mark.parametrize(
@@ -141,7 +141,7 @@ def test_public_key_in_place_of_secret_key_is_unsupported() -> None:
 def test_bad_multibase_is_key_invalid(value: str) -> None:
     with pytest.raises(KeyMaterialError) as info:
         decode_public(value)
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
 
 
 def test_non_minimal_varint_header_is_refused() -> None:
@@ -158,7 +158,7 @@ def test_wrong_length_is_key_invalid(key_type: KeyType) -> None:
     for raw in (good[:-1], good + b"\x00"):
         with pytest.raises(KeyMaterialError) as info:
             decode_public(encode_base58btc(header + raw))
-        assert info.value.code is ErrorCode.KEY_INVALID
+        assert info.value.code is KeyCode.KEY_INVALID
     with pytest.raises(KeyMaterialError):
         encode_public(key_type, good[:-1])
     with pytest.raises(KeyMaterialError):
@@ -182,7 +182,7 @@ def test_point_not_on_curve_is_key_invalid(key_type: KeyType) -> None:
     bad = _x_not_on_curve(key_type)
     with pytest.raises(KeyMaterialError) as info:
         decode_public(encode_base58btc(HEADERS[("public", key_type)] + bad))
-    assert info.value.code is ErrorCode.KEY_INVALID
+    assert info.value.code is KeyCode.KEY_INVALID
     with pytest.raises(KeyMaterialError):
         encode_public(key_type, bad)
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from contexts.errors import ErrorCode, ProofError
 from contexts.loader import ContextStore, default_store
 from keys.base58btc import b58decode
 from keys.dates import parse_datetime_stamp
 from keys.did import LocalResolver
+from keys.errors import KeyCode, ProofError
 from keys.fastpath import FastCanonicalizer
 from keys.keypair import KeyPair, KeyType
 from keys.suites import (
@@ -143,7 +143,7 @@ def test_previous_proof_must_name_a_proof_of_the_document(suite_key, store) -> N
                 store,
                 canonicalizer=FAST,
             )
-        assert caught.value.code is ErrorCode.PROOF_GENERATION
+        assert caught.value.code is KeyCode.PROOF_GENERATION
         assert MISSING_ID in caught.value.message or "no proof" in caught.value.message
 
 
@@ -170,7 +170,7 @@ def test_previous_proof_option_must_be_ids(previous, store) -> None:
             store,
             canonicalizer=FAST,
         )
-    assert caught.value.code is ErrorCode.PROOF_GENERATION
+    assert caught.value.code is KeyCode.PROOF_GENERATION
 
 
 def test_signing_refuses_duplicate_proof_ids(store) -> None:
@@ -194,7 +194,7 @@ def test_signing_refuses_duplicate_proof_ids(store) -> None:
             store,
             canonicalizer=FAST,
         )
-    assert caught.value.code is ErrorCode.PROOF_GENERATION
+    assert caught.value.code is KeyCode.PROOF_GENERATION
     doubled = copy.deepcopy(signed)
     doubled["proof"] = [signed["proof"], copy.deepcopy(signed["proof"])]
     with pytest.raises(ProofError) as caught:
@@ -206,7 +206,7 @@ def test_signing_refuses_duplicate_proof_ids(store) -> None:
             store,
             canonicalizer=FAST,
         )
-    assert caught.value.code is ErrorCode.PROOF_GENERATION
+    assert caught.value.code is KeyCode.PROOF_GENERATION
     assert "2 proofs" in caught.value.message
 
 
@@ -236,7 +236,7 @@ def test_chained_proof_covers_only_the_named_proofs(store) -> None:
     # A is not covered: without it, C still verifies; without B, C is refused.
     _verify(EDDSA, {**chained, "proof": [b, c]}, c, store)
     error = _failure(EDDSA, {**chained, "proof": [a, c]}, c, store)
-    assert error.code is ErrorCode.MALFORMED_PROOF
+    assert error.code is KeyCode.MALFORMED_PROOF
 
 
 # -- verifying -------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ def test_chained_proof_signed_over_the_previous_proof(suite_key, store) -> None:
     second = chained["proof"][1]
     as_set_member = {k: v for k, v in second.items() if k != "previousProof"}
     document = {**chained, "proof": [chained["proof"][0], as_set_member]}
-    assert _failure(suite, document, as_set_member, store).code is ErrorCode.SIGNATURE_INVALID
+    assert _failure(suite, document, as_set_member, store).code is KeyCode.SIGNATURE_INVALID
 
 
 def test_tampered_previous_proof_fails_both(suite_key, store) -> None:
@@ -274,11 +274,11 @@ def test_tampered_previous_proof_fails_both(suite_key, store) -> None:
     tampered = copy.deepcopy(chained)
     tampered["proof"][0]["created"] = "2026-06-01T00:00:01Z"
     first, second = tampered["proof"]
-    assert _failure(suite, tampered, first, store).code is ErrorCode.SIGNATURE_INVALID
-    assert _failure(suite, tampered, second, store).code is ErrorCode.SIGNATURE_INVALID
+    assert _failure(suite, tampered, first, store).code is KeyCode.SIGNATURE_INVALID
+    assert _failure(suite, tampered, second, store).code is KeyCode.SIGNATURE_INVALID
     result = _engine(tampered, store)
     assert result.check(Check.PROOF).status is CheckStatus.FAILED
-    assert result.check(Check.PROOF).code is ErrorCode.SIGNATURE_INVALID
+    assert result.check(Check.PROOF).code is KeyCode.SIGNATURE_INVALID
     assert result.verdict is Verdict.INVALID_SIGNATURE
 
 
@@ -297,11 +297,9 @@ def test_swapped_previous_proof_fails_the_chained_one(suite_key, store) -> None:
     )["proof"]
     swapped = {**chained, "proof": [other, chained["proof"][1]]}
     _verify(suite, swapped, other, store)
-    assert _failure(suite, swapped, swapped["proof"][1], store).code is (
-        ErrorCode.SIGNATURE_INVALID
-    )
+    assert _failure(suite, swapped, swapped["proof"][1], store).code is (KeyCode.SIGNATURE_INVALID)
     result = _engine(swapped, store)
-    assert result.check(Check.PROOF).code is ErrorCode.SIGNATURE_INVALID
+    assert result.check(Check.PROOF).code is KeyCode.SIGNATURE_INVALID
     assert result.check(Check.PROOF).message.startswith(f"proof 2 of 2 ({B_ID}): ")
 
 
@@ -311,7 +309,7 @@ def test_tampered_credential_fails_both(suite_key, store) -> None:
     tampered = copy.deepcopy(chained)
     tampered["credentialSubject"]["name"] = "Mallory"
     for proof in tampered["proof"]:
-        assert _failure(suite, tampered, proof, store).code is ErrorCode.SIGNATURE_INVALID
+        assert _failure(suite, tampered, proof, store).code is KeyCode.SIGNATURE_INVALID
 
 
 def test_previous_proof_missing_from_the_set(suite_key, store) -> None:
@@ -320,11 +318,11 @@ def test_previous_proof_missing_from_the_set(suite_key, store) -> None:
     chained = _chain(suite, pair, store)
     alone = {**chained, "proof": [chained["proof"][1]]}
     error = _failure(suite, alone, chained["proof"][1], store)
-    assert error.code is ErrorCode.MALFORMED_PROOF
+    assert error.code is KeyCode.MALFORMED_PROOF
     assert A_ID in error.message
     result = _engine(alone, store)
     assert len(result.checks) == len(Check)
-    assert result.check(Check.PROOF).code is ErrorCode.MALFORMED_PROOF
+    assert result.check(Check.PROOF).code is KeyCode.MALFORMED_PROOF
     assert A_ID in result.check(Check.PROOF).message
     assert result.check(Check.ISSUER).status is CheckStatus.SKIPPED
     assert result.verdict is Verdict.INVALID_SIGNATURE
@@ -337,10 +335,10 @@ def test_previous_proof_naming_two_proofs_fails(store) -> None:
     first, second = chained["proof"]
     doubled = {**chained, "proof": [first, copy.deepcopy(first), second]}
     error = _failure(EDDSA, doubled, second, store)
-    assert error.code is ErrorCode.MALFORMED_PROOF
+    assert error.code is KeyCode.MALFORMED_PROOF
     assert "2 proofs" in error.message
     result = _engine(doubled, store)
-    assert result.check(Check.PROOF).code is ErrorCode.MALFORMED_PROOF
+    assert result.check(Check.PROOF).code is KeyCode.MALFORMED_PROOF
     assert result.check(Check.PROOF).message.startswith(f"proof 3 of 3 ({B_ID}): ")
 
 
@@ -387,11 +385,11 @@ def test_cycles_fail_cleanly(shape: str, store) -> None:
         cycle = [first, second, third]
     for proof in cycle:
         error = _failure(EDDSA, document, proof, store)
-        assert error.code is ErrorCode.MALFORMED_PROOF
+        assert error.code is KeyCode.MALFORMED_PROOF
         assert "itself" in error.message or "cycle" in error.message
     result = _engine(document, store)
     assert len(result.checks) == len(Check)
-    assert result.check(Check.PROOF).code is ErrorCode.MALFORMED_PROOF
+    assert result.check(Check.PROOF).code is KeyCode.MALFORMED_PROOF
     assert result.verdict is Verdict.INVALID_SIGNATURE
 
 
@@ -404,9 +402,9 @@ def test_malformed_previous_proof(value, store) -> None:
     chained["proof"][1]["previousProof"] = value
     with pytest.raises(ProofError) as caught:
         previous_proof_ids(chained["proof"][1])
-    assert caught.value.code is ErrorCode.MALFORMED_PROOF
-    assert _failure(EDDSA, chained, chained["proof"][1], store).code is ErrorCode.MALFORMED_PROOF
-    assert _engine(chained, store).check(Check.PROOF).code is ErrorCode.MALFORMED_PROOF
+    assert caught.value.code is KeyCode.MALFORMED_PROOF
+    assert _failure(EDDSA, chained, chained["proof"][1], store).code is KeyCode.MALFORMED_PROOF
+    assert _engine(chained, store).check(Check.PROOF).code is KeyCode.MALFORMED_PROOF
 
 
 def test_previous_proof_list_is_unordered(store) -> None:
@@ -661,11 +659,11 @@ def test_w3c_chain_tampered_first_proof_breaks_the_chain() -> None:
             outcomes.append(None)
         except ProofError as error:
             outcomes.append(error.code)
-    assert outcomes == [ErrorCode.SIGNATURE_INVALID, None, ErrorCode.SIGNATURE_INVALID, None]
+    assert outcomes == [KeyCode.SIGNATURE_INVALID, None, KeyCode.SIGNATURE_INVALID, None]
     result = verify_credential(
         tampered, VerifierPolicy(store, LocalResolver(), canonicalizer=FAST), now=W3C_NOW
     )
-    assert result.check(Check.PROOF).code is ErrorCode.SIGNATURE_INVALID
+    assert result.check(Check.PROOF).code is KeyCode.SIGNATURE_INVALID
 
 
 def test_w3c_chain_hash_data_by_hand() -> None:
@@ -705,5 +703,5 @@ def test_a_set_past_the_proof_limit_fails_without_verifying(store) -> None:
     options = ProofOptions(created=NOW, id="urn:uuid:one-too-many")
     document = create_proof(suite, document, pair.signer(), options, store, canonicalizer=FAST)
     proof = _engine(document, store).check(Check.PROOF)
-    assert proof.status is CheckStatus.FAILED and proof.code is ErrorCode.MALFORMED_PROOF
+    assert proof.status is CheckStatus.FAILED and proof.code is KeyCode.MALFORMED_PROOF
     assert f"at most {MAX_PROOFS}" in proof.message

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from pyld import jsonld
 
 import keys.rdfc
-from contexts.errors import CanonicalizationLimit, InputError
+from contexts.errors import InputError
+from keys.errors import CanonicalizationLimit
 from keys.nquads import parse_nquads, parse_quads, serialize_quad
 from keys.rdfc import canonicalize, canonicalize_nquads
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from jwcrypto import jwk, jws
 
-from contexts.errors import DidError, ErrorCode, ProofError
+from contexts.errors import Code
 from keys.did import LocalResolver
+from keys.errors import DidError, KeyCode, ProofError
 from keys.keypair import KeyPair, KeyType
 from keys.suites import vc_jwt
 from verifier.samples import certification_credential
@@ -74,7 +75,7 @@ def test_alg_none_is_refused() -> None:
     )
     with pytest.raises(ProofError) as caught:
         _verify(token)
-    assert caught.value.code is ErrorCode.JWT_ALG_NOT_ALLOWED
+    assert caught.value.code is KeyCode.JWT_ALG_NOT_ALLOWED
 
 
 def test_hmac_with_the_public_key_as_secret_is_refused() -> None:
@@ -86,7 +87,7 @@ def test_hmac_with_the_public_key_as_secret_is_refused() -> None:
         mac = hmac.new(secret, unsigned.encode(), hashlib.sha256).digest()
         with pytest.raises(ProofError) as caught:
             _verify(unsigned + "." + _b64(mac))
-        assert caught.value.code is ErrorCode.JWT_ALG_NOT_ALLOWED
+        assert caught.value.code is KeyCode.JWT_ALG_NOT_ALLOWED
 
 
 def test_algorithm_must_fit_the_key() -> None:
@@ -98,7 +99,7 @@ def test_algorithm_must_fit_the_key() -> None:
     forged = unsigned + "." + _b64(other.signer().sign(unsigned.encode()))
     with pytest.raises(ProofError) as caught:
         _verify(forged)
-    assert caught.value.code is ErrorCode.JWT_ALG_NOT_ALLOWED
+    assert caught.value.code is KeyCode.JWT_ALG_NOT_ALLOWED
 
 
 def test_signature_by_another_key_fails() -> None:
@@ -106,7 +107,7 @@ def test_signature_by_another_key_fails() -> None:
     token = vc_jwt.sign(_credential(pair), other.signer(pair.public_key.did_key_method_id))
     with pytest.raises(ProofError) as caught:
         _verify(token)
-    assert caught.value.code is ErrorCode.SIGNATURE_INVALID
+    assert caught.value.code is KeyCode.SIGNATURE_INVALID
 
 
 def test_changed_payload_fails() -> None:
@@ -116,20 +117,20 @@ def test_changed_payload_fails() -> None:
     changed["credentialSubject"]["licenseNumber"] = "CB-2026-004218"
     with pytest.raises(ProofError) as caught:
         _verify(f"{head}.{_b64(json.dumps(changed).encode())}.{sig}")
-    assert caught.value.code is ErrorCode.SIGNATURE_INVALID
+    assert caught.value.code is KeyCode.SIGNATURE_INVALID
 
 
 @pytest.mark.parametrize(
     ("header_change", "code"),
     [
-        ({"typ": "JWT"}, ErrorCode.JWT_MALFORMED),
-        ({"kid": None}, ErrorCode.JWT_MALFORMED),
-        ({"crit": ["exp"]}, ErrorCode.JWT_MALFORMED),
-        ({"b64": False}, ErrorCode.JWT_MALFORMED),  # RFC 7797 unencoded payload
+        ({"typ": "JWT"}, KeyCode.JWT_MALFORMED),
+        ({"kid": None}, KeyCode.JWT_MALFORMED),
+        ({"crit": ["exp"]}, KeyCode.JWT_MALFORMED),
+        ({"b64": False}, KeyCode.JWT_MALFORMED),  # RFC 7797 unencoded payload
     ],
     ids=["typ", "no-kid", "crit", "b64"],
 )
-def test_header_rules(header_change: dict, code: ErrorCode) -> None:
+def test_header_rules(header_change: dict, code: Code) -> None:
     pair = KeyPair.generate(KeyType.ED25519)
     header = {"alg": "EdDSA", "typ": "vc+jwt", "kid": pair.public_key.did_key_method_id}
     header.update(header_change)
@@ -154,7 +155,7 @@ def test_registered_claims_must_agree_with_the_credential() -> None:
     credential["iss"] = "did:web:someone-else.example"
     with pytest.raises(ProofError) as caught:
         _verify(vc_jwt.sign(credential, pair.signer()))
-    assert caught.value.code is ErrorCode.JWT_CLAIM_MISMATCH
+    assert caught.value.code is KeyCode.JWT_CLAIM_MISMATCH
     agreeing = _credential(pair)
     agreeing["iss"] = pair.public_key.did_key
     _verify(vc_jwt.sign(agreeing, pair.signer()))
@@ -164,7 +165,7 @@ def test_registered_claims_must_agree_with_the_credential() -> None:
 def test_malformed_tokens(token: str) -> None:
     with pytest.raises(ProofError) as caught:
         vc_jwt.parse(token)
-    assert caught.value.code is ErrorCode.JWT_MALFORMED
+    assert caught.value.code is KeyCode.JWT_MALFORMED
 
 
 def _signed_parts(key_type: KeyType = KeyType.ED25519) -> tuple[str, str, str]:
@@ -179,7 +180,7 @@ def test_a_signature_part_that_is_not_base64url_is_malformed(signature: str) -> 
     head, payload, _ = _signed_parts()
     with pytest.raises(ProofError) as caught:
         _verify(f"{head}.{payload}.{signature}")
-    assert caught.value.code is ErrorCode.JWT_MALFORMED
+    assert caught.value.code is KeyCode.JWT_MALFORMED
 
 
 def test_one_signature_has_one_spelling() -> None:
@@ -193,7 +194,7 @@ def test_one_signature_has_one_spelling() -> None:
     _verify(f"{head}.{payload}.{signature}")
     with pytest.raises(ProofError) as caught:
         _verify(f"{head}.{payload}.{respelled}")
-    assert caught.value.code is ErrorCode.JWT_MALFORMED
+    assert caught.value.code is KeyCode.JWT_MALFORMED
 
 
 def test_an_es256_signature_must_be_exactly_r_and_s() -> None:
@@ -203,7 +204,7 @@ def test_an_es256_signature_must_be_exactly_r_and_s() -> None:
     padded = b"\x00" + raw[:32] + b"\x00" + raw[32:]
     with pytest.raises(ProofError) as caught:
         _verify(f"{head}.{payload}.{_b64(padded)}")
-    assert caught.value.code is ErrorCode.SIGNATURE_INVALID
+    assert caught.value.code is KeyCode.SIGNATURE_INVALID
 
 
 @pytest.mark.parametrize("alg", [["EdDSA"], {"alg": "EdDSA"}, 1, None])
@@ -212,4 +213,4 @@ def test_an_alg_that_is_not_a_string_is_refused(alg: object) -> None:
     header = {"alg": alg, "typ": "vc+jwt", "kid": pair.public_key.did_key_method_id}
     with pytest.raises(ProofError) as caught:
         _verify(_token(header, _credential(pair), b"\x00" * 64))
-    assert caught.value.code is ErrorCode.JWT_ALG_NOT_ALLOWED
+    assert caught.value.code is KeyCode.JWT_ALG_NOT_ALLOWED

@@ -254,7 +254,7 @@ def test_request_size_is_capped(world) -> None:
     app = create_app(_config(world, VERIFIER_MAX_JSON_BYTES=1000, VERIFIER_MAX_UPLOAD_BYTES=2000))
     client = app.test_client()
     reply = client.post("/api/v1/verify", json={"input": "x" * 2000})
-    assert reply.status_code == 413 and reply.json["error"]["code"] == "request_too_large"
+    assert reply.status_code == 413 and reply.json["error"]["code"] == "input_too_large"
     reply = client.post("/api/v1/verify", data=b"\x89PNG" + b"0" * 5000, content_type="image/png")
     assert reply.status_code == 413
 

@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from contexts.errors import DidError, ErrorCode
 from contexts.loader import default_store
 from keys.did import LocalResolver, VerificationMethodEntry, did_web_document
+from keys.errors import DidError, KeyCode
 from keys.suites import FAST, ProofOptions
 from verifier.did_web import WebDidResolver
 from verifier.engine import VerifierPolicy, verify_credential
+from verifier.errors import VerifierCode
 from verifier.fetch import FetchError, FetchResponse
 from verifier.issuing import sign_credential
 from verifier.result import Verdict
@@ -116,16 +117,16 @@ def test_unusable_documents(served, why) -> None:
     resolver = WebDidResolver(FakeFetcher({URL: served}), clock=lambda: NOW)
     with pytest.raises(DidError) as caught:
         resolver.resolve(DID)
-    assert caught.value.code is ErrorCode.DID_UNRESOLVABLE and why in caught.value.message
+    assert caught.value.code is KeyCode.DID_UNRESOLVABLE and why in caught.value.message
 
 
 @pytest.mark.parametrize(
     "code",
     [
-        ErrorCode.FETCH_REFUSED,
-        ErrorCode.FETCH_FAILED,
-        ErrorCode.FETCH_TIMEOUT,
-        ErrorCode.FETCH_TOO_LARGE,
+        VerifierCode.FETCH_REFUSED,
+        VerifierCode.FETCH_FAILED,
+        VerifierCode.FETCH_TIMEOUT,
+        VerifierCode.FETCH_TOO_LARGE,
     ],
 )
 def test_documents_not_reached_are_unavailable(code) -> None:
@@ -133,7 +134,7 @@ def test_documents_not_reached_are_unavailable(code) -> None:
     resolver = WebDidResolver(FakeFetcher({URL: FetchError("no", code=code)}), clock=lambda: NOW)
     with pytest.raises(DidError) as caught:
         resolver.resolve(DID)
-    assert caught.value.code is ErrorCode.DID_UNAVAILABLE and code.value in caught.value.message
+    assert caught.value.code is VerifierCode.DID_UNAVAILABLE and code.value in caught.value.message
 
 
 def test_bad_did_web_is_refused_without_fetching() -> None:

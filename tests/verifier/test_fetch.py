@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from contexts.errors import ErrorCode
+from verifier.errors import VerifierCode
 from verifier.fetch import (
     FetchError,
     FetchPolicy,
@@ -98,7 +98,7 @@ def _refused(fetcher: SafeFetcher, url: str) -> FetchError:
 def test_private_addresses_are_refused_before_connecting(host: str, address: str) -> None:
     fetcher = SafeFetcher(FetchPolicy(), resolver=_resolver({host: [address]}))
     error = _refused(fetcher, f"https://{host}/status/1")
-    assert error.code is ErrorCode.FETCH_REFUSED
+    assert error.code is VerifierCode.FETCH_REFUSED
     assert "(not on the allow-list)" in error.message
 
 
@@ -106,7 +106,7 @@ def test_one_private_address_among_public_ones_refuses_the_host() -> None:
     fetcher = SafeFetcher(
         FetchPolicy(), resolver=_resolver({"split.example": ["93.184.215.14", "127.0.0.1"]})
     )
-    assert _refused(fetcher, "https://split.example/").code is ErrorCode.FETCH_REFUSED
+    assert _refused(fetcher, "https://split.example/").code is VerifierCode.FETCH_REFUSED
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_one_private_address_among_public_ones_refuses_the_host() -> None:
 )
 def test_refused_urls(url: str) -> None:
     fetcher = SafeFetcher(FetchPolicy(dev_mode=True), resolver=lambda h, p: [h.strip("[]")])
-    assert _refused(fetcher, url).code is ErrorCode.FETCH_REFUSED
+    assert _refused(fetcher, url).code is VerifierCode.FETCH_REFUSED
 
 
 def test_plain_http_needs_dev_mode_and_the_allow_list() -> None:
@@ -135,7 +135,9 @@ def test_plain_http_needs_dev_mode_and_the_allow_list() -> None:
         server.routes["/a"] = Served(b"{}", "application/json")
         allowed = frozenset({server.url})
         for policy in (FetchPolicy(allow_origins=allowed), FetchPolicy(dev_mode=True)):
-            assert _refused(SafeFetcher(policy), server.url + "/a").code is ErrorCode.FETCH_REFUSED
+            assert (
+                _refused(SafeFetcher(policy), server.url + "/a").code is VerifierCode.FETCH_REFUSED
+            )
         ok = SafeFetcher(FetchPolicy(allow_origins=allowed, dev_mode=True)).fetch(
             server.url + "/a", accept=JSON
         )
@@ -147,7 +149,7 @@ def test_allow_listed_origin_is_exact() -> None:
     with status_server() as server, status_server() as other:
         other.routes["/a"] = Served(b"{}", "application/json")
         fetcher = SafeFetcher(FetchPolicy(allow_origins=frozenset({server.url}), dev_mode=True))
-        assert _refused(fetcher, other.url + "/a").code is ErrorCode.FETCH_REFUSED
+        assert _refused(fetcher, other.url + "/a").code is VerifierCode.FETCH_REFUSED
 
 
 def _loopback(server, **kwargs) -> SafeFetcher:
@@ -165,7 +167,7 @@ def test_redirect_to_a_private_address_is_refused_at_that_hop() -> None:
         policy = FetchPolicy(allow_origins=frozenset({server.url}), dev_mode=True)
         fetcher = SafeFetcher(policy, resolver=_resolver(table, calls))
         error = _refused(fetcher, server.url + "/r")
-    assert error.code is ErrorCode.FETCH_REFUSED and "10.0.0.7" in error.message
+    assert error.code is VerifierCode.FETCH_REFUSED and "10.0.0.7" in error.message
     assert calls == ["127.0.0.1", "internal.example"]
 
 
@@ -180,14 +182,14 @@ def test_redirects_are_followed_and_limited() -> None:
         fetcher = _loopback(server, max_redirects=3)
         assert fetcher.fetch(server.url + "/hop3", accept=JSON).body == b'{"ok": 1}'
         error = _refused(fetcher, server.url + "/hop5")
-    assert error.code is ErrorCode.FETCH_REFUSED and "redirects" in error.message
+    assert error.code is VerifierCode.FETCH_REFUSED and "redirects" in error.message
 
 
 def test_oversized_response_is_refused() -> None:
     with status_server() as server:
         server.routes["/big"] = Served(b"x" * 5000, "application/json")
         error = _refused(_loopback(server, max_bytes=4096), server.url + "/big")
-    assert error.code is ErrorCode.FETCH_TOO_LARGE
+    assert error.code is VerifierCode.FETCH_TOO_LARGE
 
 
 def test_oversized_response_without_a_length_is_cut_off() -> None:
@@ -201,7 +203,7 @@ def test_oversized_response_without_a_length_is_cut_off() -> None:
         try:
             got = _loopback(server, max_bytes=4096).fetch(server.url + "/big", accept=JSON)
         except FetchError as error:
-            assert error.code in (ErrorCode.FETCH_TOO_LARGE, ErrorCode.FETCH_FAILED)
+            assert error.code in (VerifierCode.FETCH_TOO_LARGE, VerifierCode.FETCH_FAILED)
         else:
             assert len(got.body) <= 4096
 
@@ -211,22 +213,22 @@ def test_slow_response_is_cut_off_at_the_total_timeout() -> None:
         server.routes["/slow"] = Served(b"x" * 50_000, "application/json", delay_per_chunk=0.2)
         fetcher = _loopback(server, total_timeout=0.5, read_timeout=5.0)
         error = _refused(fetcher, server.url + "/slow")
-    assert error.code is ErrorCode.FETCH_TIMEOUT
+    assert error.code is VerifierCode.FETCH_TIMEOUT
 
 
 def test_wrong_media_type_is_refused() -> None:
     with status_server() as server:
         server.routes["/html"] = Served(b"<html>", "text/html")
         error = _refused(_loopback(server), server.url + "/html")
-    assert error.code is ErrorCode.FETCH_CONTENT_TYPE
+    assert error.code is VerifierCode.FETCH_CONTENT_TYPE
 
 
 def test_http_errors_and_unreachable_servers_fail() -> None:
     with status_server() as server:
         fetcher = _loopback(server)
-        assert _refused(fetcher, server.url + "/missing").code is ErrorCode.FETCH_FAILED
+        assert _refused(fetcher, server.url + "/missing").code is VerifierCode.FETCH_FAILED
     # the server is gone now: connection refused
-    assert _refused(fetcher, server.url + "/missing").code is ErrorCode.FETCH_FAILED
+    assert _refused(fetcher, server.url + "/missing").code is VerifierCode.FETCH_FAILED
 
 
 def test_conditional_request_gets_304() -> None:
@@ -295,7 +297,7 @@ def test_https_connects_to_the_checked_address_and_verifies_the_name(tmp_path) -
             ssl_context=client_tls,
         )
         error = _refused(wrong, f"https://other.test:{server.port}/l")
-    assert error.code is ErrorCode.FETCH_FAILED
+    assert error.code is VerifierCode.FETCH_FAILED
 
 
 def test_origin_normalisation() -> None:

@@ -19,12 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contexts.errors import ErrorCode
 from contexts.loader import default_store
 from keys.did import LocalResolver
 from keys.suites import FAST
 from verifier.app import create_app
 from verifier.engine import VerifierPolicy, verify_credential
+from verifier.errors import VerifierCode
 from verifier.fetch import FetchError
 from verifier.result import CheckStatus, Verdict
 from verifier.status import BitstringStatusChecker
@@ -48,7 +48,7 @@ class Refuse:
     """A fetcher that refuses every URL (the fuzzed input must never reach the network)."""
 
     def fetch(self, url, *, accept, etag=None, last_modified=None):
-        raise FetchError("fuzzing: no network", code=ErrorCode.FETCH_REFUSED)
+        raise FetchError("fuzzing: no network", code=VerifierCode.FETCH_REFUSED)
 
 
 # --- inputs ---------------------------------------------------------------------------------

@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 import base58
 import pytest
 
-from contexts.errors import CanonicalizationLimit, ErrorCode, InputError, StatusListError
+from contexts.errors import ErrorCode, InputError
 from contexts.loader import default_store
 from keys.did import LocalResolver
+from keys.errors import CanonicalizationLimit, KeyCode
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, ProofOptions
 from verifier.engine import VerifierPolicy, verify_credential
+from verifier.errors import StatusListError, VerifierCode
 from verifier.inputs import read_credential_input
 from verifier.issuing import sign_credential
 from verifier.result import Check, CheckStatus, Verdict
@@ -61,7 +63,7 @@ def test_poison_graph_fails_the_proof_check_on_verify(pair, policy) -> None:
     result = verify_credential(credential, policy, now=NOW)
     proof = result.check(Check.PROOF)
     assert proof.status is CheckStatus.FAILED
-    assert proof.code is ErrorCode.CANONICALIZATION_LIMIT
+    assert proof.code is KeyCode.CANONICALIZATION_LIMIT
     assert not result.verified
 
 
@@ -91,11 +93,11 @@ def test_jwt_with_alg_none_or_hmac_is_refused(pair, policy, alg) -> None:
         token = jwt_with(header, payload, mac)
     result = verify_credential(token, policy, now=NOW)
     assert result.verdict is Verdict.INVALID_SIGNATURE
-    assert result.check(Check.PROOF).code is ErrorCode.JWT_ALG_NOT_ALLOWED
+    assert result.check(Check.PROOF).code is KeyCode.JWT_ALG_NOT_ALLOWED
 
 
 def test_decompression_bomb_in_encoded_list_is_refused() -> None:
     """Bitstring Status List: 64 MiB of zeros in a small encodedList is refused, not inflated."""
     with pytest.raises(StatusListError) as caught:
         Bitstring.decode(gzip_bomb(64))
-    assert caught.value.code is ErrorCode.STATUS_LIST_TOO_LARGE
+    assert caught.value.code is VerifierCode.STATUS_LIST_TOO_LARGE

@@ -11,6 +11,7 @@ from PIL import Image
 
 from contexts.errors import ErrorCode, InputError
 from verifier import qr
+from verifier.errors import VerifierCode
 from verifier.inputs import (
     EXTRACTOR_GROUP,
     MAX_CONTAINER_BYTES,
@@ -22,6 +23,7 @@ from verifier.inputs import (
 )
 from verifier.qr_image import make_symbol, render_png
 from verifier.result import InputFormat
+from wallet_export.errors import WalletCode
 
 from .world import credential, new_pair
 
@@ -107,14 +109,14 @@ def test_qr_image_holding_a_plain_link() -> None:
 def test_qr_image_holding_something_else() -> None:
     with pytest.raises(InputError) as caught:
         read_credential_input(render_png(make_symbol("WIFI:S:guest;;")))
-    assert caught.value.code is ErrorCode.QR_PAYLOAD_INVALID
+    assert caught.value.code is VerifierCode.QR_PAYLOAD_INVALID
 
 
 def test_links_are_reported_for_fetching() -> None:
     for text in (qr.deep_link("https://v.example/v", qr.encode_link(LINK)), LINK):
         with pytest.raises(LinkInput) as caught:
             read_credential_input(text)
-        assert caught.value.url == LINK and caught.value.code is ErrorCode.LINK_NEEDS_FETCH
+        assert caught.value.url == LINK and caught.value.code is VerifierCode.LINK_NEEDS_FETCH
 
 
 @pytest.mark.parametrize(
@@ -123,10 +125,10 @@ def test_links_are_reported_for_fetching() -> None:
         (b"x" * (MAX_INPUT_BYTES + 1), ErrorCode.INPUT_TOO_LARGE),
         (b"[" * 10_000, ErrorCode.INPUT_TOO_DEEP),
         (b'{"hello": 1}', ErrorCode.INPUT_UNUSABLE),
-        (b"1CAAAA", ErrorCode.QR_PAYLOAD_INVALID),
-        (b"https://v.example/v#1Q", ErrorCode.QR_PAYLOAD_INVALID),
-        (b"\x89PNG\r\n\x1a\nbroken", ErrorCode.IMAGE_UNSUPPORTED),
-        ("1C" + "A" * 20_000, ErrorCode.QR_PAYLOAD_INVALID),
+        (b"1CAAAA", VerifierCode.QR_PAYLOAD_INVALID),
+        (b"https://v.example/v#1Q", VerifierCode.QR_PAYLOAD_INVALID),
+        (b"\x89PNG\r\n\x1a\nbroken", VerifierCode.IMAGE_UNSUPPORTED),
+        ("1C" + "A" * 20_000, VerifierCode.QR_PAYLOAD_INVALID),
     ],
     ids=["too-large", "too-deep", "not-credential", "bad-payload", "bad-kind", "png", "long"],
 )
@@ -206,14 +208,14 @@ def test_extractor_errors_are_clean_input_errors() -> None:
     reader, never a traceback."""
 
     def broken_container(data: bytes) -> str | None:
-        raise InputError("the PDF carries no credential", code=ErrorCode.CREDENTIAL_NOT_FOUND)
+        raise InputError("the PDF carries no credential", code=WalletCode.CREDENTIAL_NOT_FOUND)
 
     def buggy(data: bytes) -> str | None:
         raise ZeroDivisionError("oops")
 
     with pytest.raises(InputError) as caught:
         read_credential_input(PDF_HEAD, extractors=[("pdf", broken_container)])
-    assert caught.value.code is ErrorCode.CREDENTIAL_NOT_FOUND
+    assert caught.value.code is WalletCode.CREDENTIAL_NOT_FOUND
     with pytest.raises(InputError) as caught:
         read_credential_input(PDF_HEAD, extractors=[("plugin", buggy)])
     assert caught.value.code is ErrorCode.INPUT_UNUSABLE and "plugin" in caught.value.message
@@ -257,12 +259,12 @@ def test_extractors_come_from_the_entry_point_group(monkeypatch) -> None:
         assert groups == [EXTRACTOR_GROUP] == ["certvc.input_extractors"]
         with pytest.raises(InputError) as caught:
             read_credential_input(PDF_HEAD)  # the registered one answers
-        assert caught.value.code is ErrorCode.CREDENTIAL_NOT_FOUND
+        assert caught.value.code is WalletCode.CREDENTIAL_NOT_FOUND
     finally:
         inputs.registered_extractors.cache_clear()
 
 
 def _pdf_marker(data: bytes) -> str | None:
     if data.startswith(PDF_HEAD):
-        raise InputError("marker extractor", code=ErrorCode.CREDENTIAL_NOT_FOUND)
+        raise InputError("marker extractor", code=WalletCode.CREDENTIAL_NOT_FOUND)
     return None

@@ -16,6 +16,7 @@ from qrcode.util import MODE_8BIT_BYTE, QRData
 from contexts.errors import ErrorCode, InputError
 from keys.keypair import KeyPair, KeyType
 from verifier import qr
+from verifier.errors import VerifierCode
 from verifier.qr_dictionary import DICTIONARIES, V1
 from verifier.qr_image import (
     ErrorLevel,
@@ -107,7 +108,7 @@ def test_link_mode() -> None:
     for bad in ("https://x.example/c#frag", "file:///etc/passwd", "https://"):
         with pytest.raises(InputError) as caught:
             qr.encode_link(bad)
-        assert caught.value.code is ErrorCode.QR_PAYLOAD_INVALID
+        assert caught.value.code is VerifierCode.QR_PAYLOAD_INVALID
 
 
 def _b32(data: bytes) -> str:
@@ -137,7 +138,7 @@ def _deflate(data: bytes) -> bytes:
 def test_bad_payloads_are_refused_with_a_code(text, why) -> None:
     with pytest.raises(InputError) as caught:
         qr.decode_payload(text)
-    assert caught.value.code is ErrorCode.QR_PAYLOAD_INVALID, why
+    assert caught.value.code is VerifierCode.QR_PAYLOAD_INVALID, why
 
 
 def test_inflation_is_capped() -> None:
@@ -179,7 +180,7 @@ def test_svg_holds_the_symbol(signed) -> None:
 def test_payload_too_large_for_any_qr() -> None:
     with pytest.raises(InputError) as caught:
         make_symbol("https://v.example/#" + "1C" + "A" * 5000)
-    assert caught.value.code is ErrorCode.QR_PAYLOAD_INVALID
+    assert caught.value.code is VerifierCode.QR_PAYLOAD_INVALID
 
 
 def _png(width: int, height: int) -> bytes:
@@ -206,16 +207,16 @@ def test_a_huge_declared_png_is_refused_from_its_header() -> None:
     forged = header[: ihdr + 4] + fields + crc + header[ihdr + 21 :]
     with pytest.raises(InputError) as caught:
         read_qr_texts(forged)
-    assert caught.value.code in (ErrorCode.INPUT_TOO_LARGE, ErrorCode.IMAGE_UNSUPPORTED)
+    assert caught.value.code in (ErrorCode.INPUT_TOO_LARGE, VerifierCode.IMAGE_UNSUPPORTED)
 
 
 @pytest.mark.parametrize(
     ("data", "code"),
     [
-        (b"GIF89a....", ErrorCode.IMAGE_UNSUPPORTED),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, ErrorCode.IMAGE_UNSUPPORTED),
-        (b"\xff\xd8\xff\xe0" + b"\x00" * 40, ErrorCode.IMAGE_UNSUPPORTED),
-        (_png(64, 64), ErrorCode.QR_NOT_FOUND),
+        (b"GIF89a....", VerifierCode.IMAGE_UNSUPPORTED),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, VerifierCode.IMAGE_UNSUPPORTED),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 40, VerifierCode.IMAGE_UNSUPPORTED),
+        (_png(64, 64), VerifierCode.QR_NOT_FOUND),
     ],
     ids=["gif", "broken-png", "broken-jpeg", "blank"],
 )

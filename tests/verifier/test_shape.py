@@ -15,10 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contexts.compiled import read_shape
-from contexts.errors import ErrorCode, ShapeError
+from contexts.errors import Code, ErrorCode, ShapeError
 from contexts.loader import default_store
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, ProofOptions
+from verifier.errors import VerifierCode
 from verifier.issuing import sign_credential
 from verifier.samples import certification_credential
 from verifier.shape import Mode, ShapeProblem, shape_problems, validate_credential_shape
@@ -95,7 +96,7 @@ def badge(**changes: Any) -> dict[str, Any]:
     return credential
 
 
-def where(problems: tuple[ShapeProblem, ...]) -> list[tuple[str, ErrorCode]]:
+def where(problems: tuple[ShapeProblem, ...]) -> list[tuple[str, Code]]:
     return [(problem.path, problem.code) for problem in problems]
 
 
@@ -147,7 +148,7 @@ def test_other_valid_shapes_pass(change: dict[str, Any]) -> None:
 
 # --- one named failing case per rule ----------------------------------------------------------
 
-FAILS: list[tuple[str, dict[str, Any], str, ErrorCode]] = [
+FAILS: list[tuple[str, dict[str, Any], str, Code]] = [
     # VC 2.0 §4.3 Contexts
     ("context_missing", {"context": ...}, "/@context", MALFORMED),
     (
@@ -274,19 +275,19 @@ FAILS: list[tuple[str, dict[str, Any], str, ErrorCode]] = [
         "bitstring_entry_bad_index",
         {"credentialStatus": {**OPEN_BADGE["credentialStatus"], "statusListIndex": "-1"}},
         "/credentialStatus/statusListIndex",
-        ErrorCode.STATUS_VERIFICATION,
+        VerifierCode.STATUS_VERIFICATION,
     ),
     (
         "bitstring_entry_unknown_purpose",
         {"credentialStatus": [{**OPEN_BADGE["credentialStatus"], "statusPurpose": "x"}]},
         "/credentialStatus/0/statusPurpose",
-        ErrorCode.STATUS_VERIFICATION,
+        VerifierCode.STATUS_VERIFICATION,
     ),
     (
         "bitstring_entry_absurd_index",
         {"credentialStatus": {**OPEN_BADGE["credentialStatus"], "statusListIndex": "9" * 40}},
         "/credentialStatus/statusListIndex",
-        ErrorCode.STATUS_RANGE,
+        VerifierCode.STATUS_RANGE,
     ),
     (
         "bitstring_entry_bad_message",
@@ -300,7 +301,7 @@ FAILS: list[tuple[str, dict[str, Any], str, ErrorCode]] = [
             }
         },
         "/credentialStatus/statusMessage/1/status",
-        ErrorCode.STATUS_VERIFICATION,
+        VerifierCode.STATUS_VERIFICATION,
     ),
     # VC 2.0 §11.1 Language and Base Direction
     ("name_number", {"name": 5}, "/name", MALFORMED),
@@ -342,7 +343,7 @@ FAILS: list[tuple[str, dict[str, Any], str, ErrorCode]] = [
     ],
 )
 @pytest.mark.parametrize("mode", list(Mode))
-def test_rule(change: dict[str, Any], path: str, code: ErrorCode, mode: Mode) -> None:
+def test_rule(change: dict[str, Any], path: str, code: Code, mode: Mode) -> None:
     """VC 2.0 shape rules (sections in the case list): one change, one problem, right place."""
     assert where(shape_problems(badge(**change), mode)) == [(path, code)]
 
@@ -393,7 +394,7 @@ def test_validate_carries_the_status_code_of_a_bad_entry() -> None:
     with pytest.raises(ShapeError) as exc_info:
         validate_credential_shape(credential, Mode.ISSUE)
     assert exc_info.value.path == "/credentialStatus/statusMessage"
-    assert exc_info.value.code is ErrorCode.STATUS_VERIFICATION
+    assert exc_info.value.code is VerifierCode.STATUS_VERIFICATION
     assert "more problem" not in exc_info.value.message
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from contexts.errors import ErrorCode
 from contexts.loader import default_store
 from keys.did import LocalResolver
 from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
+from verifier.errors import VerifierCode
 from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.result import Check, CheckStatus, Verdict
 from verifier.samples import certification_credential
@@ -69,9 +69,9 @@ def test_active_credential_passes(server, body) -> None:
 @pytest.mark.parametrize(
     ("lists", "code", "verdict"),
     [
-        ({"revoked": True}, ErrorCode.STATUS_REVOKED, Verdict.REVOKED),
-        ({"suspended": True}, ErrorCode.STATUS_SUSPENDED, Verdict.SUSPENDED),
-        ({"revoked": True, "suspended": True}, ErrorCode.STATUS_REVOKED, Verdict.REVOKED),
+        ({"revoked": True}, VerifierCode.STATUS_REVOKED, Verdict.REVOKED),
+        ({"suspended": True}, VerifierCode.STATUS_SUSPENDED, Verdict.SUSPENDED),
+        ({"revoked": True, "suspended": True}, VerifierCode.STATUS_REVOKED, Verdict.REVOKED),
     ],
 )
 def test_revoked_and_suspended(server, body, lists, code, verdict) -> None:
@@ -100,7 +100,7 @@ def test_revocation_is_seen_once_the_cached_list_expires(server, body) -> None:
     assert checker(secured, now=NOW + timedelta(seconds=30)).status is CheckStatus.PASSED
     assert _status_requests(server) == fetched  # served from the cache, within its ttl
     later = checker(secured, now=NOW + timedelta(seconds=61))
-    assert later.code is ErrorCode.STATUS_REVOKED
+    assert later.code is VerifierCode.STATUS_REVOKED
 
 
 def test_cache_control_max_age_shortens_the_ttl(server, body) -> None:
@@ -167,7 +167,7 @@ def test_server_down_uses_the_cache_within_its_lifetime_only(body) -> None:
     # the server is down now
     assert checker(secured, now=NOW + timedelta(seconds=60)).status is CheckStatus.PASSED
     late = checker(secured, now=NOW + timedelta(seconds=121))
-    assert late.code is ErrorCode.STATUS_RETRIEVAL and "fetch_failed" in late.message
+    assert late.code is VerifierCode.STATUS_RETRIEVAL and "fetch_failed" in late.message
     policy = VerifierPolicy(
         store=default_store(), resolver=LocalResolver(), status_checker=checker, canonicalizer=FAST
     )
@@ -189,9 +189,9 @@ def test_offline_uses_the_disk_cache_of_an_earlier_run(tmp_path: Path, body) -> 
         assert offline(secured, now=NOW + timedelta(minutes=5)).status is CheckStatus.PASSED
         assert len(server.requests) == requests  # no network at all
         stale = offline(secured, now=NOW + timedelta(minutes=11))
-        assert stale.code is ErrorCode.STATUS_RETRIEVAL and "offline" in stale.message
+        assert stale.code is VerifierCode.STATUS_RETRIEVAL and "offline" in stale.message
         empty = _checker(server, cache=StatusListCache(tmp_path / "empty"), offline=True)
-        assert empty(secured, now=NOW).code is ErrorCode.STATUS_RETRIEVAL
+        assert empty(secured, now=NOW).code is VerifierCode.STATUS_RETRIEVAL
         assert len(server.requests) == requests
 
 
@@ -212,7 +212,7 @@ def test_a_tampered_disk_cache_is_not_trusted(tmp_path: Path, server, body) -> N
     for path in tmp_path.glob("*.body"):
         path.write_bytes(path.read_bytes().replace(b"revocation", b"suspension"))
     result = _checker(server, cache=StatusListCache(tmp_path), offline=True)(secured, now=NOW)
-    assert result.code is ErrorCode.STATUS_VERIFICATION
+    assert result.code is VerifierCode.STATUS_VERIFICATION
 
 
 def test_disk_cache_is_bounded(tmp_path: Path, server, body) -> None:
@@ -235,7 +235,7 @@ def test_list_issued_by_someone_else_fails(server, body) -> None:
     other = new_pair()
     listed = status_list_credential(other, server.url + "/status/1", StatusPurpose.REVOCATION)
     result = _entry_problem(server, body, {"/status/1": Served(json.dumps(listed).encode())})
-    assert result.code is ErrorCode.STATUS_VERIFICATION and "issued by" in result.message
+    assert result.code is VerifierCode.STATUS_VERIFICATION and "issued by" in result.message
 
 
 def test_tampered_list_fails_its_proof(server, body) -> None:
@@ -245,7 +245,7 @@ def test_tampered_list_fails_its_proof(server, body) -> None:
     forged = status_list_credential(body, server.url + "/status/1", StatusPurpose.REVOCATION)
     listed["credentialSubject"]["encodedList"] = forged["credentialSubject"]["encodedList"]
     result = _entry_problem(server, body, {"/status/1": Served(json.dumps(listed).encode())})
-    assert result.code is ErrorCode.STATUS_VERIFICATION and "proof" in result.message
+    assert result.code is VerifierCode.STATUS_VERIFICATION and "proof" in result.message
 
 
 def test_expired_list_fails(server, body) -> None:
@@ -257,14 +257,14 @@ def test_expired_list_fails(server, body) -> None:
         valid_until=NOW - timedelta(days=1),
     )
     result = _entry_problem(server, body, {"/status/1": Served(json.dumps(listed).encode())})
-    assert result.code is ErrorCode.STATUS_VERIFICATION and "expired" in result.message
+    assert result.code is VerifierCode.STATUS_VERIFICATION and "expired" in result.message
 
 
 def test_purpose_mismatch_fails(server, body) -> None:
     """BSL 3.2 step 5: the entry's statusPurpose must be one of the list's."""
     listed = status_list_credential(body, server.url + "/status/1", StatusPurpose.SUSPENSION)
     result = _entry_problem(server, body, {"/status/1": Served(json.dumps(listed).encode())})
-    assert result.code is ErrorCode.STATUS_VERIFICATION and "purpose" in result.message
+    assert result.code is VerifierCode.STATUS_VERIFICATION and "purpose" in result.message
 
 
 def test_index_outside_the_list_is_a_range_error(server, body) -> None:
@@ -277,23 +277,23 @@ def test_index_outside_the_list_is_a_range_error(server, body) -> None:
         status_index=(500_000, 1),
     )
     result = _checker(server)(sign(unsigned, body), now=NOW)
-    assert result.code is ErrorCode.STATUS_RANGE
+    assert result.code is VerifierCode.STATUS_RANGE
 
 
 def test_status_list_bomb_is_capped(server, body) -> None:
     """Decompression is capped (policy): a list inflating past the cap is refused."""
     serve_lists(server, body)
     result = _checker(server, max_list_bytes=8 * 1024)(credential(body, server.url), now=NOW)
-    assert result.code is ErrorCode.STATUS_LIST_TOO_LARGE
+    assert result.code is VerifierCode.STATUS_LIST_TOO_LARGE
 
 
 @pytest.mark.parametrize(
     ("served", "code"),
     [
-        (Served(b"not json", "application/json"), ErrorCode.STATUS_VERIFICATION),
-        (Served(b"[]", "application/json"), ErrorCode.STATUS_VERIFICATION),
-        (Served(b"{}", "text/html"), ErrorCode.STATUS_RETRIEVAL),
-        (Served(b"", status=500), ErrorCode.STATUS_RETRIEVAL),
+        (Served(b"not json", "application/json"), VerifierCode.STATUS_VERIFICATION),
+        (Served(b"[]", "application/json"), VerifierCode.STATUS_VERIFICATION),
+        (Served(b"{}", "text/html"), VerifierCode.STATUS_RETRIEVAL),
+        (Served(b"", status=500), VerifierCode.STATUS_RETRIEVAL),
     ],
     ids=["not-json", "not-object", "html", "http-500"],
 )
@@ -306,7 +306,7 @@ def test_unsupported_status_types_fail(server, body) -> None:
     secured = credential(body, server.url)
     secured = {**secured, "credentialStatus": [{"type": "StatusList2021Entry", "id": "urn:x"}]}
     result = _checker(server)(secured, now=NOW)
-    assert result.code is ErrorCode.STATUS_VERIFICATION and "not supported" in result.message
+    assert result.code is VerifierCode.STATUS_VERIFICATION and "not supported" in result.message
 
 
 def test_vc_jwt_status_list(server, body) -> None:
@@ -324,7 +324,7 @@ def test_vc_jwt_status_list(server, body) -> None:
         )
         server.routes[path] = Served(token.encode(), "application/vc+jwt")
     result = _checker(server)(credential(body, server.url), now=NOW)
-    assert result.code is ErrorCode.STATUS_REVOKED
+    assert result.code is VerifierCode.STATUS_REVOKED
 
 
 def test_every_outcome_is_a_check_result(server, body) -> None:

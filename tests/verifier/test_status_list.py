@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contexts.errors import ErrorCode, StatusListError
+from contexts.errors import Code
+from verifier.errors import StatusListError, VerifierCode
 from verifier.status_list import (
     DEFAULT_MAX_BYTES,
     MIN_BITS,
@@ -87,7 +88,7 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _code(exc_info: pytest.ExceptionInfo[StatusListError]) -> ErrorCode:
+def _code(exc_info: pytest.ExceptionInfo[StatusListError]) -> Code:
     return exc_info.value.code
 
 
@@ -231,21 +232,21 @@ def test_gzip_bomb_is_refused(bomb: str) -> None:
     """Policy (STANDARDS.md, BSL 7.1): decompression is capped; a bomb stops at the cap."""
     with pytest.raises(StatusListError) as exc_info:
         Bitstring.decode(bomb)
-    assert _code(exc_info) is ErrorCode.STATUS_LIST_TOO_LARGE
+    assert _code(exc_info) is VerifierCode.STATUS_LIST_TOO_LARGE
 
 
 def test_cap_is_a_parameter() -> None:
     """A list just over a caller's smaller cap is refused the same way."""
     with pytest.raises(StatusListError) as exc_info:
         Bitstring.decode(CASES[0]["encodedList"], max_bytes=MIN_BITS // 8 - 1)
-    assert _code(exc_info) is ErrorCode.STATUS_LIST_TOO_LARGE
+    assert _code(exc_info) is VerifierCode.STATUS_LIST_TOO_LARGE
 
 
 def test_encoded_input_longer_than_any_allowed_list_is_refused_unread() -> None:
     """The encoded text is capped too, before any base64 or GZIP work."""
     with pytest.raises(StatusListError) as exc_info:
         Bitstring.decode("u" + "A" * 100_000, max_bytes=16_384)
-    assert _code(exc_info) is ErrorCode.STATUS_LIST_TOO_LARGE
+    assert _code(exc_info) is VerifierCode.STATUS_LIST_TOO_LARGE
 
 
 def test_lying_isize_trailer_is_refused() -> None:
@@ -254,7 +255,7 @@ def test_lying_isize_trailer_is_refused() -> None:
     packed[-4:] = b"\xff\xff\xff\xff"
     with pytest.raises(StatusListError) as exc_info:
         Bitstring.decode("u" + _b64(bytes(packed)))
-    assert _code(exc_info) is ErrorCode.STATUS_LIST_DECODE
+    assert _code(exc_info) is VerifierCode.STATUS_LIST_DECODE
 
 
 def test_default_cap_accepts_a_list_of_exactly_the_cap() -> None:
@@ -301,7 +302,7 @@ def test_malformed_encoded_list_is_a_decode_error(encoded: str) -> None:
     """BSL 2.2 encodedList: multibase 'u' + unpadded base64url of one GZIP stream, or nothing."""
     with pytest.raises(StatusListError) as exc_info:
         Bitstring.decode(encoded)
-    assert _code(exc_info) is ErrorCode.STATUS_LIST_DECODE
+    assert _code(exc_info) is VerifierCode.STATUS_LIST_DECODE
 
 
 def test_paddable_list_decodes_without_its_padding() -> None:
@@ -312,14 +313,14 @@ def test_paddable_list_decodes_without_its_padding() -> None:
 def test_non_string_encoded_list_is_a_decode_error() -> None:
     with pytest.raises(StatusListError) as exc_info:
         Bitstring.decode(b"uH4sI")  # type: ignore[arg-type]
-    assert _code(exc_info) is ErrorCode.STATUS_LIST_DECODE
+    assert _code(exc_info) is VerifierCode.STATUS_LIST_DECODE
 
 
 def test_short_list_is_a_length_error() -> None:
     """BSL 3.2 step 9 / 2.2: fewer than 131,072 bits is STATUS_LIST_LENGTH_ERROR."""
     with pytest.raises(StatusListError) as exc_info:
         Bitstring.decode(_encode_by_hand(bytes(MIN_BITS // 8 - 1)))
-    assert _code(exc_info) is ErrorCode.STATUS_LIST_LENGTH
+    assert _code(exc_info) is VerifierCode.STATUS_LIST_LENGTH
 
 
 @pytest.mark.parametrize(("length", "size"), [(MIN_BITS - 1, 1), (MIN_BITS // 2 - 1, 2), (0, 1)])
@@ -327,14 +328,14 @@ def test_constructor_refuses_lists_below_the_minimum(length: int, size: int) -> 
     """BSL 3.3 step 1: "a list of bits with a minimum size of 16KB"."""
     with pytest.raises(StatusListError) as exc_info:
         Bitstring(length, size)
-    assert _code(exc_info) is ErrorCode.STATUS_LIST_LENGTH
+    assert _code(exc_info) is VerifierCode.STATUS_LIST_LENGTH
 
 
 def test_constructor_refuses_lists_past_the_cap() -> None:
     """We never publish a list our own verifier would refuse."""
     with pytest.raises(StatusListError) as exc_info:
         Bitstring(DEFAULT_MAX_BYTES * 8 + 8)
-    assert _code(exc_info) is ErrorCode.STATUS_LIST_TOO_LARGE
+    assert _code(exc_info) is VerifierCode.STATUS_LIST_TOO_LARGE
 
 
 @pytest.mark.parametrize("size", [0, 9, -1, True, 1.0, "1"])
@@ -342,7 +343,7 @@ def test_unsupported_status_size_is_refused(size: object) -> None:
     """BSL 2.1 statusSize: an integer > 0; certvc supports 1..8 (policy)."""
     with pytest.raises(StatusListError) as exc_info:
         Bitstring(MIN_BITS, size)  # type: ignore[arg-type]
-    assert _code(exc_info) is ErrorCode.STATUS_VERIFICATION
+    assert _code(exc_info) is VerifierCode.STATUS_VERIFICATION
 
 
 @pytest.mark.parametrize("index", [-1, MIN_BITS, True, 1.0])
@@ -350,7 +351,7 @@ def test_get_outside_the_list_is_a_range_error(index: object) -> None:
     """BSL 3.2 step 10: an index outside the bitstring is a RANGE_ERROR."""
     with pytest.raises(StatusListError) as exc_info:
         Bitstring(MIN_BITS).get(index)  # type: ignore[arg-type]
-    assert _code(exc_info) is ErrorCode.STATUS_RANGE
+    assert _code(exc_info) is VerifierCode.STATUS_RANGE
 
 
 @pytest.mark.parametrize(("size", "value"), [(1, 2), (2, 4), (1, -1), (1, True)])
@@ -358,7 +359,7 @@ def test_set_value_must_fit_the_status_size(size: int, value: object) -> None:
     bitstring = Bitstring(MIN_BITS, size)
     with pytest.raises(StatusListError) as exc_info:
         bitstring.set(0, value)  # type: ignore[arg-type]
-    assert _code(exc_info) is ErrorCode.STATUS_RANGE
+    assert _code(exc_info) is VerifierCode.STATUS_RANGE
     assert bitstring.get(0) == 0
 
 
@@ -411,7 +412,7 @@ def test_status_list_index_must_be_a_decimal_string(index: object) -> None:
     with pytest.raises(StatusPropertyError) as exc_info:
         parse_status_entry({**SPEC_ENTRY, "statusListIndex": index})
     assert exc_info.value.prop == "statusListIndex"
-    assert exc_info.value.code is ErrorCode.STATUS_VERIFICATION
+    assert exc_info.value.code is VerifierCode.STATUS_VERIFICATION
 
 
 @pytest.mark.parametrize(
@@ -421,7 +422,7 @@ def test_absurd_index_is_a_range_error(index: str) -> None:
     """An index no accepted list can hold is refused before any list is fetched."""
     with pytest.raises(StatusPropertyError) as exc_info:
         parse_status_entry({**SPEC_ENTRY, "statusListIndex": index})
-    assert exc_info.value.code is ErrorCode.STATUS_RANGE
+    assert exc_info.value.code is VerifierCode.STATUS_RANGE
 
 
 @pytest.mark.parametrize(
@@ -447,13 +448,13 @@ def test_entry_property_breaking_a_must_is_named(change: dict, prop: str) -> Non
     with pytest.raises(StatusPropertyError) as exc_info:
         parse_status_entry({**SPEC_ENTRY, **change})
     assert exc_info.value.prop == prop
-    assert exc_info.value.code is ErrorCode.STATUS_VERIFICATION
+    assert exc_info.value.code is VerifierCode.STATUS_VERIFICATION
 
 
 def test_entry_must_be_an_object() -> None:
     with pytest.raises(StatusPropertyError) as exc_info:
         parse_status_entry(["not", "an", "object"])
-    assert exc_info.value.code is ErrorCode.STATUS_VERIFICATION
+    assert exc_info.value.code is VerifierCode.STATUS_VERIFICATION
 
 
 # --- statusMessage ------------------------------------------------------------------------------
@@ -502,7 +503,7 @@ def test_status_message_rules(items: object, size: int, prop: str) -> None:
     with pytest.raises(StatusPropertyError) as exc_info:
         parse_status_messages(items, size)
     assert exc_info.value.prop == prop
-    assert exc_info.value.code is ErrorCode.STATUS_VERIFICATION
+    assert exc_info.value.code is VerifierCode.STATUS_VERIFICATION
 
 
 def test_status_message_may_accompany_status_size_1() -> None:
@@ -555,7 +556,7 @@ def test_list_subject_rules(change: dict, prop: str) -> None:
     with pytest.raises(StatusPropertyError) as exc_info:
         parse_status_list_subject({**SPEC_LIST_CREDENTIAL["credentialSubject"], **change})
     assert exc_info.value.prop == prop
-    assert exc_info.value.code is ErrorCode.STATUS_VERIFICATION
+    assert exc_info.value.code is VerifierCode.STATUS_VERIFICATION
 
 
 def test_list_credential_must_say_it_is_one() -> None:
@@ -563,7 +564,7 @@ def test_list_credential_must_say_it_is_one() -> None:
     with pytest.raises(StatusPropertyError) as exc_info:
         parse_status_list_credential({**SPEC_LIST_CREDENTIAL, "type": ["VerifiableCredential"]})
     assert exc_info.value.prop == "type"
-    assert exc_info.value.code is ErrorCode.STATUS_VERIFICATION
+    assert exc_info.value.code is VerifierCode.STATUS_VERIFICATION
 
 
 def test_purpose_mismatch_is_a_verification_error() -> None:
@@ -571,7 +572,7 @@ def test_purpose_mismatch_is_a_verification_error() -> None:
     entry = parse_status_entry(SPEC_ENTRY)
     with pytest.raises(StatusListError) as exc_info:
         check_entry_against_list(entry, Bitstring(MIN_BITS), (StatusPurpose.SUSPENSION,))
-    assert _code(exc_info) is ErrorCode.STATUS_VERIFICATION
+    assert _code(exc_info) is VerifierCode.STATUS_VERIFICATION
 
 
 def test_index_past_the_list_is_a_range_error() -> None:
@@ -579,7 +580,7 @@ def test_index_past_the_list_is_a_range_error() -> None:
     entry = parse_status_entry({**SPEC_ENTRY, "statusListIndex": str(MIN_BITS)})
     with pytest.raises(StatusListError) as exc_info:
         check_entry_against_list(entry, Bitstring(MIN_BITS), (StatusPurpose.REVOCATION,))
-    assert _code(exc_info) is ErrorCode.STATUS_RANGE
+    assert _code(exc_info) is VerifierCode.STATUS_RANGE
 
 
 def test_status_size_mismatch_is_a_verification_error() -> None:
@@ -587,7 +588,7 @@ def test_status_size_mismatch_is_a_verification_error() -> None:
     entry = parse_status_entry(SPEC_MESSAGE_ENTRY)
     with pytest.raises(StatusListError) as exc_info:
         check_entry_against_list(entry, Bitstring(MIN_BITS * 4), (StatusPurpose.MESSAGE,))
-    assert _code(exc_info) is ErrorCode.STATUS_VERIFICATION
+    assert _code(exc_info) is VerifierCode.STATUS_VERIFICATION
 
 
 def test_multi_bit_value_and_its_message() -> None:

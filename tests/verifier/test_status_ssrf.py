@@ -11,12 +11,12 @@ from datetime import timedelta
 
 import pytest
 
-from contexts.errors import ErrorCode
 from contexts.loader import default_store
 from keys.did import LocalResolver
 from keys.suites import FAST
 from verifier.did_web import WebDidResolver
 from verifier.engine import VerifierPolicy, verify_credential
+from verifier.errors import VerifierCode
 from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.result import Check, CheckStatus, Verdict
 from verifier.samples import certification_credential
@@ -63,7 +63,7 @@ def test_status_urls_to_forbidden_places_are_refused(body, base_url) -> None:
     result = _verify(sign(unsigned, body), SafeFetcher(FetchPolicy()))
     status = result.check(Check.STATUS)
     assert status.status is CheckStatus.FAILED
-    assert status.code is ErrorCode.STATUS_RETRIEVAL
+    assert status.code is VerifierCode.STATUS_RETRIEVAL
     assert "fetch_refused" in status.message
     assert result.verdict is Verdict.STATUS_UNAVAILABLE
 
@@ -74,7 +74,7 @@ def test_a_name_resolving_to_a_private_address_is_refused(body) -> None:
     )
     fetcher = SafeFetcher(FetchPolicy(), resolver=lambda host, port: ["10.9.8.7"])
     status = _verify(sign(unsigned, body), fetcher).check(Check.STATUS)
-    assert status.code is ErrorCode.STATUS_RETRIEVAL and "10.9.8.7" in status.message
+    assert status.code is VerifierCode.STATUS_RETRIEVAL and "10.9.8.7" in status.message
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_oversized_and_slow_lists_are_cut_off(body, served, policy, code) -> Non
         )
         result = _verify(credential(body, server.url), fetcher)
     status = result.check(Check.STATUS)
-    assert status.code is ErrorCode.STATUS_RETRIEVAL and code in status.message
+    assert status.code is VerifierCode.STATUS_RETRIEVAL and code in status.message
     assert result.verdict is Verdict.STATUS_UNAVAILABLE
 
 
@@ -121,4 +121,4 @@ def test_did_web_to_private_addresses_is_refused(body, did, resolved) -> None:
     fetcher = SafeFetcher(FetchPolicy(), resolver=lambda host, port: resolved)
     proof = _verify(secured, fetcher).check(Check.PROOF)
     assert proof.status is CheckStatus.FAILED
-    assert proof.code is ErrorCode.DID_UNAVAILABLE and "fetch_refused" in proof.message
+    assert proof.code is VerifierCode.DID_UNAVAILABLE and "fetch_refused" in proof.message

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from contexts.errors import ErrorCode
 from contexts.loader import default_store
 from keys.did import LocalResolver, VerificationMethodEntry, did_web_document
 from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
+from verifier.errors import VerifierCode
 from verifier.result import Check, CheckStatus, Verdict
 from verifier.samples import certification_credential
 from verifier.trust import TrustList, TrustListError
@@ -63,7 +63,7 @@ def test_unlisted_issuer_is_untrusted(secured) -> None:
     assert result.verdict is Verdict.UNTRUSTED_ISSUER
     trust_check = result.check(Check.TRUST)
     assert trust_check.status is CheckStatus.FAILED
-    assert trust_check.code is ErrorCode.ISSUER_NOT_TRUSTED
+    assert trust_check.code is VerifierCode.ISSUER_NOT_TRUSTED
 
 
 def test_without_a_trust_list_the_check_is_skipped(secured) -> None:
@@ -129,7 +129,7 @@ def test_invalid_trust_lists_are_refused(content, tmp_path: Path) -> None:
     path.write_bytes(content)
     with pytest.raises(TrustListError) as caught:
         TrustList.from_file(path)
-    assert caught.value.code is ErrorCode.TRUST_LIST_INVALID
+    assert caught.value.code is VerifierCode.TRUST_LIST_INVALID
 
 
 def test_missing_file_is_a_trust_list_error(tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_a_body_outside_its_accreditation_is_not_vouched_for(body, secured, date
     assert result.verdict is Verdict.UNTRUSTED_ISSUER
     trust_check = result.check(Check.TRUST)
     assert trust_check.status is CheckStatus.FAILED
-    assert trust_check.code is ErrorCode.ACCREDITATION_NOT_CURRENT
+    assert trust_check.code is VerifierCode.ACCREDITATION_NOT_CURRENT
     assert why in trust_check.message and "DAkkS D-ZP-12345" in trust_check.message
 
 
@@ -179,4 +179,4 @@ def test_a_body_inside_its_accreditation_is_vouched_for(body, secured) -> None:
 def test_bad_accreditation_dates_are_refused(body, dates) -> None:
     with pytest.raises(TrustListError) as caught:
         _accredited(body, **dates)
-    assert caught.value.code is ErrorCode.TRUST_LIST_INVALID
+    assert caught.value.code is VerifierCode.TRUST_LIST_INVALID

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from lxml import etree
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError
 from verifier.result import Verdict
 from wallet_export.badge import (
     KEYWORD,
@@ -24,6 +24,7 @@ from wallet_export.badge import (
     unbake_svg,
 )
 from wallet_export.badge_image import default_badge_png, default_badge_svg
+from wallet_export.errors import WalletCode
 
 SVG = (
     b'<?xml version="1.0"?>\n<!-- a badge -->\n<svg xmlns="http://www.w3.org/2000/svg" '
@@ -101,7 +102,7 @@ def test_baking_twice_is_refused(png: bytes, kind: str) -> None:
     once = bake(image, {"@context": [], "type": ["VerifiableCredential"]})
     with pytest.raises(CertvcError) as caught:
         bake(once, {"@context": [], "type": ["VerifiableCredential"]})
-    assert caught.value.code is ErrorCode.BADGE_ALREADY_BAKED
+    assert caught.value.code is WalletCode.BADGE_ALREADY_BAKED
 
 
 def test_a_png_with_a_bad_crc_or_signature_is_refused(png: bytes) -> None:
@@ -110,13 +111,13 @@ def test_a_png_with_a_bad_crc_or_signature_is_refused(png: bytes) -> None:
     for image in (bytes(broken), b"\x89PNX" + png[4:], png + b"trailing", png[:-12]):
         with pytest.raises(CertvcError) as caught:
             bake_png(image, {"@context": []})
-        assert caught.value.code is ErrorCode.IMAGE_INVALID
+        assert caught.value.code is WalletCode.IMAGE_INVALID
 
 
 def test_unbaking_an_unbaked_or_ob2_image_says_so(png: bytes) -> None:
     with pytest.raises(CertvcError) as caught:
         unbake_png(png)
-    assert caught.value.code is ErrorCode.BADGE_NOT_BAKED
+    assert caught.value.code is WalletCode.BADGE_NOT_BAKED
     ob2 = b"openbadges\0\0\0\0\0" + b'{"type":"Assertion"}'
     chunk = (
         struct.pack(">I", len(ob2)) + b"iTXt" + ob2 + struct.pack(">I", zlib.crc32(b"iTXt" + ob2))
@@ -136,7 +137,7 @@ def test_compressed_credential_chunk_is_refused(png: bytes) -> None:
     )
     with pytest.raises(CertvcError) as caught:
         unbake_png(png[:-12] + chunk + png[-12:])
-    assert caught.value.code is ErrorCode.IMAGE_INVALID
+    assert caught.value.code is WalletCode.IMAGE_INVALID
 
 
 @pytest.mark.parametrize(
@@ -156,7 +157,7 @@ def test_compressed_credential_chunk_is_refused(png: bytes) -> None:
 def test_hostile_or_wrong_svg_is_refused(svg: bytes) -> None:
     with pytest.raises(CertvcError) as caught:
         bake_svg(svg, {"@context": []})
-    assert caught.value.code is ErrorCode.IMAGE_INVALID
+    assert caught.value.code is WalletCode.IMAGE_INVALID
 
 
 def test_text_that_is_neither_json_nor_jws_is_not_baked(png: bytes) -> None:

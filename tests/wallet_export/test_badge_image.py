@@ -8,8 +8,9 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError
 from wallet_export.badge_image import PALETTE, badge_color, default_badge_png, default_badge_svg
+from wallet_export.errors import WalletCode
 
 
 def test_png_is_a_square_transparent_medal_in_the_scheme_colour() -> None:
@@ -38,7 +39,7 @@ def test_non_latin_scheme_names_render(name: str) -> None:
 def test_uncovered_characters_are_refused() -> None:
     with pytest.raises(CertvcError) as caught:
         default_badge_png("בודק ריתוך", "X-1")
-    assert caught.value.code is ErrorCode.FONT_MISSING_GLYPH
+    assert caught.value.code is WalletCode.FONT_MISSING_GLYPH
 
 
 def test_svg_escapes_the_names_and_keeps_them_as_text() -> None:

@@ -15,6 +15,7 @@ from wallet_export import pdf_extract
 from wallet_export.badge import bake_png, bake_svg
 from wallet_export.badge_image import default_badge_png, default_badge_svg
 from wallet_export.containers import Container, credential_text, extract_credential
+from wallet_export.errors import WalletCode
 from wallet_export.pdf import certificate_pdf, render_pdf
 from wallet_export.view import certificate_view
 
@@ -51,7 +52,7 @@ def test_plain_credentials_are_not_containers(signed, sign) -> None:
 def test_an_unbaked_badge_says_so() -> None:
     with pytest.raises(CertvcError) as caught:
         extract_credential(default_badge_png("CWI", "CWI-2", size=96))
-    assert caught.value.code is ErrorCode.BADGE_NOT_BAKED
+    assert caught.value.code is WalletCode.BADGE_NOT_BAKED
 
 
 def test_a_pdf_with_neither_attachment_nor_qr_code(poppler) -> None:
@@ -59,7 +60,7 @@ def test_a_pdf_with_neither_attachment_nor_qr_code(poppler) -> None:
     blank.add_page()
     with pytest.raises(CertvcError) as caught:
         extract_credential(bytes(blank.output()))
-    assert caught.value.code is ErrorCode.CREDENTIAL_NOT_FOUND
+    assert caught.value.code is WalletCode.CREDENTIAL_NOT_FOUND
 
 
 def test_the_verifier_extractor_takes_containers_and_declines_the_rest(signed) -> None:
@@ -74,7 +75,7 @@ def test_the_verifier_extractor_takes_containers_and_declines_the_rest(signed) -
     assert credential_text(json.dumps(signed).encode()) is None
     with pytest.raises(CertvcError) as caught:
         credential_text(default_badge_svg("C", "C-1"))
-    assert caught.value.code is ErrorCode.BADGE_NOT_BAKED
+    assert caught.value.code is WalletCode.BADGE_NOT_BAKED
 
 
 def test_the_extractor_is_registered_for_the_verifier() -> None:

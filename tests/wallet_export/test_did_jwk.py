@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from contexts.errors import DidError, ErrorCode
+from contexts.errors import Code
 from keys.did import find_verification_method
+from keys.errors import DidError, KeyCode
 from keys.keypair import KeyPair, KeyType
 from wallet_export.did_jwk import HolderResolver, did_jwk, resolve_did_jwk
 
@@ -41,14 +42,14 @@ def test_spec_example_p256() -> None:
 @pytest.mark.parametrize(
     ("did", "code"),
     [
-        ("did:jwk:!!!", ErrorCode.DID_INVALID),
-        (_did({"kty": "oct", "k": "c2VjcmV0"}), ErrorCode.DID_UNRESOLVABLE),
-        (_did({"kty": "RSA", "n": "AQAB", "e": "AQAB"}), ErrorCode.DID_UNRESOLVABLE),
-        ("did:jwk:" + base64.urlsafe_b64encode(b"[1]").decode().rstrip("="), ErrorCode.DID_INVALID),
+        ("did:jwk:!!!", KeyCode.DID_INVALID),
+        (_did({"kty": "oct", "k": "c2VjcmV0"}), KeyCode.DID_UNRESOLVABLE),
+        (_did({"kty": "RSA", "n": "AQAB", "e": "AQAB"}), KeyCode.DID_UNRESOLVABLE),
+        ("did:jwk:" + base64.urlsafe_b64encode(b"[1]").decode().rstrip("="), KeyCode.DID_INVALID),
     ],
     ids=["not-base64", "symmetric", "rsa", "not-an-object"],
 )
-def test_unusable_did_jwk(did: str, code: ErrorCode) -> None:
+def test_unusable_did_jwk(did: str, code: Code) -> None:
     with pytest.raises(DidError) as caught:
         resolve_did_jwk(did)
     assert caught.value.code is code
@@ -67,4 +68,4 @@ def test_holder_resolver_takes_only_did_key_and_did_jwk() -> None:
     assert resolver.resolve(did_jwk(public))["id"] == did_jwk(public)
     with pytest.raises(DidError) as caught:
         resolver.resolve("did:web:example.com")
-    assert caught.value.code is ErrorCode.DID_UNRESOLVABLE
+    assert caught.value.code is KeyCode.DID_UNRESOLVABLE

@@ -14,9 +14,10 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from contexts.errors import CertvcError, ErrorCode, InputError
+from contexts.errors import CertvcError, InputError
 from verifier import qr
 from verifier.result import Verdict
+from wallet_export.errors import WalletCode
 from wallet_export.fonts import default_fonts
 from wallet_export.pdf import PRINT_LAYOUT, Labels, Paper, certificate_pdf, render_pdf
 from wallet_export.pdf_extract import Source, extract_from_pdf, find_in_pdf, pdftoppm_first_page
@@ -137,7 +138,7 @@ def test_without_pdftoppm_the_error_says_what_to_install(signed, monkeypatch, tm
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(CertvcError) as caught:
         extract_from_pdf(pdf)
-    assert caught.value.code is ErrorCode.TOOL_UNAVAILABLE
+    assert caught.value.code is WalletCode.TOOL_UNAVAILABLE
     assert "poppler-utils" in caught.value.message
     # an attached credential needs no tool at all
     assert extract_from_pdf(certificate_pdf(signed, qr=PAYLOAD)) is not None
@@ -217,7 +218,7 @@ def test_a_logo_that_is_not_png_or_jpeg_is_refused(signed) -> None:
     for logo in (gif.getvalue(), b"<svg/>"):
         with pytest.raises(CertvcError) as caught:
             certificate_pdf(signed, qr=PAYLOAD, branding=Branding(logo=logo))
-        assert caught.value.code is ErrorCode.IMAGE_INVALID
+        assert caught.value.code is WalletCode.IMAGE_INVALID
 
 
 def test_a_name_no_font_covers_is_refused_not_printed_as_boxes(sign) -> None:
@@ -225,5 +226,5 @@ def test_a_name_no_font_covers_is_refused_not_printed_as_boxes(sign) -> None:
     assert default_fonts().missing(name)
     with pytest.raises(CertvcError) as caught:
         certificate_pdf(sign(name), qr=PAYLOAD)
-    assert caught.value.code is ErrorCode.FONT_MISSING_GLYPH
+    assert caught.value.code is WalletCode.FONT_MISSING_GLYPH
     assert "U+05D0" in caught.value.message

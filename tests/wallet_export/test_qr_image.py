@@ -11,7 +11,8 @@ from lxml import etree
 from PIL import Image
 from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError
+from wallet_export.errors import WalletCode
 from wallet_export.qr_image import (
     QUIET_ZONE,
     ErrorCorrection,
@@ -101,7 +102,7 @@ def test_quiet_zone_is_four_modules() -> None:
 def test_too_large_a_payload_is_refused_with_its_code() -> None:
     with pytest.raises(CertvcError) as caught:
         qr_matrix("x" * 8000)
-    assert caught.value.code is ErrorCode.QR_PAYLOAD_TOO_LARGE
+    assert caught.value.code is WalletCode.QR_PAYLOAD_TOO_LARGE
 
 
 def test_png_is_one_bit_black_on_white() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from contexts.errors import CertvcError, ErrorCode, InputError
+from contexts.errors import CertvcError, Code, ErrorCode, InputError
 from keys.suites import vc_jwt
 
 from ..inputs import loads_limited
@@ -24,6 +24,7 @@ from ..result import Check, CheckStatus, VerificationResult
 from ..service import Outcome, Verifier
 from ..summary import summarize
 from ..vc_api import CheckSelection
+from .http_errors import http_error_code, http_status
 from .ratelimit import TokenBucketLimiter
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def _ext() -> VerifierExtension:
     return extension
 
 
-def error_response(status: int, code: ErrorCode | str, message: str, **extra: Any) -> Response:
+def error_response(status: int, code: Code | str, message: str, **extra: Any) -> Response:
     response = jsonify({"error": {"code": str(code), "message": message}, **extra})
     response.status_code = status
     return response
@@ -97,27 +98,13 @@ def _guard() -> Response | None:
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
-    status = error.code or 400
-    codes = {
-        404: ErrorCode.NOT_FOUND,
-        405: ErrorCode.METHOD_NOT_ALLOWED,
-        413: ErrorCode.REQUEST_TOO_LARGE,
-        415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    }
-    code = codes.get(status, ErrorCode.INPUT_UNUSABLE)
+    status, code = http_error_code(error)
     return error_response(status, code, error.description or error.name, verified=False)
-
-
-_STATUS = {
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
-    ErrorCode.INPUT_TOO_LARGE: 413,
-    ErrorCode.RATE_LIMITED: 429,
-}
 
 
 @bp.errorhandler(CertvcError)
 def _certvc_error(error: CertvcError) -> Response:
-    return error_response(_STATUS.get(error.code, 400), error.code, error.message, verified=False)
+    return error_response(http_status(error.code), error.code, error.message, verified=False)
 
 
 @bp.after_request

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from contexts.errors import CertvcError, ErrorCode
+from contexts.errors import CertvcError
+
+from ..errors import WalletCode
 
 
 class OAuthErrorCode(StrEnum):
@@ -38,7 +40,7 @@ _DESCRIPTION_UNSAFE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 class Oid4vciError(CertvcError):
     """A request the issuer refuses; ``error`` is the protocol's code."""
 
-    code = ErrorCode.OID4VCI_REFUSED
+    code = WalletCode.OID4VCI_REFUSED
 
     def __init__(self, error: OAuthErrorCode, description: str) -> None:
         super().__init__(f"{error}: {description}")
