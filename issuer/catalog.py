@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from verifier.credentials import BodyProfile, SchemeInfo
+
 from . import audit, fields
-from .credential import BodyProfile, SchemeInfo
 from .errors import AlreadyExists, InstanceNotReady, NotFound, UnknownReference
 from .models import (
     AchievementType,

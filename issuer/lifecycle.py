@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from contexts.errors import ShapeError
 from keys.dates import parse_datetime_stamp
 from keys.suites import ProofOptions
+from verifier.credentials import certification_credential
 from verifier.engine import issuer_id
 from verifier.errors import VerifierCode
 from verifier.issuing import sign_credential
@@ -34,7 +35,6 @@ from verifier.status_list import StatusPurpose
 
 from . import audit, catalog, status
 from .context import IssuerContext
-from .credential import certification_credential
 from .errors import AlreadyExists, FieldError, NotFound, TransitionNotAllowed
 from .models import (
     Action,

@@ -27,11 +27,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keys.suites import ProofOptions
+from verifier.credentials import StatusRef, status_list_credential
 from verifier.issuing import sign_credential
 from verifier.status_list import Bitstring, StatusPurpose
 
 from .context import IssuerContext
-from .credential import StatusRef, status_list_credential
 from .errors import Conflict, NotFound
 from .models import IssuedCredential, SecuringSuite, StatusEntry, StatusList
 

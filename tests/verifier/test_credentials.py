@@ -8,7 +8,7 @@ import pytest
 
 from contexts.jsonld import to_dataset
 from contexts.loader import default_store
-from issuer.credential import (
+from verifier.credentials import (
     BodyProfile,
     SchemeInfo,
     StatusRef,
@@ -18,7 +18,7 @@ from issuer.credential import (
 from verifier.shape import Mode, shape_problems
 from verifier.status_list import Bitstring, StatusPurpose, parse_status_entry
 
-from .support import NOW
+from ..issuer.support import NOW
 
 BODY = BodyProfile(
     did="did:web:certs.example-body.org",
@@ -74,6 +74,25 @@ def test_certification_credential_carries_what_iso_17024_requires() -> None:
     assert "steel groups 1, 2 and 8" in subject["achievement"]["description"]
     assert credential["validFrom"] == "2026-11-27T12:00:00Z"
     assert credential["validUntil"] == "2029-11-26T12:00:00Z"
+
+
+def test_what_the_issuer_issues_is_the_sample_and_compresses_as_it() -> None:
+    """One builder: the sample of the demo and the benchmarks is built by it, and the keys come
+    in the QR dictionary's order (an issued credential's QR code is as small as the sample's)."""
+    from verifier import qr
+    from verifier.qr_dictionary import V1
+    from verifier.samples import certification_credential as sample
+
+    alignment = _credential()["credentialSubject"]["achievement"]["alignment"][0]
+    assert list(alignment) == ["type", "targetName", "targetUrl", "targetType"]
+    assert V1.find(b'"targetName":"","targetUrl":') >= 0
+    built = sample("did:key:z6MkSample", valid_from=NOW)
+    assert list(built["credentialSubject"]["achievement"]["alignment"][0]) == list(alignment)
+    reordered = dict(alignment)
+    reordered["targetUrl"] = reordered.pop("targetUrl")  # the old order: url last
+    worse = _credential()
+    worse["credentialSubject"]["achievement"]["alignment"] = [reordered]
+    assert len(qr.encode_credential(_credential())) < len(qr.encode_credential(worse))
 
 
 def test_certification_credential_passes_shape_and_safe_mode() -> None:

@@ -1,11 +1,13 @@
-"""Building the documents the issuer signs (pure: no database, no clock, no keys).
+"""Building the documents certvc issues (pure: no database, no clock, no keys): the one builder,
+used by the issuer, by :mod:`verifier.samples` (hence the demo, the benchmarks and the tests)
+and by anyone measuring what certvc really issues.
 
 The certification credential is an Open Badges 3.0 ``OpenBadgeCredential`` under VC 2.0 that
 shows what ISO/IEC 17024 requires of a certificate: the person's name, the unique certificate
 number (``licenseNumber``), the body (the issuer ``Profile``), the scheme and the standard it
 follows (``achievement`` with an ``alignment``), the scope, the effective date (``validFrom``)
-and the expiry (``validUntil``). Its shape is the one of :mod:`verifier.samples`, which passes
-JSON-LD safe mode with the pinned contexts.
+and the expiry (``validUntil``). Keys are written in the order of the QR dictionary
+(``verifier/qr_dictionary.py``), so the credential compresses as well as it can.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 
 from contexts.urls import CREDENTIALS_V2, OPEN_BADGES_V3
 from keys.dates import format_datetime_stamp
-from verifier.status_list import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, LIST_SUBJECT_TYPE, StatusPurpose
+
+from .status_list import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, LIST_SUBJECT_TYPE, StatusPurpose
 
 VC_V2 = CREDENTIALS_V2
 OB_V3 = OPEN_BADGES_V3
@@ -90,13 +93,11 @@ def certification_credential(
     status: Sequence[StatusRef],
 ) -> dict[str, Any]:
     """The unsigned certification credential."""
-    alignment: dict[str, Any] = {
-        "type": ["Alignment"],
-        "targetName": scheme.standard_name,
-        "targetType": "ext:Standard",
-    }
+    # targetUrl before targetType: the QR dictionary's order (a better-compressed QR code)
+    alignment: dict[str, Any] = {"type": ["Alignment"], "targetName": scheme.standard_name}
     if scheme.standard_url:
         alignment["targetUrl"] = scheme.standard_url
+    alignment["targetType"] = "ext:Standard"
     achievement: dict[str, Any] = {
         "id": scheme.url,
         "type": ["Achievement"],
