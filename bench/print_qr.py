@@ -52,6 +52,7 @@ from keys.suites import FAST, ProofOptions
 from verifier import qr
 from verifier.issuing import sign_credential
 from verifier.qr_image import read_qr_texts
+from verifier.qr_symbol import ErrorCorrection, make_symbol
 from verifier.samples import certification_credential
 from wallet_export.pdf import (
     PRINT_LAYOUT,
@@ -60,7 +61,6 @@ from wallet_export.pdf import (
     QrLayout,
     render_pdf,
 )
-from wallet_export.qr_image import ErrorCorrection, qr_matrix
 from wallet_export.view import certificate_view
 
 BASE_URL = "https://certs.example-body.org"
@@ -113,7 +113,7 @@ class Candidate:
 
 
 CANDIDATES = (
-    Candidate("today", "embed", QrLayout(PrintedQr(48.0))),
+    Candidate("today", "embed", QrLayout(PrintedQr(48.0, ErrorCorrection.M))),
     Candidate("embed-L-64", "embed", QrLayout(PrintedQr(64.0, ErrorCorrection.L))),
     Candidate("embed-M-64", "embed", QrLayout(PrintedQr(64.0, ErrorCorrection.M))),
     Candidate("embed-M-72", "embed", QrLayout(PrintedQr(72.0, ErrorCorrection.M))),
@@ -293,14 +293,12 @@ def describe(candidate: Candidate, embed: str, link: str) -> str:
     if candidate.secondary and candidate.layout.secondary is not None:
         codes.append(("embed", candidate.layout.secondary))
     for mode, printed in codes:
-        matrix = qr_matrix(
-            embed if mode == "embed" else link,
-            error_correction=printed.error_correction,
-            border=printed.quiet_zone,
+        symbol = make_symbol(
+            embed if mode == "embed" else link, printed.error_correction, border=printed.quiet_zone
         )
-        module = printed.size_mm / matrix.size
+        module = printed.size_mm / symbol.size
         parts.append(
-            f"{mode} {matrix.error_correction.name} v{matrix.version} {printed.size_mm:g} mm "
+            f"{mode} {symbol.error_correction.name} v{symbol.version} {printed.size_mm:g} mm "
             f"({module:.2f} mm modules, quiet zone {printed.quiet_zone})"
         )
     return " + ".join(parts)

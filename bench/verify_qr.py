@@ -25,7 +25,7 @@ from contexts.loader import default_store
 from keys.suites import FAST
 from verifier import qr
 from verifier.fetch import FetchPolicy, SafeFetcher
-from verifier.qr_image import ErrorLevel, make_symbol, render_png
+from verifier.qr_symbol import ErrorCorrection, make_symbol, render_png
 from verifier.result import Verdict
 from verifier.service import Verifier
 from verifier.trust import TrustedBody, TrustList
@@ -68,7 +68,7 @@ def main() -> None:
         for suite in ("eddsa-rdfc-2022", "vc+jwt"):
             secured = sample(pair, lists.url, suite, when)
             payload = qr.encode_credential(secured)
-            symbol = make_symbol(qr.deep_link(VERIFIER_URL, payload), ErrorLevel.L)
+            symbol = make_symbol(qr.deep_link(VERIFIER_URL, payload), ErrorCorrection.L)
             png = render_png(symbol, module_px=4)
             shape = f"v{symbol.version} {symbol.modules}²"
             module = f"{symbol.module_mm(30):.2f}mm"

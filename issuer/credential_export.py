@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from contexts.errors import InputError
 from verifier import qr as qr_format
+from verifier.qr_symbol import make_symbol, render_png, render_svg
 from wallet_export import (
     Branding,
     Download,
@@ -49,8 +50,6 @@ from wallet_export import (
     credential_download,
     default_badge_png,
     default_badge_svg,
-    qr_png,
-    qr_svg,
 )
 from wallet_export.downloads import file_stem
 from wallet_export.view import unverified_credential
@@ -253,10 +252,10 @@ def render(
         )
         return Download(pdf, "application/pdf", f"{stem}.pdf")
     if form in (ExportFormat.QR_PNG, ExportFormat.QR_SVG):
-        text = qr_text(source, verifier_url, mode)
+        symbol = make_symbol(qr_text(source, verifier_url, mode))
         if form is ExportFormat.QR_PNG:
-            return Download(qr_png(text), "image/png", f"{stem}-qr.png")
-        svg = qr_svg(text, size_mm=QR_SVG_SIZE_MM, title="Scan to verify")
+            return Download(render_png(symbol), "image/png", f"{stem}-qr.png")
+        svg = render_svg(symbol, size_mm=QR_SVG_SIZE_MM, title="Scan to verify")
         return Download(svg, "image/svg+xml", f"{stem}-qr.svg")
     view = certificate_view(source.document)
     art = source.art

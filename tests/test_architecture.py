@@ -207,6 +207,18 @@ def test_no_private_names_across_modules() -> None:
     assert private == []
 
 
+def test_one_module_makes_qr_symbols() -> None:
+    """Only ``verifier/qr_symbol.py`` imports ``qrcode``: every QR code (CLI, PDF, exports,
+    benchmarks) is laid out and drawn by it, so two renderers cannot drift apart again."""
+    sources = _modules() + sorted((ROOT / "bench").rglob("*.py"))
+    makers = {
+        path.relative_to(ROOT).as_posix()
+        for path in sources
+        if any(name == "qrcode" or name.startswith("qrcode.") for name in _imports(path))
+    }
+    assert makers == {"verifier/qr_symbol.py"}
+
+
 def _synthetic(tmp_path: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         target = tmp_path / name

@@ -19,7 +19,7 @@ from wallet_export.oid4vci.errors import OAuthErrorCode
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("contexts", "keys", "verifier", "wallet_export", "issuer")
 #: Identifiers the docs name in paragraphs about codes that are not error codes.
-NOT_CODES = frozenset({"logo_url", "qr_png", "c_nonce", "default_badge_png"})
+NOT_CODES = frozenset({"logo_url", "qr_png", "c_nonce", "default_badge_png", "size_mm"})
 #: Codes no longer answered, which the docs still name as the old spelling.
 RETIRED = frozenset({"request_too_large"})  # now input_too_large everywhere (issue 17)
 

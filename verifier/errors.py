@@ -27,6 +27,8 @@ class VerifierCode(Code):
     STATUS_SUSPENDED = "status_suspended"
     # QR codes and images (verifier issue 6)
     QR_PAYLOAD_INVALID = "qr_payload_invalid"
+    #: The text does not fit in the largest QR code (``verifier.qr_symbol``).
+    QR_PAYLOAD_TOO_LARGE = "qr_payload_too_large"
     QR_NOT_FOUND = "qr_not_found"
     IMAGE_UNSUPPORTED = "image_unsupported"
     LINK_NEEDS_FETCH = "link_needs_fetch"

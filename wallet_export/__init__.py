@@ -1,5 +1,6 @@
-"""Wallet export (issue 7): QR images, the PDF certificate, baked badges, downloads, LinkedIn,
-and OpenID4VCI offers. Pure library code over plain credential data; adapters call these."""
+"""Wallet export (issue 7): the PDF certificate, baked badges, downloads, LinkedIn, and
+OpenID4VCI offers. Pure library code over plain credential data; adapters call these. QR
+codes are drawn by :mod:`verifier.qr_symbol`."""
 
 from .badge import bake as bake
 from .badge import bake_png as bake_png
@@ -30,10 +31,6 @@ from .pdf import certificate_pdf as certificate_pdf
 from .pdf import render_pdf as render_pdf
 from .pdf_extract import extract_from_pdf as extract_from_pdf
 from .pdf_extract import find_in_pdf as find_in_pdf
-from .qr_image import ErrorCorrection as ErrorCorrection
-from .qr_image import qr_matrix as qr_matrix
-from .qr_image import qr_png as qr_png
-from .qr_image import qr_svg as qr_svg
 from .view import Branding as Branding
 from .view import CertificateView as CertificateView
 from .view import certificate_view as certificate_view

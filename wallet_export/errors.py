@@ -10,7 +10,6 @@ from contexts.errors import Code
 
 
 class WalletCode(Code):
-    QR_PAYLOAD_TOO_LARGE = "qr_payload_too_large"
     IMAGE_INVALID = "image_invalid"
     BADGE_ALREADY_BAKED = "badge_already_baked"
     BADGE_NOT_BAKED = "badge_not_baked"

@@ -27,10 +27,10 @@ from fpdf.enums import Align, XPos, YPos
 from PIL import Image, UnidentifiedImageError
 
 from contexts.errors import CertvcError
+from verifier.qr_symbol import QUIET_ZONE, ErrorCorrection, make_symbol, render_svg
 
 from .errors import WalletCode
 from .fonts import FontSet, default_fonts
-from .qr_image import QUIET_ZONE, ErrorCorrection, matrix_svg, qr_matrix
 from .view import Branding, CertificateView, certificate_view
 
 MAX_LOGO_PIXELS = 4096 * 4096
@@ -78,11 +78,11 @@ class Attachment:
 
 @dataclass(frozen=True)
 class PrintedQr:
-    """How one QR code is printed: its side in millimetres (quiet zone included) and its
-    error correction (None: :func:`~wallet_export.qr_image.qr_matrix` picks for print)."""
+    """How one QR code is printed: its side in millimetres (quiet zone included), its error
+    correction and its quiet zone in modules."""
 
     size_mm: float
-    error_correction: ErrorCorrection | None = None
+    error_correction: ErrorCorrection = ErrorCorrection.L
     quiet_zone: int = QUIET_ZONE
 
 
@@ -236,8 +236,8 @@ def _details(page: _Page, view: CertificateView, labels: Labels, y: float, width
 
 def _qr(page: _Page, qr: str | bytes, printed: PrintedQr, caption: str, x: float, y: float) -> None:
     if isinstance(qr, str):
-        matrix = qr_matrix(qr, error_correction=printed.error_correction, border=printed.quiet_zone)
-        image: bytes = matrix_svg(matrix, title=None)
+        symbol = make_symbol(qr, printed.error_correction, border=printed.quiet_zone)
+        image: bytes = render_svg(symbol, title=None)
     else:
         image = qr
     size = printed.size_mm

@@ -18,11 +18,12 @@ from contexts.errors import InputError
 from keys.suites import vc_jwt
 from verifier import qr as qr_format
 from verifier.inputs import loads_limited
-from verifier.qr_image import (
-    ErrorLevel,
-    is_image,
+from verifier.qr_image import is_image, read_qr_texts
+from verifier.qr_symbol import (
+    MAX_MODULE_PX,
+    PNG_MODULE_PX,
+    ErrorCorrection,
     make_symbol,
-    read_qr_texts,
     render_png,
     render_svg,
 )
@@ -75,12 +76,14 @@ def qr_group() -> None:
 @click.option("--link", metavar="URL", help="Link mode: the hosted credential (default: its id).")
 @click.option(
     "--error-correction",
-    type=click.Choice([level.name for level in ErrorLevel]),
+    type=click.Choice([level.name for level in ErrorCorrection]),
     default="L",
     show_default=True,
     help="L suits clean prints (smallest code); M or Q survive wear.",
 )
-@click.option("--module-px", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option(
+    "--module-px", type=click.IntRange(1, MAX_MODULE_PX), default=PNG_MODULE_PX, show_default=True
+)
 @reports_errors
 def encode(
     credential_path: str,
@@ -104,12 +107,12 @@ def encode(
             raise InputError("link mode needs --link URL (the credential has no id URL)")
         payload = qr_format.encode_link(url)
     text = qr_format.deep_link(base, payload)
-    symbol = make_symbol(text, ErrorLevel[error_correction])
+    symbol = make_symbol(text, ErrorCorrection[error_correction])
     module_mm = symbol.module_mm(PRINT_MM)
     if out.suffix.lower() == ".png":
         out.write_bytes(render_png(symbol, module_px=module_px))
-    else:
-        out.write_text(render_svg(symbol, module_mm=module_mm), encoding="utf-8")
+    else:  # the symbol PRINT_MM wide, its quiet zone around it
+        out.write_bytes(render_svg(symbol, size_mm=symbol.size * module_mm))
     click.echo(
         f"{out}: QR version {symbol.version} ({symbol.modules}x{symbol.modules} modules), "
         f"error correction {error_correction}, {len(text)} characters; printed {PRINT_MM:g} mm "

@@ -17,8 +17,9 @@ from markupsafe import Markup
 
 from contexts.errors import CertvcError
 from verifier import qr as qr_format
+from verifier.qr_symbol import make_symbol, render_svg
 from verifier.service import Verifier
-from wallet_export import Download, add_to_profile_url, certificate_view, qr_svg
+from wallet_export import Download, add_to_profile_url, certificate_view
 from wallet_export.oid4vci import Oid4vciService
 from wallet_export.oid4vci.web import make_blueprint
 
@@ -144,7 +145,8 @@ def wallet_panel(cert: Certification) -> WalletPanel:
         text = qr_format.deep_link(
             credential_export.verifier_page(ctx), qr_format.encode_credential(document)
         )
-        svg = Markup(qr_svg(text, title=f"QR code of certificate {cert.number}").decode("utf-8"))
+        title = f"QR code of certificate {cert.number}"
+        svg = Markup(render_svg(make_symbol(text), title=title).decode("utf-8"))
     except CertvcError as error:  # too large a credential for one QR code, say
         svg, note = None, f"{error.code}: {error.message}"
     linkedin = None

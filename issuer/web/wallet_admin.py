@@ -14,8 +14,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from markupsafe import Markup
 
 from contexts.errors import CertvcError
+from verifier.qr_symbol import make_symbol, render_svg
 from verifier.web.http_errors import http_status
-from wallet_export import qr_svg
 
 from .. import catalog, oid4vci, public_page
 from .admin import certification
@@ -52,7 +52,8 @@ def offer(number: str) -> Any:
         flash(f"{error.code}: {error.message}", "error")
         return redirect(url_for("admin.certification", number=number)), 303
     cert = catalog.get_certification(database.session(), number)
-    svg = Markup(qr_svg(result.link, title="Credential offer for a wallet").decode("utf-8"))
+    symbol = make_symbol(result.link)
+    svg = Markup(render_svg(symbol, title="Credential offer for a wallet").decode("utf-8"))
     page = render_template("admin/offer.html", cert=cert, offer=result, qr=svg)
     response = Response(page)
     response.headers["Cache-Control"] = "no-store"

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from verifier import qr
 from verifier.app import create_app
 from verifier.fetch import FetchPolicy, SafeFetcher
-from verifier.qr_image import make_symbol, render_png
+from verifier.qr_symbol import make_symbol, render_png
 
 from ..verifier.world import NOW, credential, new_pair, serve_lists, status_server, trust_file
 from .chromium import launched_browser, needs_chromium, screenshot

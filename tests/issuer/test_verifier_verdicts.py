@@ -19,7 +19,7 @@ from PIL import Image, ImageFilter
 
 from keys.keypair import KeyPair, KeyType
 from verifier import qr
-from verifier.qr_image import make_symbol, render_png
+from verifier.qr_symbol import make_symbol, render_png
 
 from ..verifier.world import resigned
 from .conftest import AppEnv

@@ -19,7 +19,7 @@ from keys.suites import FAST, REGISTRY, ProofOptions, create_proof
 from verifier import qr
 from verifier.app import create_app, init_verifier
 from verifier.fetch import FetchPolicy, SafeFetcher
-from verifier.qr_image import make_symbol, render_png
+from verifier.qr_symbol import make_symbol, render_png
 from verifier.samples import VC_V2
 from wallet_export import pdf_extract
 

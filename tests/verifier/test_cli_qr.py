@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 
 from contexts.errors import InputError
 from issuer.cli import main
@@ -81,7 +82,10 @@ def test_qr_encode_svg_link_mode_and_decode(runner, tmp_path, server, body) -> N
         env={"CERTVC_PUBLIC_URL": "https://verify.example-body.org"},
     )
     assert done.exit_code == 0, done.output
-    assert svg.read_text().startswith("<svg")
+    root = etree.fromstring(svg.read_bytes())
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    side = int(root.get("viewBox").split()[2])  # 30 mm printed, the quiet zone around it
+    assert float(root.get("width").removesuffix("mm")) == pytest.approx(30 * side / (side - 8))
     png = tmp_path / "embed.png"
     runner.invoke(
         main, ["qr", "encode", str(signed), "--out", str(png), "--verifier-url", VERIFIER]

@@ -21,7 +21,7 @@ from verifier.inputs import (
     read_credential_input,
     read_fetched_credential,
 )
-from verifier.qr_image import make_symbol, render_png
+from verifier.qr_symbol import make_symbol, render_png
 from verifier.result import InputFormat
 from wallet_export.errors import WalletCode
 

@@ -18,7 +18,7 @@ from contexts.loader import default_store
 from keys.suites import FAST
 from verifier import qr
 from verifier.fetch import FetchPolicy, SafeFetcher
-from verifier.qr_image import make_symbol, render_png
+from verifier.qr_symbol import make_symbol, render_png
 from verifier.result import Check, CheckStatus, Verdict
 from verifier.service import Verifier
 from verifier.trust import TrustedBody, TrustList

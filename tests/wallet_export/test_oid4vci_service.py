@@ -13,10 +13,10 @@ import zxingcpp
 from PIL import Image
 
 from keys.keypair import KeyPair, KeyType
+from verifier.qr_symbol import make_symbol, render_png
 from verifier.result import Verdict
 from wallet_export.oid4vci import PRE_AUTHORIZED_GRANT, OAuthErrorCode, Oid4vciError
 from wallet_export.oid4vci.store import InMemoryStore
-from wallet_export.qr_image import qr_png
 
 from .conftest import NOW
 from .wallet import JWT, LDP, Clock, holder_did, issuer_service, key_proof
@@ -112,7 +112,8 @@ def test_offer_link_fits_a_qr_code(service) -> None:
     """The wallet scans the offer: the link as a QR code decodes to itself."""
     for by_reference in (False, True):
         link = service.create_offer("CB-1", tx_code=True, by_reference=by_reference).link
-        found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(link, module_px=4))))
+        png = render_png(make_symbol(link), module_px=4)
+        found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
         assert found[0].text == link
 
 

@@ -16,12 +16,12 @@ from pypdf import PdfReader
 
 from contexts.errors import CertvcError, InputError
 from verifier import qr
+from verifier.qr_symbol import make_symbol, render_png
 from verifier.result import Verdict
 from wallet_export.errors import WalletCode
 from wallet_export.fonts import default_fonts
 from wallet_export.pdf import PRINT_LAYOUT, Labels, Paper, certificate_pdf, render_pdf
 from wallet_export.pdf_extract import Source, extract_from_pdf, find_in_pdf, pdftoppm_first_page
-from wallet_export.qr_image import qr_png
 from wallet_export.view import Branding, certificate_view
 
 from .conftest import NAMES
@@ -145,7 +145,7 @@ def test_without_pdftoppm_the_error_says_what_to_install(signed, monkeypatch, tm
 
 
 def test_a_ready_qr_image_can_be_placed(signed, poppler: None) -> None:
-    pdf = render_pdf(certificate_view(signed), qr=qr_png(PAYLOAD, module_px=8))
+    pdf = render_pdf(certificate_view(signed), qr=render_png(make_symbol(PAYLOAD), module_px=8))
     finding = find_in_pdf(pdf)
     assert finding is not None and finding.text == PAYLOAD
 
