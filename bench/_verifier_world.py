@@ -10,12 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from contexts.loader import default_store
+from issuer.signing import sign_credential
 from keys.dates import format_datetime_stamp
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, ProofOptions
-from verifier.issuing import sign_credential
+from verifier.model.status_list import Bitstring, StatusPurpose
 from verifier.samples import VC_V2, certification_credential
-from verifier.status_list import Bitstring, StatusPurpose
 
 REVOCATION_INDEX, SUSPENSION_INDEX = 94567, 31337
 

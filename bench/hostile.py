@@ -14,14 +14,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from contexts.errors import CertvcError
 from contexts.loader import default_store
+from issuer.signing import sign_credential
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, ProofOptions
 from tests.verifier.hostile import deep_json, gzip_bomb, jwt_with, poison_credential
 from verifier.engine import VerifierPolicy, verify_credential
-from verifier.issuing import sign_credential
+from verifier.model.status_list import Bitstring
 from verifier.samples import certification_credential
-from verifier.status_list import Bitstring
 
 
 def timed(label: str, fn) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect
 
-from verifier.status_list import Bitstring, parse_status_entry, parse_status_list_credential
+from verifier.model.status_list import Bitstring, parse_status_entry, parse_status_list_credential
 
 
 def _request(method: str, url: str, body: Any = None, token: str | None = None, etag=None):

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/memory.py [--count 100000] [--suite eddsa-rdfc-2022] [--shapes 600]
 [--hot 64] [--json] [--strict] [--trace]``.
 Signs ``--count`` credentials in one process through the product's path
-(``verifier.issuing.sign_credential``, the fast canonicalizer ``keys.suites.FAST``), each built
+(``issuer.signing.sign_credential``, the fast canonicalizer ``keys.suites.FAST``), each built
 just before it is signed and every one distinct: every free leaf changes (ids, names with awkward
 Unicode, dates, status indexes, licence number, scope...) and the credentials cycle through
 ``--shapes`` shapes (optional properties added or left out, one to four alignments, zero to three
@@ -39,13 +39,13 @@ from pyld import jsonld as pyld_jsonld
 
 from contexts.loader import ContextStore, default_store
 from contexts.processed import processed_contexts
+from issuer.benchmark import default_key_type
+from issuer.signing import sign_credential
 from keys.dates import format_datetime_stamp
 from keys.did import LocalResolver
 from keys.keypair import KeyPair
 from keys.suites import FAST, REGISTRY, ProofOptions
-from verifier.benchmark import default_key_type
 from verifier.engine import VerifierPolicy, verify_credential
-from verifier.issuing import sign_credential
 from verifier.samples import certification_credential
 
 FLAT_PERCENT = 5.0

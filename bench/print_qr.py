@@ -46,11 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from contexts.errors import InputError
 from contexts.loader import default_store
+from issuer.signing import sign_credential
 from keys import multikey
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, ProofOptions
 from verifier import qr
-from verifier.issuing import sign_credential
 from verifier.qr_image import read_qr_texts
 from verifier.qr_symbol import ErrorCorrection, make_symbol
 from verifier.samples import certification_credential

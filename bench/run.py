@@ -1,7 +1,7 @@
 """Credentials per second, sign and verify, every suite: the fast path beside the plain pyld path.
 
 Run: ``make bench`` (or ``.venv/bin/python bench/run.py [--seconds N] [--json] [--no-bulk]``).
-One process pinned to one core; each row measures the product's path (``verifier.benchmark``,
+One process pinned to one core; each row measures the product's path (``issuer.benchmark``,
 what ``certvc bench`` runs) after a warm-up, on the realistic Open Badges 3.0 certification
 credential of ``verifier.samples``, once through the fast canonicalizer and once through the
 plain pyld path (``--reference``), and prints the speed-up. Then the bulk figure: 10,000
@@ -21,8 +21,8 @@ from pathlib import Path
 from bulk import describe, run_bulk  # bench/bulk.py: the script's folder is on sys.path
 
 from contexts.loader import default_store
+from issuer.benchmark import Operation, benchmark
 from keys.keypair import KeyType
-from verifier.benchmark import Operation, benchmark
 
 RUNS = (
     ("eddsa-rdfc-2022", KeyType.ED25519),

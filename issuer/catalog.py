@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from verifier.credentials import BodyProfile, SchemeInfo
+from verifier.model.credentials import BodyProfile, SchemeInfo
 
 from . import audit, fields
 from .errors import AlreadyExists, InstanceNotReady, NotFound, UnknownReference

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from contexts.loader import ContextStore
 from keys.suites import Canonicalizer
-from verifier.status_list import MIN_BITS
+from verifier.model.status_list import MIN_BITS
 
 from .keyring import Keyring
 

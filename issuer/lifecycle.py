@@ -25,13 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contexts.errors import ShapeError
+from issuer.signing import sign_credential
 from keys.dates import parse_datetime_stamp
 from keys.suites import ProofOptions
-from verifier.credentials import certification_credential
 from verifier.engine import issuer_id
 from verifier.errors import VerifierCode
-from verifier.issuing import sign_credential
-from verifier.status_list import StatusPurpose
+from verifier.model.credentials import certification_credential
+from verifier.model.status_list import StatusPurpose
 
 from . import audit, catalog, status
 from .context import IssuerContext

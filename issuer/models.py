@@ -26,7 +26,7 @@ from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from keys.suites import REGISTRY
-from verifier.status_list import StatusPurpose
+from verifier.model.status_list import StatusPurpose
 
 from .db import Base, UTCDateTime
 from .image_check import ImageType

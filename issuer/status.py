@@ -26,10 +26,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from issuer.signing import sign_credential
 from keys.suites import ProofOptions
-from verifier.credentials import StatusRef, status_list_credential
-from verifier.issuing import sign_credential
-from verifier.status_list import Bitstring, StatusPurpose
+from verifier.model.credentials import StatusRef, status_list_credential
+from verifier.model.status_list import Bitstring, StatusPurpose
 
 from .context import IssuerContext
 from .errors import Conflict, NotFound

@@ -254,3 +254,35 @@ def test_the_graph_sees_a_cycle_and_a_private_import(tmp_path: Path) -> None:
         ("q",),
     )
     assert cycles(fine) == [] and ok == []
+
+
+# --- the credential model ring, and signing out of the verifier -----------------------------
+
+#: What the shared credential model (``verifier.model``) may import from the project.
+MODEL_MAY_IMPORT = ("contexts", "keys", "verifier.errors", "verifier.model")
+
+
+def test_the_credential_model_is_a_ring_of_its_own() -> None:
+    """Shape rules, the status-list codec and the builder depend on nothing of the verification
+    engine, so the issuer shares them without depending on it."""
+    graph, _ = module_graph(ROOT, PACKAGES)
+    outside = {
+        (module, target)
+        for module, targets in graph.items()
+        if module.startswith("verifier.model")
+        for target in targets
+        if not target.startswith(MODEL_MAY_IMPORT)
+    }
+    assert outside == set()
+
+
+def test_the_verifier_does_not_sign() -> None:
+    """Issuing code lives in the issuer (``issuer.signing``, ``issuer.bulk_signing``)."""
+    signing = ("create_proof", "secure", "sign_credential", "vc_jwt.sign")
+    found = [
+        (path.relative_to(ROOT).as_posix(), name)
+        for path in sorted((ROOT / "verifier").rglob("*.py"))
+        for name in signing
+        if f"{name}(" in path.read_text(encoding="utf-8")
+    ]
+    assert found == []

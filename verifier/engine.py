@@ -32,8 +32,8 @@ from keys.suites import (
 
 from .errors import VerifierCode
 from .inputs import CredentialInput, read_credential_input
+from .model.shape import Mode, shape_problems
 from .result import Check, CheckResult, CheckStatus, InputFormat, Verdict, VerificationResult
-from .shape import Mode, shape_problems
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from contexts.urls import CREDENTIALS_V2, OPEN_BADGES_V3
 
-from . import credentials
-from .status_list import StatusPurpose
+from .model import credentials
+from .model.status_list import StatusPurpose
 
 VC_V2 = CREDENTIALS_V2
 OB_V3 = OPEN_BADGES_V3

@@ -37,8 +37,7 @@ from .engine import VerifierPolicy, issuer_id, verify_credential
 from .errors import VerifierCode
 from .fetch import Fetcher, FetchError
 from .inputs import JSON_MEDIA_TYPES, JWT_MEDIA_TYPES, read_fetched_credential
-from .result import Check, CheckResult, CheckStatus, StatusFreshness, StatusSource
-from .status_list import (
+from .model.status_list import (
     DEFAULT_MAX_BYTES,
     ENTRY_TYPE,
     Bitstring,
@@ -48,6 +47,7 @@ from .status_list import (
     parse_status_entry,
     parse_status_list_credential,
 )
+from .result import Check, CheckResult, CheckStatus, StatusFreshness, StatusSource
 
 log = logging.getLogger(__name__)
 

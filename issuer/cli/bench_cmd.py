@@ -13,9 +13,9 @@ import os
 import click
 
 from contexts.errors import InputError
+from issuer.benchmark import Operation, benchmark
 from keys.keypair import KeyType
 from keys.suites import REGISTRY
-from verifier.benchmark import Operation, benchmark
 from verifier.inputs import loads_limited
 
 from .common import context_option, context_store, now, read_input_bytes, reports_errors

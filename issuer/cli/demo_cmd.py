@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
+from issuer.signing import sign_credential
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
 from keys.suites import ProofOptions
 from verifier.engine import VerifierPolicy, verify_credential
-from verifier.issuing import sign_credential
 from verifier.samples import certification_credential
 
 from .common import canonicalizer, context_store, now, reports_errors

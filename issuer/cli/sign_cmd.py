@@ -3,7 +3,7 @@
 With ``--jsonl`` the input holds one credential per line and the output one line per input
 line, in order: the signed credential (the compact JWS, as a JSON string, for vc+jwt), or
 ``{"error": {"line", "code", "message"}}`` for a line that cannot be signed (see
-``verifier.bulk``). Exit 0 when every line was signed, 1 when some were not, 2 when the batch
+``issuer.bulk_signing``). Exit 0 when every line was signed, 1 when some were not, 2 when the batch
 could not start. A progress bar goes to stderr when stderr is a terminal.
 """
 
@@ -20,11 +20,11 @@ from typing import Any
 import click
 
 from contexts.errors import InputError
+from issuer.bulk_signing import BulkSigning, sign_lines, split_lines
+from issuer.signing import sign_credential
 from keys.dates import parse_datetime_stamp
 from keys.suites import REGISTRY, ProofOptions
-from verifier.bulk import BulkSigning, sign_lines, split_lines
 from verifier.inputs import loads_limited
-from verifier.issuing import sign_credential
 
 from .common import (
     EXIT_INVALID,

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from verifier.status_list import ENTRY_TYPE, StatusPurpose
+from verifier.model.status_list import ENTRY_TYPE, StatusPurpose
 
 from .. import fields, lifecycle
 from ..errors import FieldError

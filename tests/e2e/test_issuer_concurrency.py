@@ -27,7 +27,7 @@ from sqlalchemy import select
 from issuer import accounts, audit, db
 from issuer.models import Scope, StatusEntry
 from tests.issuer.support import NOW, PG_ONLY_REASON, PG_URL, entries, http, init, list_bit
-from verifier.status_list import Bitstring, StatusPurpose, parse_status_list_credential
+from verifier.model.status_list import Bitstring, StatusPurpose, parse_status_list_credential
 
 CLIENTS = 8
 

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from issuer import audit, db
 from issuer.models import AuditEvent, Certification, IssuedCredential, StatusEntry, StatusList
 from tests.issuer.support import entries, http, list_bit, production_verifier
+from verifier.model.status_list import StatusPurpose
 from verifier.result import Check, CheckStatus, Verdict
-from verifier.status_list import StatusPurpose
 
 CERTIFY = {
     "scheme": "CWI-2",

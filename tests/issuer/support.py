@@ -28,14 +28,14 @@ from issuer import db, instance
 from issuer.context import IssuerContext
 from keys.suites import FAST
 from verifier.fetch import FetchPolicy, SafeFetcher
-from verifier.service import Verifier
-from verifier.status import StatusPolicy
-from verifier.status_list import (
+from verifier.model.status_list import (
     Bitstring,
     StatusPurpose,
     parse_status_entry,
     parse_status_list_credential,
 )
+from verifier.service import Verifier
+from verifier.status import StatusPolicy
 from verifier.trust import TrustedBody, TrustList
 
 #: Read once at import: the tests clear CERTVC_* from the environment they run in.

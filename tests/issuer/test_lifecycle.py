@@ -31,7 +31,7 @@ from issuer.models import (
 from keys.did import LocalResolver
 from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
-from verifier.status_list import StatusPurpose
+from verifier.model.status_list import StatusPurpose
 
 from .support import NOW
 

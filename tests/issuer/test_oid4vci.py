@@ -30,8 +30,8 @@ from keys.suites import FAST
 from tests.wallet_export.store_contract import _offer, check_issuance_store
 from tests.wallet_export.wallet import key_proof
 from verifier.engine import VerifierPolicy, verify_credential
+from verifier.model.status_list import StatusPurpose
 from verifier.result import Verdict
-from verifier.status_list import StatusPurpose
 from wallet_export.oid4vci import PRE_AUTHORIZED_GRANT
 from wallet_export.oid4vci.errors import Oid4vciError
 

@@ -24,7 +24,12 @@ from issuer.models import (
 from keys.did import LocalResolver
 from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
-from verifier.status_list import MIN_BITS, Bitstring, StatusPurpose, parse_status_list_credential
+from verifier.model.status_list import (
+    MIN_BITS,
+    Bitstring,
+    StatusPurpose,
+    parse_status_list_credential,
+)
 
 from .support import BACKENDS, NOW
 

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from contexts import CertvcError, ContextStore, default_store
+from issuer.signing import sign_credential
 from keys.did import LocalResolver
 from keys.fastpath import FastCanonicalizer
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, ProofOptions, canonize, check_jsonld_safe
 from tests.interop.credentials import awkward_open_badge
 from verifier.engine import VerifierPolicy, verify_credential
-from verifier.issuing import sign_credential
 from verifier.samples import certification_credential
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from contexts import InputError, default_store
+from issuer.benchmark import Operation, benchmark, run_benchmark
 from issuer.cli import main
-from verifier.benchmark import Operation, benchmark, run_benchmark
 from verifier.samples import certification_credential
 
 KEYS = {"suite", "op", "per_second", "median_ms", "p95_ms"}

@@ -8,15 +8,15 @@ import pytest
 
 from contexts.jsonld import to_dataset
 from contexts.loader import default_store
-from verifier.credentials import (
+from verifier.model.credentials import (
     BodyProfile,
     SchemeInfo,
     StatusRef,
     certification_credential,
     status_list_credential,
 )
-from verifier.shape import Mode, shape_problems
-from verifier.status_list import Bitstring, StatusPurpose, parse_status_entry
+from verifier.model.shape import Mode, shape_problems
+from verifier.model.status_list import Bitstring, StatusPurpose, parse_status_entry
 
 from ..issuer.support import NOW
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from contexts.loader import default_store
+from issuer.signing import sign_credential
 from keys.did import LocalResolver, VerificationMethodEntry, did_web_document
 from keys.errors import DidError, KeyCode
 from keys.suites import FAST, ProofOptions
@@ -15,7 +16,6 @@ from verifier.did_web import WebDidResolver
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.errors import VerifierCode
 from verifier.fetch import FetchError, FetchResponse
-from verifier.issuing import sign_credential
 from verifier.result import Verdict
 from verifier.samples import certification_credential
 

@@ -11,6 +11,7 @@ import pytest
 
 from contexts.errors import ErrorCode, InputError
 from contexts.loader import default_store
+from issuer.signing import sign_credential
 from keys.did import LocalResolver
 from keys.errors import CanonicalizationLimit, KeyCode
 from keys.keypair import KeyPair, KeyType
@@ -18,10 +19,9 @@ from keys.suites import FAST, ProofOptions
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.errors import StatusListError, VerifierCode
 from verifier.inputs import read_credential_input
-from verifier.issuing import sign_credential
+from verifier.model.status_list import Bitstring
 from verifier.result import Check, CheckStatus, Verdict
 from verifier.samples import certification_credential
-from verifier.status_list import Bitstring
 
 from .hostile import deep_json, gzip_bomb, jwt_with, poison_credential
 

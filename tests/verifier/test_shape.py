@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from contexts.compiled import read_shape
 from contexts.errors import Code, ErrorCode, ShapeError
 from contexts.loader import default_store
+from issuer.signing import sign_credential
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, ProofOptions
 from verifier.errors import VerifierCode
-from verifier.issuing import sign_credential
+from verifier.model.shape import Mode, ShapeProblem, shape_problems, validate_credential_shape
 from verifier.samples import certification_credential
-from verifier.shape import Mode, ShapeProblem, shape_problems, validate_credential_shape
 
 MALFORMED = ErrorCode.CREDENTIAL_MALFORMED
 

@@ -1,8 +1,8 @@
 """``certvc sign --jsonl``: one output line per input line, in order, errors as JSON lines.
 
 A certification body signs a whole exam session at once; one bad line must never stop the batch
-(verifier.bulk). Output lines: the signed credential (Data Integrity), the compact JWS as a JSON
-string (vc+jwt, VC-JOSE-COSE 3.1.1), or ``{"error": {"line", "code", "message"}}``.
+(issuer.bulk_signing). Output lines: the signed credential (Data Integrity), the compact JWS as
+a JSON string (vc+jwt, VC-JOSE-COSE 3.1.1), or ``{"error": {"line", "code", "message"}}``.
 """
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.errors import VerifierCode
 from verifier.fetch import FetchPolicy, SafeFetcher
+from verifier.model.status_list import StatusPurpose
 from verifier.result import Check, CheckStatus, Verdict
 from verifier.samples import certification_credential
 from verifier.status import BitstringStatusChecker, StatusListCache, StatusPolicy
-from verifier.status_list import StatusPurpose
 
 from .world import (
     NOW,

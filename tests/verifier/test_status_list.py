@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from contexts.errors import Code
 from verifier.errors import StatusListError, VerifierCode
-from verifier.status_list import (
+from verifier.model.status_list import (
     DEFAULT_MAX_BYTES,
     MIN_BITS,
     Bitstring,

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from contexts.loader import default_store
+from issuer.signing import sign_credential
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, ProofOptions
-from verifier.issuing import sign_credential
+from verifier.model.status_list import Bitstring, StatusPurpose
 from verifier.samples import VC_V2, certification_credential
-from verifier.status_list import Bitstring, StatusPurpose
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 REVOCATION_INDEX = 94567

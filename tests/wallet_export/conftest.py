@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from contexts.loader import ContextStore, default_store
+from issuer.signing import sign_credential
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, ProofOptions
 from verifier.engine import VerifierPolicy, verify_credential
-from verifier.issuing import sign_credential
 from verifier.result import VerificationResult
 from verifier.samples import certification_credential
 

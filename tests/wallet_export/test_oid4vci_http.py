@@ -1,7 +1,7 @@
 """OpenID4VCI 1.0 end to end over real HTTPS: a wallet pulls a credential from the issuer.
 
 The issuer is a minimal Flask app mounting ``make_blueprint`` (in-memory store, signing with
-keys/ and verifier.issuing), served by werkzeug on 127.0.0.1 with a certificate from a CA made
+keys/ and issuer.signing), served by werkzeug on 127.0.0.1 with a certificate from a CA made
 in the test. The wallet is @openid4vc/openid4vci (OpenWallet Foundation, npm, pinned in
 js/package-lock.json), driven with node; the error cases use a plain HTTP client because the
 library stops at the first error. Every issued credential verifies with verifier.engine and

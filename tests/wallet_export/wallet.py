@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from contexts.loader import ContextStore
+from issuer.signing import sign_credential
 from keys.keypair import KeyPair
 from keys.suites import FAST, ProofOptions
-from verifier.issuing import sign_credential
 from verifier.samples import certification_credential
 from wallet_export.did_jwk import did_jwk
 from wallet_export.oid4vci import (

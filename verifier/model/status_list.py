@@ -19,7 +19,7 @@ from typing import NamedTuple, TypeGuard
 
 from contexts.errors import Code
 
-from .errors import StatusListError, VerifierCode
+from ..errors import StatusListError, VerifierCode
 
 # BSL 2.2 encodedList: "The uncompressed bitstring MUST be at least 16KB in size" (131,072 bits;
 # with statusSize 1 that is BSL 3.2's minimumNumberOfEntries). See Bitstring for statusSize > 1.

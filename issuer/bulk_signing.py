@@ -22,9 +22,9 @@ from contexts.loader import ContextStore
 from keys.compact_json import compact_json
 from keys.keypair import Signer
 from keys.suites import Canonicalizer, ProofOptions
+from verifier.inputs import loads_limited
 
-from .inputs import loads_limited
-from .issuing import sign_credential
+from .signing import sign_credential
 
 __all__ = ["BulkSigning", "LineResult", "sign_lines", "split_lines"]
 

@@ -34,10 +34,10 @@ from typing import Any
 from contexts.errors import Code, ErrorCode, ShapeError
 from contexts.urls import CREDENTIALS_V2
 from keys.dates import parse_datetime_stamp
-from verifier.status_list import ENTRY_TYPE, StatusPropertyError, check_status_entry
-from verifier.status_list import is_absolute_url as _is_url
 
-from .errors import StatusListError
+from ..errors import StatusListError
+from .status_list import ENTRY_TYPE, StatusPropertyError, check_status_entry
+from .status_list import is_absolute_url as _is_url
 
 CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
 VERIFIABLE_CREDENTIAL = "VerifiableCredential"

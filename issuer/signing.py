@@ -20,8 +20,7 @@ from keys.suites import (
     check_jsonld_safe,
     secure,
 )
-
-from .shape import Mode, validate_credential_shape
+from verifier.model.shape import Mode, validate_credential_shape
 
 
 def sign_credential(

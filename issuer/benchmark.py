@@ -24,10 +24,10 @@ from keys.did import LocalResolver
 from keys.errors import KeyCode
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, REGISTRY, Canonicalizer, ProofOptions, canonize, get_suite
+from verifier.engine import VerifierPolicy, verify_credential
+from verifier.samples import certification_credential
 
-from .engine import VerifierPolicy, verify_credential
-from .issuing import sign_credential
-from .samples import certification_credential
+from .signing import sign_credential
 
 __all__ = ["BenchResult", "Operation", "benchmark", "default_key_type", "prepare", "run_benchmark"]
 
