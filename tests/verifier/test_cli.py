@@ -422,3 +422,36 @@ def test_proof_chains_need_a_data_integrity_suite(runner, tmp_path) -> None:
     )
     assert done.exit_code == 2
     assert "Data Integrity" in done.stderr
+
+
+def test_an_id_only_subject_signs_and_verifies(tmp_path) -> None:
+    """VC 2.0 §4.8: a subject may be just its id; `certvc sign` signs it, `verify` accepts it."""
+    runner = CliRunner()
+    key = tmp_path / "k.key"
+    assert (
+        runner.invoke(
+            main, ["keys", "generate", "--type", "ed25519", "--out", str(key), "--plaintext"]
+        ).exit_code
+        == 0
+    )
+    unsigned = tmp_path / "c.json"
+    unsigned.write_text(
+        json.dumps(
+            {
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiableCredential"],
+                "credentialSubject": {"id": "did:example:abcdefgh"},
+            }
+        )
+    )
+    env = {"CERTVC_DEV_MODE": "1"}
+    signed = runner.invoke(
+        main,
+        ["sign", "--key", str(key), "--plaintext", "--suite", "eddsa-rdfc-2022", str(unsigned)],
+        env=env,
+    )
+    assert signed.exit_code == 0, signed.stderr
+    path = tmp_path / "signed.json"
+    path.write_text(signed.stdout)
+    done = runner.invoke(main, ["verify", "--trust-any", "--json", str(path)])
+    assert done.exit_code == 0 and json.loads(done.stdout)["verdict"] == "VALID"
