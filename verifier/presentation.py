@@ -145,8 +145,12 @@ def verify_presentation(
     warnings += proof_warnings
     raw = presentation.get("verifiableCredential", [])
     items = raw if isinstance(raw, list) else [raw]
-    if not items:
-        errors.append(Problem("credentials", ErrorCode.INPUT_UNUSABLE, "no credential presented"))
+    if not items and presentation.get("proof") is None:
+        # VC 2.0 §4.13: verifiableCredential MAY be absent; but then only the holder's proof
+        # can be verified, and an unsigned, empty presentation shows nothing at all.
+        errors.append(
+            Problem("credentials", ErrorCode.INPUT_UNUSABLE, "no credential presented and no proof")
+        )
     if len(items) > MAX_CREDENTIALS:
         errors.append(
             Problem("credentials", ErrorCode.INPUT_TOO_LARGE, f"over {MAX_CREDENTIALS} credentials")
@@ -165,5 +169,5 @@ def verify_presentation(
             if check.status is CheckStatus.FAILED and check.check in selection.checks:
                 errors.append(Problem.of(check, label))
     checks = ("shape", "proof", *(f"credential[{i}]" for i in range(len(results))))
-    verified = not errors and all(selection.verified(r) for r in results) and bool(results)
+    verified = not errors and all(selection.verified(r) for r in results)
     return PresentationResult(verified, checks, tuple(warnings), tuple(errors), tuple(results))

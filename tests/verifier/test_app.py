@@ -336,6 +336,28 @@ def test_presentations_verify(client, world) -> None:
     assert "invalid_challenge" in [e["code"] for e in wrong.json["errors"]]
 
 
+def test_a_signed_presentation_without_credentials_is_valid(client) -> None:
+    """VC 2.0 §4.13: verifiableCredential MAY be present; the holder's proof is what verifies
+    (an unsigned, empty presentation stays refused: test_bad_presentations)."""
+    holder = new_pair()
+    vp = {"@context": [VC_V2], "type": ["VerifiablePresentation"]}
+    vp["holder"] = holder.public_key.did_key
+    vp = create_proof(
+        REGISTRY["eddsa-rdfc-2022"].cryptosuite,
+        vp,
+        holder.signer(),
+        ProofOptions(created=NOW, proof_purpose="authentication", challenge="c-1"),
+        default_store(),
+        canonicalizer=FAST,
+    )
+    reply = client.post(
+        "/presentations/verify",
+        json={"verifiablePresentation": vp, "options": {"challenge": "c-1"}},
+    )
+    assert reply.status_code == 200, reply.json
+    assert reply.json["verified"] is True and reply.json["credentialResults"] == []
+
+
 def test_unsigned_presentation(client, world) -> None:
     unsigned = _presentation(None, [world["signed"]])
     plain = client.post("/presentations/verify", json={"verifiablePresentation": unsigned})
