@@ -147,8 +147,17 @@ def _from_json_text(data: bytes | str, source: InputSource) -> CredentialInput:
     return CredentialInput(InputFormat.JSON, value, source=source)
 
 
+#: VC-JOSE-COSE §3.2: a presentation secured as a JWS (``typ`` vp+jwt): not a credential.
+_PRESENTATION_TYPES = ("vp+jwt", "application/vp+jwt")
+
+
 def _from_jwt(text: str, source: InputSource) -> CredentialInput:
     token = vc_jwt.parse(text)
+    if token.header.get("typ") in _PRESENTATION_TYPES:
+        raise InputError(
+            "this is a presentation (vp+jwt), not a credential: verify it as a presentation",
+            code=ErrorCode.INPUT_UNUSABLE,
+        )
     return CredentialInput(InputFormat.VC_JWT, token.unverified_payload, token, source)
 
 

@@ -268,3 +268,22 @@ def _pdf_marker(data: bytes) -> str | None:
     if data.startswith(PDF_HEAD):
         raise InputError("marker extractor", code=WalletCode.CREDENTIAL_NOT_FOUND)
     return None
+
+
+def test_a_vp_jwt_is_not_read_as_a_credential() -> None:
+    """VC-JOSE-COSE §3.2: ``typ: vp+jwt`` secures a presentation; reading it as a credential
+    (and calling its signature bad) would be wrong: it is refused as input, with what it is."""
+    import base64
+
+    def b64(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    header = {"alg": "EdDSA", "kid": "did:key:z6Mk#z6Mk", "typ": "vp+jwt"}
+    payload = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": "VerifiablePresentation",
+    }
+    token = f"{b64(header)}.{b64(payload)}.AAAA"
+    with pytest.raises(InputError) as caught:
+        read_credential_input(token)
+    assert caught.value.code is ErrorCode.INPUT_UNUSABLE and "presentation" in caught.value.message
