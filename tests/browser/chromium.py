@@ -5,7 +5,11 @@ The tests skip only when /usr/bin/chromium is absent (.ci/run installs it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +48,59 @@ def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+@dataclass(frozen=True)
+class ServedInstance:
+    """A fresh development instance (SQLite) served by werkzeug on 127.0.0.1."""
+
+    base_url: str
+    app: Any
+    engine: Any
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+
+@contextmanager
+def served_instance(
+    folder: Path, *, now: datetime, config: Mapping[str, Any] | None = None
+) -> Iterator[ServedInstance]:
+    """``certvc init --dev`` in ``folder`` for the server's own URL, the issuer app (with
+    ``config``) behind it, on a thread; everything closed afterwards."""
+    from werkzeug.serving import make_server
+
+    from issuer import db, instance
+    from issuer.app import create_app
+
+    url = db.sqlite_url(folder)
+    holder: dict[str, Any] = {}
+    server = make_server(
+        "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
+    )
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    engine = db.make_engine(url)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    try:
+        instance.init_instance(
+            folder / "instance",
+            engine=engine,
+            database=url,
+            public_url=base_url,
+            dev_mode=True,
+            passphrase=None,
+            now=now,
+        )
+        holder["app"] = create_app(
+            {"INSTANCE": str(folder / "instance"), "DATABASE_URL": url, **(config or {})}
+        )
+        thread.start()
+        yield ServedInstance(base_url, holder["app"], engine)
+    finally:
+        if thread.is_alive():
+            server.shutdown()
+            thread.join(timeout=10)
+        server.server_close()
+        if "app" in holder:
+            holder["app"].extensions["certvc.db"].engine.dispose()
+        engine.dispose()

@@ -7,20 +7,17 @@ to tests/artifacts/ (gitignored). Skips only when /usr/bin/chromium is absent (C
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from issuer import accounts, db, instance
-from issuer.app import create_app
+from issuer import accounts, db
 from issuer.models import Role
 
-from .chromium import launched_browser, needs_chromium, screenshot
+from .chromium import launched_browser, needs_chromium, screenshot, served_instance
 
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -34,40 +31,14 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name in list(os.environ):
         if name.startswith("CERTVC_"):
             monkeypatch.delenv(name)
-    folder = tmp_path / "instance"
-    url = db.sqlite_url(tmp_path)
-    holder: dict[str, Any] = {}
-    http_server = make_server(
-        "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
-    )
-    base_url = f"http://127.0.0.1:{http_server.server_port}"
-    engine = db.make_engine(url)
-    instance.init_instance(
-        folder,
-        engine=engine,
-        database=url,
-        public_url=base_url,
-        dev_mode=True,
-        passphrase=None,
-        now=NOW,
-    )
-    db.run_transaction(
-        db.session_factory(engine),
-        lambda s: accounts.create_user(
-            s, username="olga", password=PASSWORD, role=Role.OFFICER, actor="t", now=NOW
-        ),
-    )
-    holder["app"] = app = create_app({"INSTANCE": str(folder), "DATABASE_URL": url})
-    thread = threading.Thread(target=http_server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield lambda path: f"{base_url}/{path.lstrip('/')}"
-    finally:
-        http_server.shutdown()
-        thread.join(timeout=10)
-        http_server.server_close()
-        app.extensions["certvc.db"].engine.dispose()
-        engine.dispose()
+    with served_instance(tmp_path, now=NOW) as it:
+        db.run_transaction(
+            db.session_factory(it.engine),
+            lambda s: accounts.create_user(
+                s, username="olga", password=PASSWORD, role=Role.OFFICER, actor="t", now=NOW
+            ),
+        )
+        yield it.url
 
 
 @pytest.fixture

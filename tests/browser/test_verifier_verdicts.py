@@ -11,23 +11,19 @@ the dates in plain words: no format, suite or DID in it. Screenshots: tests/arti
 from __future__ import annotations
 
 import os
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from issuer import accounts, db, instance
-from issuer.app import create_app
+from issuer import accounts, db
 from issuer.models import Scope
 from keys.keypair import KeyPair, KeyType
 from verifier import qr
 
 from ..issuer.support import NOW
-from ..verifier.world import resigned
-from .chromium import launched_browser, needs_chromium, screenshot
+from ..verifier.world import closed_port, resigned
+from .chromium import launched_browser, needs_chromium, screenshot, served_instance
 
 SCOPE = "VT-2, steel groups 1 and 2"
 #: What an employer must never have to read in the headline.
@@ -37,92 +33,54 @@ VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
 pytestmark = needs_chromium
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    tmp_path = tmp_path_factory.mktemp("verdicts")
     saved = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("CERTVC_")}
-    folder = tmp_path / "instance"
-    url = db.sqlite_url(tmp_path)
-    holder: dict[str, Any] = {}
-    server = make_server(
-        "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
-    )
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    engine = db.make_engine(url)
-    unreachable = _closed_port()
+    unreachable = closed_port()
+    config = {"VERIFIER_ALLOW_ORIGINS": f"https://localhost:{unreachable}"}
     try:
-        instance.init_instance(
-            folder,
-            engine=engine,
-            database=url,
-            public_url=base_url,
-            dev_mode=True,
-            passphrase=None,
-            now=NOW,
-        )
-        token = db.run_transaction(
-            db.session_factory(engine),
-            lambda s: accounts.create_token(
-                s,
-                name="desk",
-                scopes=frozenset({Scope.ISSUE, Scope.STATUS}),
-                actor="t",
-                now=NOW,
-            )[1],
-        )
-        holder["app"] = app = create_app(
-            {
-                "INSTANCE": str(folder),
-                "DATABASE_URL": url,
-                "VERIFIER_ALLOW_ORIGINS": f"https://localhost:{unreachable}",
+        with served_instance(tmp_path_factory.mktemp("verdicts"), now=NOW, config=config) as it:
+            token = db.run_transaction(
+                db.session_factory(it.engine),
+                lambda s: accounts.create_token(
+                    s,
+                    name="desk",
+                    scopes=frozenset({Scope.ISSUE, Scope.STATUS}),
+                    actor="t",
+                    now=NOW,
+                )[1],
+            )
+            client = it.app.test_client()
+            headers = {"Authorization": f"Bearer {token}"}
+
+            def certify(name: str) -> dict[str, Any]:
+                body = {"person": {"name": name}, "scheme": "CWI-2", "scope": SCOPE}
+                body["reason"] = "exam"
+                reply = client.post("/api/v1/certifications", json=body, headers=headers)
+                assert reply.status_code == 201, reply.json
+                return reply.json
+
+            valid = certify("Zoë Ångström-Ōtsuka")["verifiableCredential"]
+            withdrawn = certify("Jean-Luc Picard")
+            reply = client.post(
+                f"/api/v1/certifications/{withdrawn['certification']['number']}/withdraw",
+                json={"reason": "fraud found"},
+                headers=headers,
+            )
+            assert reply.status_code == 200, reply.json
+            forger = KeyPair.generate(KeyType.ED25519)
+            did = f"did:web:localhost%3A{unreachable}"
+            yield {
+                "url": it.base_url,
+                "VALID": valid,
+                "REVOKED": withdrawn["verifiableCredential"],
+                "UNTRUSTED_ISSUER": resigned(valid, forger, keep_status=False),
+                "ISSUER_UNAVAILABLE": resigned(
+                    valid, forger, issuer=did, method=f"{did}#key-1", keep_status=False
+                ),
+                "body": valid["issuer"]["name"],
             }
-        )
-        client = app.test_client()
-        headers = {"Authorization": f"Bearer {token}"}
-
-        def certify(name: str) -> dict[str, Any]:
-            body = {"person": {"name": name}, "scheme": "CWI-2", "scope": SCOPE, "reason": "exam"}
-            reply = client.post("/api/v1/certifications", json=body, headers=headers)
-            assert reply.status_code == 201, reply.json
-            return reply.json
-
-        valid = certify("Zoë Ångström-Ōtsuka")["verifiableCredential"]
-        withdrawn = certify("Jean-Luc Picard")
-        reply = client.post(
-            f"/api/v1/certifications/{withdrawn['certification']['number']}/withdraw",
-            json={"reason": "fraud found"},
-            headers=headers,
-        )
-        assert reply.status_code == 200, reply.json
-
-        forger = KeyPair.generate(KeyType.ED25519)
-        did = f"did:web:localhost%3A{unreachable}"
-
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield {
-            "url": base_url,
-            "VALID": valid,
-            "REVOKED": withdrawn["verifiableCredential"],
-            "UNTRUSTED_ISSUER": resigned(valid, forger, keep_status=False),
-            "ISSUER_UNAVAILABLE": resigned(
-                valid, forger, issuer=did, method=f"{did}#key-1", keep_status=False
-            ),
-            "body": valid["issuer"]["name"],
-        }
-        server.shutdown()
-        thread.join(timeout=10)
     finally:
-        server.server_close()
-        if "app" in holder:
-            holder["app"].extensions["certvc.db"].engine.dispose()
-        engine.dispose()
         os.environ.update(saved)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from keys.keypair import KeyPair, KeyType
 from verifier import qr
 from verifier.qr_symbol import make_symbol, render_png
 
-from ..verifier.world import resigned
+from ..verifier.world import closed_port, resigned
 from .conftest import AppEnv
 
 CERTIFY = {
@@ -174,18 +173,12 @@ def test_a_link_mode_code_resolves_from_the_instance_even_without_a_public_page(
     assert unknown.status_code == 400 and unknown.json["error"]["code"] == "fetch_failed"
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_an_issuer_that_cannot_be_reached_is_unavailable_not_forged(
     database_url: str, tmp_path: Any
 ) -> None:
     """A did:web body whose document cannot be fetched (nothing listens at its address): the
     verdict is ISSUER_UNAVAILABLE, and no status URL of it is fetched."""
-    port = _closed_port()
+    port = closed_port()
     origin = f"https://localhost:{port}"
     site = AppEnv(tmp_path / "instance", database_url, VERIFIER_ALLOW_ORIGINS=origin)
     try:

@@ -8,7 +8,6 @@ Status lists come from a real HTTP server on 127.0.0.1, allow-listed through the
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from issuer.cli.serve_cmd import find_factory, serve_environment
 from verifier import qr
 from verifier.qr_image import read_qr_texts
 
-from .world import credential, new_pair, resigned, serve_lists, status_server
+from .world import closed_port, credential, new_pair, resigned, serve_lists, status_server
 
 VERIFIER = "https://verify.example-body.org/v"
 
@@ -207,9 +206,7 @@ def test_without_a_trust_list_no_issuer_is_vouched_for(runner, tmp_path, body) -
 
 def test_an_issuer_that_cannot_be_reached_is_not_called_forged(runner, tmp_path, body) -> None:
     """did:web document unreachable (nothing listens there): ISSUER_UNAVAILABLE, exit 1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     did = f"did:web:localhost%3A{port}"
     signed = resigned(
         credential(body, "https://x.example"),

@@ -8,6 +8,7 @@ with the codec (``Bitstring``) and ``sign_credential``, as a body would publish 
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import threading
 from collections.abc import Iterator, Mapping
@@ -269,3 +270,10 @@ def resigned(
     )
     assert isinstance(result, dict)
     return result
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (a body whose server cannot be reached)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
