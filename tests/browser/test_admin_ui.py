@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from issuer import accounts, db, instance
+from issuer import db
 from issuer.app import create_app
-from issuer.models import Role
+from issuer.db.models import Role
+from issuer.services import accounts, instance
 
 from .chromium import launched_browser, needs_chromium, screenshot
 

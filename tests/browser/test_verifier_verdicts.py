@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from issuer import accounts, db, instance
+from issuer import db
 from issuer.app import create_app
-from issuer.models import Scope
+from issuer.db.models import Scope
+from issuer.services import accounts, instance
 from keys.keypair import KeyPair, KeyType
 from verifier import qr
 

@@ -42,10 +42,11 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from contexts.loader import default_store
-from issuer import accounts, catalog, db
+from issuer import db
 from issuer.app import create_app
 from issuer.cli import main as certvc_main
-from issuer.models import Action, AuditEvent, Scope
+from issuer.db.models import Action, AuditEvent, Scope
+from issuer.services import accounts, catalog
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST
 from tests.issuer.support import BACKENDS, app_config, fresh_database, init
