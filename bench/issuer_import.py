@@ -30,8 +30,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, inspect, select
 
 from contexts.loader import default_store
-from issuer import audit, db, instance
-from issuer.models import Certification, IssuedCredential, Person, StatusEntry
+from issuer import db
+from issuer.db.models import Certification, IssuedCredential, Person, StatusEntry
+from issuer.services import audit, instance
 from keys.did import LocalResolver
 from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential

@@ -20,20 +20,13 @@ from flask import Flask, Response, redirect, url_for
 from keys.errors import DidError, KeyCode
 from verifier.app import init_verifier
 
-from . import catalog
-from .live_verify import InstanceFetcher, home_body
-from .web import (
-    admin,
-    api_v1,
-    credential_page,
-    images_admin,
-    public,
-    vc_api,
-    wallet_admin,
-    wallet_api,
-)
-from .web.errors import register_error_handlers
+from .services import catalog
+from .services.live_verify import InstanceFetcher, home_body
+from .web.admin import image_uploads, views, wallet_actions
+from .web.api import api_v1, vc_api, wallet_api
+from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
+from .web.public import credential_page, documents
 from .web.wallet import init_wallet
 
 MIB = 1024 * 1024
@@ -120,11 +113,11 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
 
     database.init_app(app)
     issuer.init_app(app)
-    app.register_blueprint(public.bp)
+    app.register_blueprint(documents.bp)
     app.register_blueprint(vc_api.bp)
     app.register_blueprint(api_v1.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(images_admin.bp)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(image_uploads.bp)
     # The verifier page (/v) and API: QR codes of our credentials open here. It knows the body
     # first-hand: its DID document (every key, current and retired), so a development instance
     # on plain http verifies what it issued without fetching itself; its status lists and
@@ -138,7 +131,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     init_verifier(app)
     init_wallet(app)  # exports, OpenID4VCI (https instances), the public page's verifier
     app.register_blueprint(wallet_api.bp)
-    app.register_blueprint(wallet_admin.bp)
+    app.register_blueprint(wallet_actions.bp)
     app.register_blueprint(credential_page.bp)
     register_error_handlers(app)
     app.add_url_rule("/", "home", _home)

@@ -9,6 +9,7 @@ the web adapters and the app factories may.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,30 @@ def test_imports_point_inward(path: Path) -> None:
     if path.name == "__init__.py":
         bad |= {n for n in _imports(path) if n == "flask" or n.startswith("flask.")}
     assert not bad, f"{rel} imports {sorted(bad)}, outside its ring"
+
+
+#: The issuer's inner groups: no Flask, and never an adapter (web, app factory, CLI).
+ISSUER_INNER = ("issuer/services/", "issuer/db/")
+ISSUER_ADAPTERS = ("flask", "issuer.web", "issuer.app", "issuer.cli")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _modules() if p.relative_to(ROOT).as_posix().startswith(ISSUER_INNER)],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_issuer_services_and_db_import_no_adapter(path: Path) -> None:
+    """``issuer/services/`` and ``issuer/db/`` take a Session, never a request: they import
+    neither Flask nor the issuer's adapters (relative imports resolved)."""
+    name = _module_name(path, ROOT)
+    found = {
+        n
+        for n in _imports(path) | _issuer_graph()[name]
+        for banned in ISSUER_ADAPTERS
+        if n == banned or n.startswith(banned + ".")
+    }
+    assert not found, f"{name} imports {sorted(found)}"
+    assert not any(adapter.startswith(ISSUER_INNER) for adapter in FLASK_ADAPTERS)
 
 
 def test_the_walk_sees_a_violation(tmp_path: Path) -> None:
@@ -195,6 +220,11 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
                 if len(component) > 1:
                     found.append(sorted(component))
     return found
+
+
+@cache
+def _issuer_graph() -> dict[str, set[str]]:
+    return module_graph(ROOT, ("issuer",))[0]
 
 
 def test_no_import_cycles() -> None:

@@ -2,6 +2,10 @@
 OpenID4VCI offers. Pure library code over plain credential data; adapters call these. QR
 codes are drawn by :mod:`verifier.qr_symbol`."""
 
+from keys.did_jwk import HolderResolver as HolderResolver
+from keys.did_jwk import did_jwk as did_jwk
+from keys.did_jwk import resolve_did_jwk as resolve_did_jwk
+
 from .badge import bake as bake
 from .badge import bake_png as bake_png
 from .badge import bake_svg as bake_svg
@@ -12,9 +16,6 @@ from .badge_image import default_badge_png as default_badge_png
 from .badge_image import default_badge_svg as default_badge_svg
 from .containers import Extracted as Extracted
 from .containers import extract_credential as extract_credential
-from .did_jwk import HolderResolver as HolderResolver
-from .did_jwk import did_jwk as did_jwk
-from .did_jwk import resolve_did_jwk as resolve_did_jwk
 from .downloads import Download as Download
 from .downloads import credential_download as credential_download
 from .downloads import json_download as json_download

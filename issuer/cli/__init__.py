@@ -39,9 +39,9 @@ COMMANDS: Mapping[str, str] = {
     "status": "issuer.cli.instance_cmd:status_group",
     "audit": "issuer.cli.instance_cmd:audit_group",
     # what the holder takes away
-    "export": "issuer.cli.export_cmd:export",
-    "offer": "issuer.cli.export_cmd:offer",
-    "public-page": "issuer.cli.export_cmd:public_page_command",
+    "export": "issuer.cli.wallet_cmd:export",
+    "offer": "issuer.cli.wallet_cmd:offer",
+    "public-page": "issuer.cli.wallet_cmd:public_page_command",
 }
 
 

@@ -21,8 +21,9 @@ from contexts.errors import InputError
 from keys.keypair import KeyType
 from keys.keystore import load_passphrase
 
-from .. import accounts, audit, csv_import, db, export, fields, instance, lifecycle
-from ..models import Action, Role
+from .. import db
+from ..db.models import Action, Role
+from ..services import accounts, audit, csv_import, fields, instance, lifecycle, static_publish
 from .common import EXIT_INVALID, now
 from .opened import (
     OpenedInstance,
@@ -371,7 +372,7 @@ def status_publish(
     opened = OpenedInstance.open(instance_dir, passphrase_file)
     ctx = opened.context()
     with opened.writer() as session:
-        files = export.publish_static(session, ctx, directory)
+        files = static_publish.publish_static(session, ctx, directory)
     data = {"directory": str(directory), "files": [str(f.relative_to(directory)) for f in files]}
     echo_result(as_json, data, "\n".join(data["files"]))
 

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from keys.keystore import load_passphrase
 
-from .. import db, instance, migrate
-from ..context import IssuerContext
+from .. import db
+from ..db import migrate
 from ..errors import InstanceNotReady
+from ..services import instance
+from ..services.issuing_context import IssuerContext
 from .common import canonicalizer, context_store, fail, now, reports_errors
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from flask import g, redirect, request, session, url_for
 
-from .. import accounts
+from ..db.models import Role, Scope, User
 from ..errors import CsrfInvalid, Forbidden
-from ..models import Role, Scope, User
+from ..services import accounts
 from .extensions import database
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -2,8 +2,9 @@
 
 ``database``: a write session factory (transactions run through
 :func:`issuer.db.run_transaction`, so each action commits once or not at all) and a
-request-scoped read session. ``issuer``: the :class:`~issuer.context.IssuerContext` (keys,
-URLs, contexts, randomness) built from the instance folder.
+request-scoped read session. ``issuer``: the
+:class:`~issuer.services.issuing_context.IssuerContext` (keys, URLs, contexts, randomness) built
+from the instance folder.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from contexts.loader import ContextStore, default_store
 from keys.suites import canonicalizer_named
 
-from .. import db, instance, migrate
-from ..context import IssuerContext
+from .. import db
+from ..db import migrate
 from ..errors import InstanceNotReady
-from ..instance import Settings
+from ..services import instance
+from ..services.instance import Settings
+from ..services.issuing_context import IssuerContext
 
 T = TypeVar("T")
 

@@ -1,7 +1,7 @@
 """Wallet export in the issuer's app: wiring, and what the API, admin UI and page share.
 
 :func:`init_wallet` (called by ``create_app``) builds the instance's own verifier (the public
-page's live verification, :mod:`issuer.live_verify`) and, when the public URL is https, the
+page's live verification, :mod:`issuer.services.live_verify`) and, when the public URL is https, the
 OpenID4VCI service with its endpoints (``/.well-known/openid-credential-issuer``,
 ``/.well-known/oauth-authorization-server``, ``/oid4vci/...``), ``create_app`` registers the
 API routes, the admin routes and the public credential page.
@@ -23,11 +23,11 @@ from wallet_export import Download, add_to_profile_url, certificate_view
 from wallet_export.oid4vci import Oid4vciService
 from wallet_export.oid4vci.web import make_blueprint
 
-from .. import catalog, credential_export, fields, oid4vci
-from ..credential_export import ExportFormat, PaperSize, QrMode
-from ..lifecycle import credential_document
-from ..live_verify import instance_verifier
-from ..models import Certification
+from ..db.models import Certification
+from ..services import catalog, fields, oid4vci, wallet_files
+from ..services.lifecycle import credential_document
+from ..services.live_verify import instance_verifier
+from ..services.wallet_files import ExportFormat, PaperSize, QrMode
 from .extensions import database, issuer, now
 
 EXTENSION = "certvc.wallet"
@@ -86,12 +86,12 @@ def export(key: str, args: Any, actor: str) -> Download:
     form, paper, mode = parse_export(args)
     ctx, moment = issuer.context(), now()
     source = database.write(
-        lambda session: credential_export.prepare(session, ctx, key, form, actor=actor, now=moment)
+        lambda session: wallet_files.prepare(session, ctx, key, form, actor=actor, now=moment)
     )
-    return credential_export.render(
+    return wallet_files.render(
         source,
         form,
-        verifier_url=credential_export.verifier_page(ctx),
+        verifier_url=wallet_files.verifier_page(ctx),
         paper=paper,
         mode=mode,
     )
@@ -130,7 +130,7 @@ def verification_url(cert: Certification) -> str | None:
     if cert.public_page:
         return current.credential_id
     payload = qr_format.encode_credential(credential_document(current))
-    return qr_format.deep_link(credential_export.verifier_page(ctx), payload)
+    return qr_format.deep_link(wallet_files.verifier_page(ctx), payload)
 
 
 def wallet_panel(cert: Certification) -> WalletPanel:
@@ -143,7 +143,7 @@ def wallet_panel(cert: Certification) -> WalletPanel:
     note = None
     try:
         text = qr_format.deep_link(
-            credential_export.verifier_page(ctx), qr_format.encode_credential(document)
+            wallet_files.verifier_page(ctx), qr_format.encode_credential(document)
         )
         title = f"QR code of certificate {cert.number}"
         svg = Markup(render_svg(make_symbol(text), title=title).decode("utf-8"))

@@ -70,8 +70,9 @@ def served_instance(
     ``config``) behind it, on a thread; everything closed afterwards."""
     from werkzeug.serving import make_server
 
-    from issuer import db, instance
+    from issuer import db
     from issuer.app import create_app
+    from issuer.services import instance
 
     url = db.sqlite_url(folder)
     holder: dict[str, Any] = {}

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from issuer import accounts, db
-from issuer.models import Role
+from issuer import db
+from issuer.db.models import Role
+from issuer.services import accounts
 
 from .chromium import launched_browser, needs_chromium, screenshot, served_instance
 

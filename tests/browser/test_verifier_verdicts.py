@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from issuer import accounts, db
-from issuer.models import Scope
+from issuer import db
+from issuer.db.models import Scope
+from issuer.services import accounts
 from keys.keypair import KeyPair, KeyType
 from verifier import qr
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from issuer import accounts, db
+from issuer import db
 from issuer.app import create_app
-from issuer.models import Scope
+from issuer.db.models import Scope
+from issuer.services import accounts
 from tests.issuer.support import (
     BACKENDS,
     NOW,

@@ -24,8 +24,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from issuer import accounts, audit, db
-from issuer.models import Scope, StatusEntry
+from issuer import db
+from issuer.db.models import Scope, StatusEntry
+from issuer.services import accounts, audit
 from tests.issuer.support import NOW, PG_ONLY_REASON, PG_URL, entries, http, init, list_bit
 from verifier.model.status_list import Bitstring, StatusPurpose, parse_status_list_credential
 

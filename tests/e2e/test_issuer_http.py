@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from issuer import audit, db
-from issuer.models import AuditEvent, Certification, IssuedCredential, StatusEntry, StatusList
+from issuer import db
+from issuer.db.models import AuditEvent, Certification, IssuedCredential, StatusEntry, StatusList
+from issuer.services import audit
 from tests.issuer.support import entries, http, list_bit, production_verifier
 from verifier.model.status_list import StatusPurpose
 from verifier.result import Check, CheckStatus, Verdict

@@ -42,10 +42,12 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from contexts.loader import default_store
-from issuer import accounts, catalog, db
+from issuer import db
 from issuer.app import create_app
 from issuer.cli import main as certvc_main
-from issuer.models import Action, AuditEvent, Scope
+from issuer.db.models import Action, AuditEvent, Scope
+from issuer.services import accounts, catalog
+from keys.did_jwk import did_jwk
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST
 from tests.issuer.support import BACKENDS, app_config, fresh_database, init
@@ -66,7 +68,6 @@ from verifier.service import Verifier
 from verifier.status import StatusPolicy
 from verifier.trust import TrustedBody, TrustList
 from wallet_export.badge import unbake_png, unbake_svg
-from wallet_export.did_jwk import did_jwk
 from wallet_export.oid4vci import PRE_AUTHORIZED_GRANT
 from wallet_export.pdf_extract import decode_qr, pdftoppm_first_page
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from issuer import accounts, db
+from issuer import db
 from issuer.app import create_app
-from issuer.models import Scope
+from issuer.db.models import Scope
+from issuer.services import accounts
 
 from .support import (
     BACKENDS,

@@ -24,8 +24,9 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from contexts.loader import default_store
-from issuer import db, instance
-from issuer.context import IssuerContext
+from issuer import db
+from issuer.services import instance
+from issuer.services.issuing_context import IssuerContext
 from keys.suites import FAST
 from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.model.status_list import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from issuer import accounts
+from issuer.db.models import ApiToken, Role, Scope, User
 from issuer.errors import AlreadyExists, AuthRequired, FieldError, Forbidden
-from issuer.models import ApiToken, Role, Scope, User
+from issuer.services import accounts
 
 from .support import NOW
 

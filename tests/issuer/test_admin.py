@@ -10,8 +10,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from issuer import accounts
-from issuer.models import AuditEvent, Certification, Person, Role
+from issuer.db.models import AuditEvent, Certification, Person, Role
+from issuer.services import accounts
 
 from .support import NOW
 

@@ -11,7 +11,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from issuer.models import AuditEvent, Certification, IssuedCredential, Person, StatusList
+from issuer.db.models import AuditEvent, Certification, IssuedCredential, Person, StatusList
 
 CERTIFY = {
     "scheme": "CWI-2",

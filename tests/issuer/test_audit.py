@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import select, text, update
 
-from issuer import audit
-from issuer.models import Action, AuditEvent
+from issuer.db.models import Action, AuditEvent
+from issuer.services import audit
 
 from .support import BACKENDS, NOW
 

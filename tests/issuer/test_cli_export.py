@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from issuer.cli import main
-from issuer.cli.export_cmd import export, offer, public_page_command
+from issuer.cli.wallet_cmd import export, offer, public_page_command
 from keys.suites import vc_jwt
 from verifier import qr
 from wallet_export.badge import unbake_png, unbake_svg

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from issuer import audit, csv_import
+from issuer.db.models import Action, AuditEvent, Certification, Person
 from issuer.errors import FieldError
-from issuer.models import Action, AuditEvent, Certification, Person
+from issuer.services import audit, csv_import
 
 from .support import NOW
 

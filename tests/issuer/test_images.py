@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from contexts.errors import ErrorCode
 from contexts.loader import default_store
-from issuer import accounts, catalog
-from issuer.models import Action, AuditEvent, Role, StoredImage
+from issuer.db.models import Action, AuditEvent, Role, StoredImage
+from issuer.services import accounts, catalog
 from keys.did import LocalResolver
 from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential

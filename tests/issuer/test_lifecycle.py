@@ -9,16 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from contexts.loader import default_store
-from issuer import audit, lifecycle, status
-from issuer.errors import (
-    AlreadyExists,
-    FieldError,
-    IssuerCode,
-    ReasonRequired,
-    TransitionNotAllowed,
-    UnknownReference,
-)
-from issuer.models import (
+from issuer.db.models import (
     Action,
     AuditEvent,
     Certification,
@@ -28,6 +19,15 @@ from issuer.models import (
     StatusEntry,
     StatusList,
 )
+from issuer.errors import (
+    AlreadyExists,
+    FieldError,
+    IssuerCode,
+    ReasonRequired,
+    TransitionNotAllowed,
+    UnknownReference,
+)
+from issuer.services import audit, lifecycle, status_lists
 from keys.did import LocalResolver
 from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
@@ -72,7 +72,7 @@ def _bits(env, number):
         for credential in cert.credentials:
             for entry in credential.status_entries:
                 row = session.get(StatusList, entry.list_id)
-                found[(credential.credential_id, entry.purpose)] = status.bit(
+                found[(credential.credential_id, entry.purpose)] = status_lists.bit(
                     row, entry.status_index
                 )
         return found

@@ -10,10 +10,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from issuer import db, migrate
-from issuer.audit import GENESIS
-from issuer.db import Base
-from issuer.models import AuditHead
+from issuer import db
+from issuer.db import Base, migrate
+from issuer.db.models import AuditHead
+from issuer.services.audit import GENESIS
 from tests.issuer.support import BACKENDS
 
 

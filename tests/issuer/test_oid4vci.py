@@ -12,9 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from contexts.loader import default_store
-from issuer import lifecycle, oid4vci, status
-from issuer.errors import InstanceNotReady, IssuerCode, TransitionNotAllowed
-from issuer.models import (
+from issuer.db.models import (
     Action,
     AuditEvent,
     CredentialState,
@@ -24,6 +22,8 @@ from issuer.models import (
     Oid4vciToken,
     StatusList,
 )
+from issuer.errors import InstanceNotReady, IssuerCode, TransitionNotAllowed
+from issuer.services import lifecycle, oid4vci, status_lists
 from keys.did import LocalResolver
 from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST
@@ -100,7 +100,7 @@ def _bit(env, credential_id, purpose):
     with env.read() as session:
         row = lifecycle.get_credential(session, credential_id)
         entry = row.entry(purpose)
-        return status.bit(session.get(StatusList, entry.list_id), entry.status_index)
+        return status_lists.bit(session.get(StatusList, entry.list_id), entry.status_index)
 
 
 # --- the store ------------------------------------------------------------------------------

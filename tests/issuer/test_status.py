@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from contexts.loader import default_store
-from issuer import status
-from issuer.models import (
+from issuer.db.models import (
     CredentialFormat,
     CredentialState,
     IssuedCredential,
@@ -21,6 +20,7 @@ from issuer.models import (
     StatusEntry,
     StatusList,
 )
+from issuer.services import status_lists
 from keys.did import LocalResolver
 from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
@@ -64,7 +64,7 @@ def test_allocation_gives_distinct_random_indexes(env) -> None:
 
     def work(session):
         return [
-            status.allocate(session, env.ctx, credential, StatusPurpose.REVOCATION, NOW)
+            status_lists.allocate(session, env.ctx, credential, StatusPurpose.REVOCATION, NOW)
             for credential in _bare_credentials(session, 400)
         ]
 
@@ -90,13 +90,13 @@ class _Replay(random.Random):
 def test_a_taken_index_is_never_handed_out_again(env) -> None:
     """The unique (list, index) pair decides: a colliding pick is retried with another."""
     first = env.write(
-        lambda s: status.allocate(
+        lambda s: status_lists.allocate(
             s, env.ctx, _bare_credentials(s, 1)[0], StatusPurpose.REVOCATION, NOW
         )
     )
     ctx = dataclasses.replace(env.ctx, rng=_Replay([first.index, first.index, 99]))
     second = env.write(
-        lambda s: status.allocate(
+        lambda s: status_lists.allocate(
             s, ctx, _bare_credentials(s, 1, 10)[0], StatusPurpose.REVOCATION, NOW
         )
     )
@@ -106,11 +106,11 @@ def test_a_taken_index_is_never_handed_out_again(env) -> None:
 def test_free_indexes_are_the_ones_no_entry_holds(env) -> None:
     def work(session):
         refs = [
-            status.allocate(session, env.ctx, credential, StatusPurpose.REVOCATION, NOW)
+            status_lists.allocate(session, env.ctx, credential, StatusPurpose.REVOCATION, NOW)
             for credential in _bare_credentials(session, 5)
         ]
         row = session.execute(select(StatusList)).scalars().first()
-        return {ref.index for ref in refs}, status.free_indexes(session, row), row.size
+        return {ref.index for ref in refs}, status_lists.free_indexes(session, row), row.size
 
     taken, free, size = env.write(work)
     assert len(free) == size - 5 and not taken & set(free)
@@ -124,23 +124,23 @@ def test_a_nearly_full_list_draws_among_its_free_indexes_then_a_new_list_opens(
     with none left is marked full and list 2 of the same purpose opens (published at once).
     (Filling 131,072 real entries takes seconds: the free set is narrowed here instead.)"""
     taken = env.write(
-        lambda s: status.allocate(
+        lambda s: status_lists.allocate(
             s, env.ctx, _bare_credentials(s, 1)[0], StatusPurpose.SUSPENSION, NOW
         )
     )
     last_free = {17, env.ctx.list_size - 1}
-    real_free = status.free_indexes
+    real_free = status_lists.free_indexes
 
     def narrowed(session, row):
         return [i for i in real_free(session, row) if i in last_free]
 
-    monkeypatch.setattr(status, "free_indexes", narrowed)
+    monkeypatch.setattr(status_lists, "free_indexes", narrowed)
     collide = [taken.index] * 8  # eight random picks that are all taken
 
     def take(session, n):
         ctx = dataclasses.replace(env.ctx, rng=_Replay(collide))
         credential = _bare_credentials(session, 1, 100 + n)[0]
-        return status.allocate(session, ctx, credential, StatusPurpose.SUSPENSION, NOW)
+        return status_lists.allocate(session, ctx, credential, StatusPurpose.SUSPENSION, NOW)
 
     got = [env.write(lambda s, n=n: take(s, n)) for n in range(3)]
     assert {(r.list_url, r.index) for r in got[:2]} == {(taken.list_url, i) for i in last_free}
@@ -165,7 +165,9 @@ def test_every_bit_change_re_signs_the_list(env) -> None:
     a valid proof by the body's key."""
 
     def issue_entry(session):
-        refs = status.allocate_entries(session, env.ctx, _bare_credentials(session, 1)[0], now=NOW)
+        refs = status_lists.allocate_entries(
+            session, env.ctx, _bare_credentials(session, 1)[0], now=NOW
+        )
         return refs
 
     refs = env.write(issue_entry)
@@ -181,7 +183,7 @@ def test_every_bit_change_re_signs_the_list(env) -> None:
         entry = session.execute(
             select(StatusEntry).where(StatusEntry.purpose == StatusPurpose.REVOCATION)
         ).scalar_one()
-        status.set_bit(session, env.ctx, entry, True, NOW)
+        status_lists.set_bit(session, env.ctx, entry, True, NOW)
 
     env.write(flip)
     with env.read() as session:
@@ -205,7 +207,7 @@ def test_the_same_index_cannot_be_recorded_twice(env) -> None:
 
     def twice(session):
         credential = _bare_credentials(session, 1)[0]
-        refs = status.allocate_entries(session, env.ctx, credential, NOW)
+        refs = status_lists.allocate_entries(session, env.ctx, credential, NOW)
         entry = session.execute(select(StatusEntry)).scalars().first()
         session.add(
             StatusEntry(

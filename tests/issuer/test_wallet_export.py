@@ -20,8 +20,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from contexts.loader import default_store
-from issuer import accounts
-from issuer.models import Action, AuditEvent, Role, Scope
+from issuer.db.models import Action, AuditEvent, Role, Scope
+from issuer.services import accounts
 from keys.did import LocalResolver
 from keys.suites import FAST, vc_jwt
 from verifier import qr

@@ -25,9 +25,9 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from keys.did_jwk import did_jwk
 from keys.keypair import KeyPair, KeyType
 from verifier.result import Verdict
-from wallet_export.did_jwk import did_jwk
 from wallet_export.oid4vci import PRE_AUTHORIZED_GRANT
 from wallet_export.oid4vci.web import make_blueprint
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from contexts.loader import ContextStore
 from issuer.signing import sign_credential
+from keys.did_jwk import did_jwk
 from keys.keypair import KeyPair
 from keys.suites import FAST, ProofOptions
 from verifier.samples import certification_credential
-from wallet_export.did_jwk import did_jwk
 from wallet_export.oid4vci import (
     InMemoryStore,
     IssuerSettings,

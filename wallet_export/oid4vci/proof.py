@@ -21,10 +21,10 @@ from typing import Any
 
 from contexts.errors import CertvcError
 from keys.did import DidResolver, find_verification_method
+from keys.did_jwk import did_jwk
 from keys.keypair import PublicKey
 from keys.suites import vc_jwt
 
-from ..did_jwk import did_jwk
 from .errors import OAuthErrorCode, Oid4vciError
 from .settings import PROOF_ALGORITHMS, PROOF_TYP
 

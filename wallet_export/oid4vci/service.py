@@ -33,8 +33,8 @@ from urllib.parse import urlencode
 
 from contexts.errors import CertvcError
 from keys.did import DidResolver
+from keys.did_jwk import HolderResolver
 
-from ..did_jwk import HolderResolver
 from .errors import OAuthErrorCode, Oid4vciError
 from .proof import verify_key_proof
 from .settings import PRE_AUTHORIZED_GRANT, CredentialFormat, IssuerSettings

@@ -1,0 +1,133 @@
+"""Database plumbing: the declarative base, engines, and the transaction runner adapters use.
+
+SQLite (embedded, in the instance folder) and PostgreSQL (psycopg 3) are both first-class.
+On SQLite every transaction starts with ``BEGIN IMMEDIATE`` so two writers never both read a
+status list and then collide on the upgrade to a write lock (SQLITE_BUSY_SNAPSHOT); on
+PostgreSQL the services lock rows with ``SELECT ... FOR UPDATE`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from ..errors import Conflict
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Constraint names are part of the schema the migrations must reproduce exactly.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DATABASE_FILE = "certvc.db"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (stored naive UTC: SQLite has no time zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError("naive datetime: the issuer stores aware UTC datetimes only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def sqlite_url(instance: Path) -> str:
+    return f"sqlite:///{Path(instance).resolve() / DATABASE_FILE}"
+
+
+def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and, for writers,
+    BEGIN IMMEDIATE (``immediate=False`` gives a reader engine whose transactions never take
+    the write lock)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if parsed.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+# PostgreSQL deadlock_detected, serialization_failure; SQLite "database is locked".
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _retryable(error: DBAPIError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+def run_transaction(
+    factory: Callable[[], Session], work: Callable[[Session], T], *, attempts: int = 5
+) -> T:
+    """Run ``work`` in one transaction and commit; retry the whole of it on a lost race.
+
+    This is the adapters' one way to write: a service never commits, so either everything an
+    action wrote (record, status allocation, audit event) is committed, or nothing is.
+
+    :raises Conflict: the database kept refusing for concurrency reasons.
+    """
+    for attempt in range(1, attempts + 1):
+        with factory() as session:
+            try:
+                with session.begin():
+                    return work(session)
+            except DBAPIError as error:
+                if not _retryable(error) or attempt == attempts:
+                    if _retryable(error):
+                        raise Conflict("the database is busy; try again") from error
+                    raise
+                log.info("transaction lost a race (attempt %d), retrying", attempt)
+                time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")

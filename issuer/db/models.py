@@ -1,0 +1,446 @@
+"""The issuer's records (SQLAlchemy 2.0 declarative mapping) and the enums they use.
+
+Only what an ISO/IEC 17024 certificate needs is stored about a person (the standard demands
+confidentiality): a name and the body's own reference. Spec strings live in the enums' values;
+code compares members, never strings (STYLE §13).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
+)
+from sqlalchemy import Enum as SqlEnum
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from keys.suites import REGISTRY
+from verifier.model.status_list import StatusPurpose
+
+from ..services.images.check import ImageType
+from . import Base, UTCDateTime
+
+
+class State(Enum):
+    """A certification's state. ``EXPIRED`` is never stored: expiry is carried by the dates and
+    shown by :meth:`Certification.state_at`."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class CredentialState(Enum):
+    """What the status bits of one issued credential say."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"  # withdrawn: revocation bit set, final
+    SUPERSEDED = "superseded"  # renewed or scope reduced: revocation bit set, a newer one exists
+
+
+#: The securing suites, derived from the one registry (``keys.suites.REGISTRY``): member
+#: ``EDDSA_RDFC_2022`` has the value ``eddsa-rdfc-2022``, ``VC_JWT`` ``vc+jwt``.
+SecuringSuite = Enum(  # type: ignore[misc]  # the functional API: members from the registry
+    "SecuringSuite",
+    [(name.upper().replace("-", "_").replace("+", "_"), name) for name in sorted(REGISTRY)],
+)
+
+
+class CredentialFormat(Enum):
+    """``ldp_vc``: JSON with a Data Integrity proof; ``jwt_vc``: a compact vc+jwt JWS."""
+
+    LDP_VC = "ldp_vc"
+    JWT_VC = "jwt_vc"
+
+
+class AchievementType(Enum):
+    """Open Badges 3.0 achievementType values that fit a personnel certification."""
+
+    CERTIFICATION = "Certification"
+    CERTIFICATE = "Certificate"
+    LICENSE = "License"
+    COMPETENCY = "Competency"
+
+
+class Scope(Enum):
+    """API token scopes; ``admin`` includes the other two."""
+
+    ISSUE = "issue"
+    STATUS = "status"
+    ADMIN = "admin"
+
+
+class Role(Enum):
+    """Admin UI roles: officers act on certifications, auditors read, admins do both."""
+
+    OFFICER = "officer"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Action(Enum):
+    """What an audit event records."""
+
+    INIT = "init"
+    BODY_CREATE = "body.create"
+    SCHEME_CREATE = "scheme.create"
+    PERSON_CREATE = "person.create"
+    IMPORT = "import"
+    ISSUE = "issue"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    WITHDRAW = "withdraw"
+    RENEW = "renew"
+    REDUCE_SCOPE = "reduce-scope"
+    CREDENTIAL_ISSUE = "credential.issue"
+    CREDENTIAL_STATUS = "credential.status"
+    KEY_ROTATE = "key.rotate"
+    TOKEN_CREATE = "token.create"
+    USER_CREATE = "user.create"
+    # wallet export (issue 7)
+    OFFER_CREATE = "offer.create"  # an OpenID4VCI credential offer was made
+    CREDENTIAL_WALLET = "credential.wallet"  # a holder-bound copy went to a wallet
+    CREDENTIAL_SECURE = "credential.secure"  # the same credential secured the other way
+    PAGE_PUBLISH = "page.publish"  # the public credential page was turned on
+    PAGE_UNPUBLISH = "page.unpublish"  # ... and off
+    # uploaded images (0003)
+    SCHEME_IMAGE = "scheme.image"  # a scheme's badge image was uploaded or replaced
+    BODY_LOGO = "body.logo"  # the body's logo was uploaded or replaced
+
+
+class JobState(Enum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+def _enum(enum: type[Enum], name: str) -> SqlEnum:
+    return SqlEnum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class CertificationBody(Base):
+    __tablename__ = "certification_bodies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(500))
+    did: Mapped[str] = mapped_column(String(500), unique=True)
+    accreditation: Mapped[str] = mapped_column(Text, default="")
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    #: An uploaded logo (PNG): served at /body/logo.png and printed on the PDF certificate.
+    logo: Mapped[StoredImage | None] = relationship(foreign_keys="StoredImage.body_id")
+
+
+class Scheme(Base):
+    __tablename__ = "schemes"
+    __table_args__ = (CheckConstraint("validity_days > 0", name="validity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("certification_bodies.id"))
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    criteria: Mapped[str] = mapped_column(Text)
+    standard_name: Mapped[str] = mapped_column(String(200))
+    standard_url: Mapped[str | None] = mapped_column(String(500))
+    validity_days: Mapped[int] = mapped_column(Integer)
+    achievement_type: Mapped[AchievementType] = mapped_column(
+        _enum(AchievementType, "achievement_type")
+    )
+    suite: Mapped[SecuringSuite] = mapped_column(_enum(SecuringSuite, "suite"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    body: Mapped[CertificationBody] = relationship()
+    #: An uploaded badge image (PNG or SVG): served at /schemes/<code>/badge.<ext>.
+    image: Mapped[StoredImage | None] = relationship(foreign_keys="StoredImage.scheme_id")
+
+
+class StoredImage(Base):
+    """An uploaded image that passed :mod:`issuer.services.images.check`, owned by one scheme (its
+    badge) or by the body (its logo). The bytes are loaded only when asked for."""
+
+    __tablename__ = "images"
+    __table_args__ = (
+        CheckConstraint("(scheme_id IS NULL) <> (body_id IS NULL)", name="one_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[int | None] = mapped_column(ForeignKey("schemes.id"), unique=True)
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("certification_bodies.id"), unique=True)
+    media_type: Mapped[ImageType] = mapped_column(_enum(ImageType, "image_type"))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str | None] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Certification(Base):
+    __tablename__ = "certifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id"), index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    effective: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[State] = mapped_column(_enum(State, "state"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Opt-in (an officer's audited decision): the credentials are served at their id URLs.
+    public_page: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    person: Mapped[Person] = relationship()
+    scheme: Mapped[Scheme] = relationship()
+    credentials: Mapped[list[IssuedCredential]] = relationship(
+        back_populates="certification", order_by="IssuedCredential.id"
+    )
+
+    def state_at(self, now: datetime) -> State:
+        """The state to show: a live certification past its expiry is EXPIRED."""
+        if self.state in (State.ACTIVE, State.SUSPENDED) and now >= self.expires:
+            return State.EXPIRED
+        return self.state
+
+    @property
+    def current_credential(self) -> IssuedCredential | None:
+        """The newest credential that is not a wallet copy: renewal and scope reduction only
+        ever add newer ones."""
+        primary = [c for c in self.credentials if c.copy_of_id is None]
+        return primary[-1] if primary else None
+
+
+class IssuedCredential(Base):
+    __tablename__ = "issued_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_id: Mapped[str] = mapped_column(String(500), unique=True)
+    certification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certifications.id"), index=True
+    )
+    format: Mapped[CredentialFormat] = mapped_column(_enum(CredentialFormat, "format"))
+    suite: Mapped[SecuringSuite] = mapped_column(_enum(SecuringSuite, "suite"))
+    key_id: Mapped[str] = mapped_column(String(600))
+    document: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[CredentialState] = mapped_column(_enum(CredentialState, "credential_state"))
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id"))
+    #: A holder-bound copy (OpenID4VCI): the credential it copies and the holder's DID.
+    copy_of_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id"), index=True)
+    holder_did: Mapped[str | None] = mapped_column(String(2100))
+    #: The same credential secured the other way (a vc+jwt of a Data Integrity credential, or
+    #: Data Integrity for a vc+jwt one), made on first export: same id, same status entries.
+    alternate: Mapped[str | None] = mapped_column(Text)
+
+    certification: Mapped[Certification | None] = relationship(back_populates="credentials")
+    copies: Mapped[list[IssuedCredential]] = relationship(
+        foreign_keys=[copy_of_id], order_by="IssuedCredential.id"
+    )
+    status_entries: Mapped[list[StatusEntry]] = relationship(
+        back_populates="credential", order_by="StatusEntry.id"
+    )
+
+    def entry(self, purpose: StatusPurpose) -> StatusEntry:
+        return next(e for e in self.status_entries if e.purpose is purpose)
+
+    @property
+    def is_copy(self) -> bool:
+        return self.copy_of_id is not None
+
+    @property
+    def live(self) -> bool:
+        """Not revoked nor superseded: lifecycle moves still reach it."""
+        return self.state in (CredentialState.ACTIVE, CredentialState.SUSPENDED)
+
+
+class StatusList(Base):
+    """One Bitstring Status List: its status bits and the signed credential last published for
+    it (re-signed whenever a bit changes). Which indexes are taken is in ``status_entries``."""
+
+    __tablename__ = "status_lists"
+    __table_args__ = (
+        UniqueConstraint("purpose", "sequence"),
+        CheckConstraint("size >= 131072", name="size_minimum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[StatusPurpose] = mapped_column(_enum(StatusPurpose, "purpose"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    is_full: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    etag: Mapped[str | None] = mapped_column(String(80))
+    signed: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StatusEntry(Base):
+    """A credential's place in one status list; the unique pair (list, index) makes a double
+    allocation impossible whatever the application does."""
+
+    __tablename__ = "status_entries"
+    __table_args__ = (
+        UniqueConstraint("list_id", "status_index"),
+        UniqueConstraint("credential_pk", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_pk: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id"))
+    purpose: Mapped[StatusPurpose] = mapped_column(_enum(StatusPurpose, "purpose"))
+    list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
+    status_index: Mapped[int] = mapped_column(Integer)
+
+    credential: Mapped[IssuedCredential] = relationship(back_populates="status_entries")
+    status_list: Mapped[StatusList] = relationship()
+
+
+class AuditEvent(Base):
+    """Append-only: each event carries the hash of the previous one (see
+    :mod:`issuer.services.audit`)."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[Action] = mapped_column(_enum(Action, "action"), index=True)
+    subject: Mapped[str] = mapped_column(String(600), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """One row: the last event's number and hash, locked by every writer of the chain."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def scope_set(self) -> frozenset[Scope]:
+        return frozenset(Scope(value) for value in self.scopes.split(",") if value)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ImportJob(Base):
+    """A CSV import in progress or done: the admin UI polls it for its progress display."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(300))
+    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Oid4vciOffer(Base):
+    """An OpenID4VCI credential offer and its pre-authorized code, by SHA-256 digest (see
+    ``wallet_export.oid4vci.store``); ``document`` only for an offer by reference."""
+
+    __tablename__ = "oid4vci_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[str] = mapped_column(String(64), unique=True)
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    credential_ref: Mapped[str] = mapped_column(String(600))
+    configuration_ids: Mapped[str] = mapped_column(String(600))  # a JSON list
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    tx_code_digest: Mapped[str | None] = mapped_column(String(64))
+    document: Mapped[str | None] = mapped_column(Text)
+    redeemed: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_tx_codes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Oid4vciToken(Base):
+    """An access token (by digest) bound to the offer it was exchanged for."""
+
+    __tablename__ = "oid4vci_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    offer_id: Mapped[str] = mapped_column(String(64))
+    credential_ref: Mapped[str] = mapped_column(String(600))
+    configuration_ids: Mapped[str] = mapped_column(String(600))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Oid4vciNonce(Base):
+    """A ``c_nonce`` (by digest): taken once, before it expires."""
+
+    __tablename__ = "oid4vci_nonces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _audit_is_append_only(_mapper: object, _connection: object, target: AuditEvent) -> None:
+    raise TypeError(f"audit event {target.seq} is append-only: it cannot be changed or deleted")

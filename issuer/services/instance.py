@@ -1,0 +1,263 @@
+"""The instance folder: settings file, database, keys; and ``certvc init`` behind it.
+
+Layout of ``<instance>/``:
+
+- ``instance.json`` (0600): the public URL and DID chosen at init, whether this is a
+  development instance (plaintext keys allowed), and the secret that signs admin sessions;
+- ``certvc.db``: the SQLite database (unless ``CERTVC_DATABASE_URL`` names another);
+- ``keys/<type>/``: the key stores (see :mod:`issuer.services.keyring`).
+
+The public URL is fixed at init because it is signed into every credential id and status list
+URL; ``CERTVC_PUBLIC_URL`` at run time overrides it only for deployments that moved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import Engine, make_url
+
+from keys.did import did_web_from_url
+from keys.errors import KeyCode, KeyMaterialError
+from keys.keystore import DEFAULT_KDF, ScryptParams
+
+from .. import db
+from ..db import migrate
+from ..db.models import Action
+from ..errors import FieldError, InstanceNotReady
+from . import audit, catalog
+from .keyring import Keyring
+
+SETTINGS_FILE = "instance.json"
+KEYS_DIR = "keys"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEMO_BODY = "Example Personnel Certification Body"
+
+
+@dataclass(frozen=True)
+class Settings:
+    public_url: str
+    did: str
+    dev_mode: bool
+    secret_key: str = ""
+
+    def __repr__(self) -> str:
+        return f"Settings(public_url={self.public_url!r}, did={self.did!r}, dev={self.dev_mode})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "publicUrl": self.public_url,
+            "did": self.did,
+            "devMode": self.dev_mode,
+            "secretKey": self.secret_key,
+        }
+
+
+def did_for(public_url: str) -> str:
+    """The did:web DID of a public URL; http and loopback addresses (development) become the
+    https ``localhost`` form, since did:web names a host over https only."""
+    parts = urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FieldError("public URL", f"{public_url!r} is not an http(s) URL")
+    host = parts.hostname
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).is_loopback:
+            host = "localhost"
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return did_web_from_url(f"https://{netloc}{parts.path.rstrip('/')}")
+
+
+def check_public_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise FieldError("public URL", f"{value!r} must be an http(s) URL without query")
+    return value.rstrip("/")
+
+
+def read_settings(instance: Path) -> Settings:
+    """:raises InstanceNotReady: no or unreadable ``instance.json``."""
+    path = Path(instance) / SETTINGS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Settings(
+            public_url=data["publicUrl"],
+            did=data["did"],
+            dev_mode=bool(data["devMode"]),
+            secret_key=data["secretKey"],
+        )
+    except FileNotFoundError as error:
+        raise InstanceNotReady(f"{instance} is not a certvc instance: run certvc init") from error
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InstanceNotReady(f"{path} is unreadable or damaged") from error
+
+
+def _write_settings(instance: Path, settings: Settings) -> None:
+    path = Path(instance) / SETTINGS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(settings.to_json(), handle, indent=2)
+        handle.write("\n")
+
+
+def database_url(instance: Path, configured: str | None) -> str:
+    return configured or db.sqlite_url(instance)
+
+
+def open_keyring(
+    instance: Path,
+    settings: Settings,
+    passphrase: bytes | None,
+    *,
+    now: datetime,
+    kdf: ScryptParams = DEFAULT_KDF,
+) -> Keyring:
+    """The key stores; outside development mode a passphrase is required."""
+    if passphrase is None and not settings.dev_mode:
+        raise KeyMaterialError(
+            "set CERTVC_KEY_PASSPHRASE (keys are encrypted outside development mode)",
+            code=KeyCode.PASSPHRASE_REQUIRED,
+        )
+    return Keyring(
+        Path(instance) / KEYS_DIR,
+        settings.did,
+        passphrase,
+        allow_plaintext=settings.dev_mode,
+        now=now,
+        kdf=kdf,
+    )
+
+
+@dataclass(frozen=True)
+class InitReport:
+    instance: Path
+    database: str
+    settings: Settings
+    created: tuple[str, ...]
+    keys: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "instance": str(self.instance),
+            "database": self.database,
+            "publicUrl": self.settings.public_url,
+            "did": self.settings.did,
+            "devMode": self.settings.dev_mode,
+            "created": list(self.created),
+            "keys": list(self.keys),
+        }
+
+
+def init_instance(
+    instance: Path,
+    *,
+    engine: Engine,
+    database: str,
+    public_url: str | None,
+    dev_mode: bool,
+    passphrase: bytes | None,
+    now: datetime,
+    demo: bool = True,
+    kdf: ScryptParams = DEFAULT_KDF,
+) -> InitReport:
+    """Create what is missing, change nothing that exists (idempotent).
+
+    :raises KeyMaterialError: no passphrase outside dev mode, or the wrong one.
+    :raises FieldError: a bad public URL. :raises InstanceNotReady: a conflicting instance.
+    """
+    instance = Path(instance).resolve()
+    created: list[str] = []
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if (instance / SETTINGS_FILE).exists():
+        settings = read_settings(instance)
+        if public_url is not None and check_public_url(public_url) != settings.public_url:
+            raise InstanceNotReady(
+                f"{instance} was initialised for {settings.public_url}; its credentials carry "
+                "that URL, so it cannot change here (set CERTVC_PUBLIC_URL to serve elsewhere)"
+            )
+    else:
+        url = check_public_url(public_url or DEFAULT_PUBLIC_URL)
+        if passphrase is None and not dev_mode:
+            raise KeyMaterialError(
+                "set CERTVC_KEY_PASSPHRASE, or pass --dev for a development instance",
+                code=KeyCode.PASSPHRASE_REQUIRED,
+            )
+        settings = Settings(url, did_for(url), dev_mode, secrets.token_urlsafe(32))
+        _write_settings(instance, settings)
+        created.append(SETTINGS_FILE)
+
+    if migrate.current_revision(engine) != migrate.head_revision():
+        migrate.upgrade(engine)
+        created.append("database schema")
+    keyring = open_keyring(instance, settings, passphrase, now=now, kdf=kdf)
+    new_keys = keyring.ensure_keys(now)
+    created.extend(f"key {record.id}" for record in new_keys)
+    keyring.check()
+
+    factory = db.session_factory(engine)
+
+    def _seed(session: Any) -> list[str]:
+        seeded = []
+        try:
+            catalog.get_body(session)
+        except InstanceNotReady:
+            audit.record(
+                session,
+                action=Action.INIT,
+                actor="certvc init",
+                subject=settings.did,
+                reason="instance initialised",
+                now=now,
+                details={"publicUrl": settings.public_url, "devMode": settings.dev_mode},
+            )
+            catalog.create_body(
+                session,
+                name=DEMO_BODY,
+                url=settings.public_url,
+                did=settings.did,
+                accreditation="ISO/IEC 17024 accredited (demonstration instance)",
+                logo_url=None,
+                actor="certvc init",
+                now=now,
+            )
+            seeded.append("certification body")
+        if demo and not catalog.list_schemes(session):
+            catalog.create_scheme(
+                session,
+                {
+                    "code": "CWI-2",
+                    "name": "Certified Welding Inspector — Level 2",
+                    "description": "Visual and surface inspection of welds (demonstration scheme)",
+                    "criteria": "Passed the CWI-2 examinations; 3 years' experience",
+                    "standard": "ISO 9712:2021",
+                    "standardUrl": "https://www.iso.org/standard/74831.html",
+                    "validityDays": 3 * 365,
+                    "reason": "demonstration scheme created by certvc init",
+                },
+                actor="certvc init",
+                now=now,
+            )
+            seeded.append("demo scheme CWI-2")
+        return seeded
+
+    created.extend(db.run_transaction(factory, _seed))
+    return InitReport(
+        instance,
+        _redact(database),
+        settings,
+        tuple(created),
+        tuple(record.id for record in keyring.records()),
+    )
+
+
+def _redact(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

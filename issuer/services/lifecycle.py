@@ -1,0 +1,601 @@
+"""The certification lifecycle: one function decides every move, refusing illegal ones.
+
+ISO/IEC 17024 §9.6-9.7: the body suspends, reinstates, withdraws, recertifies and reduces the
+scope of certifications under documented conditions, and records who decided what, when and why.
+Every action here takes a mandatory reason, an actor and a timestamp and appends an audit event
+in the caller's transaction; nothing commits here (the adapter owns the transaction).
+
+How each move shows in the status lists (see docs/lifecycle.md):
+
+- suspend / reinstate: the current credential's suspension bit set / cleared;
+- withdraw: its revocation bit set (final);
+- renew and reduce scope: a new credential is issued and the old one is *superseded*: its
+  revocation bit is set, its record points at the new one, and the audit event says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contexts.errors import ShapeError
+from issuer.signing import sign_credential
+from keys.dates import parse_datetime_stamp
+from keys.suites import ProofOptions
+from verifier.engine import issuer_id
+from verifier.errors import VerifierCode
+from verifier.model.credentials import certification_credential
+from verifier.model.status_list import StatusPurpose
+
+from ..db.models import (
+    Action,
+    Certification,
+    CredentialFormat,
+    CredentialState,
+    IssuedCredential,
+    Person,
+    SecuringSuite,
+    State,
+)
+from ..errors import AlreadyExists, FieldError, NotFound, TransitionNotAllowed
+from . import audit, catalog
+from . import status_lists as status
+from .issuing_context import IssuerContext
+
+#: The moves each shown state allows (EXPIRED is shown, never stored; WITHDRAWN is final).
+ALLOWED: Mapping[State, frozenset[Action]] = {
+    State.ACTIVE: frozenset({Action.SUSPEND, Action.WITHDRAW, Action.RENEW, Action.REDUCE_SCOPE}),
+    State.SUSPENDED: frozenset({Action.REINSTATE, Action.WITHDRAW}),
+    State.EXPIRED: frozenset({Action.RENEW, Action.WITHDRAW}),
+    State.WITHDRAWN: frozenset(),
+}
+LIFECYCLE_ACTIONS = (
+    Action.SUSPEND,
+    Action.REINSTATE,
+    Action.WITHDRAW,
+    Action.RENEW,
+    Action.REDUCE_SCOPE,
+)
+
+
+def check_transition(cert: Certification, action: Action, now: datetime) -> None:
+    """:raises TransitionNotAllowed: ``action`` is not a legal move from the shown state."""
+    shown = cert.state_at(now)
+    allowed = ALLOWED[shown]
+    # A suspended certification that has also expired must be reinstated or withdrawn; renewing
+    # it would silently lift the suspension.
+    if action is Action.RENEW and cert.state is State.SUSPENDED:
+        allowed = frozenset()
+    if action not in allowed:
+        possible = ", ".join(sorted(a.value for a in allowed)) or "none (withdrawal is final)"
+        raise TransitionNotAllowed(
+            f"cannot {action.value} certification {cert.number}: it is {shown.value} "
+            f"(possible: {possible})"
+        )
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """What an officer decides when certifying: who, which scheme, what scope, from when."""
+
+    scheme_code: str
+    scope: str
+    person_id: int | None = None
+    person_name: str | None = None
+    person_reference: str | None = None
+    number: str | None = None
+    effective: datetime | None = None
+    expires: datetime | None = None
+
+
+def _number(session: Session, ctx: IssuerContext, code: str, effective: datetime) -> str:
+    for _ in range(20):
+        candidate = f"{code}-{effective.year}-{ctx.rng.randrange(10**6):06d}"
+        if _number_taken(session, candidate) is False:
+            return candidate
+    raise AlreadyExists("could not find a free certificate number; give one explicitly")
+
+
+def _number_taken(session: Session, number: str) -> bool:
+    found = session.execute(select(Certification.id).where(Certification.number == number))
+    return found.first() is not None
+
+
+def _person(session: Session, request: IssueRequest, now: datetime) -> tuple[Person, bool]:
+    """The person to certify, and whether it is new (the issue event records that)."""
+    if request.person_id is not None:
+        return catalog.get_person(session, request.person_id, field="personId"), False
+    if request.person_reference:
+        existing = catalog.find_person_by_reference(session, request.person_reference)
+        if existing is not None:
+            if request.person_name and request.person_name != existing.name:
+                raise FieldError(
+                    "person.name",
+                    f"reference {request.person_reference!r} belongs to another name",
+                )
+            return existing, False
+    if not request.person_name:
+        raise FieldError("person", "give personId, or a person with a name")
+    person = Person(name=request.person_name, reference=request.person_reference, created_at=now)
+    session.add(person)
+    return person, True
+
+
+def _sign(
+    session: Session,
+    ctx: IssuerContext,
+    document: dict[str, Any],
+    suite: SecuringSuite,
+    now: datetime,
+) -> tuple[str, str]:
+    return sign_document(ctx, document, suite, now)
+
+
+def sign_document(
+    ctx: IssuerContext, document: dict[str, Any], suite: SecuringSuite, now: datetime
+) -> tuple[str, str]:
+    """Secure ``document`` with the active key of ``suite``: (stored text, key id)."""
+    signer = ctx.keyring.signer(suite)
+    secured = sign_credential(
+        document,
+        signer,
+        suite.value,
+        store=ctx.store,
+        options=ProofOptions(created=now),
+        canonicalizer=ctx.canonicalizer,
+    )
+    text = secured if isinstance(secured, str) else json.dumps(secured, ensure_ascii=False)
+    return text, signer.key_id
+
+
+def _new_credential(
+    session: Session,
+    ctx: IssuerContext,
+    cert: Certification,
+    *,
+    valid_from: datetime,
+    valid_until: datetime,
+    now: datetime,
+) -> IssuedCredential:
+    """Allocate status entries, build, sign and record one credential for ``cert``."""
+    scheme = cert.scheme
+    row = IssuedCredential(
+        credential_id=ctx.new_credential_id(),
+        certification_id=cert.id,
+        format=credential_format(scheme.suite),
+        suite=scheme.suite,
+        key_id="",
+        document="",
+        valid_from=valid_from,
+        valid_until=valid_until,
+        issued_at=now,
+        state=CredentialState.ACTIVE,
+        status_entries=[],
+    )
+    cert.credentials.append(row)
+    session.flush()
+    refs = status.allocate_entries(session, ctx, row, now)
+    document = certification_credential(
+        credential_id=row.credential_id,
+        body=catalog.body_profile(catalog.get_body(session), ctx.public_url),
+        scheme=catalog.scheme_info(scheme, ctx.public_url),
+        person_name=cert.person.name,
+        number=cert.number,
+        scope=cert.scope,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        status=refs,
+    )
+    row.document, row.key_id = _sign(session, ctx, document, scheme.suite, now)
+    return row
+
+
+def credential_format(suite: SecuringSuite) -> CredentialFormat:
+    return CredentialFormat.JWT_VC if suite is SecuringSuite.VC_JWT else CredentialFormat.LDP_VC
+
+
+def entries_json(credential: IssuedCredential) -> list[dict[str, Any]]:
+    return [
+        {"purpose": e.purpose.value, "list": e.list_id, "index": e.status_index}
+        for e in credential.status_entries
+    ]
+
+
+def issue(
+    session: Session,
+    ctx: IssuerContext,
+    request: IssueRequest,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Certification:
+    """Certify a person: the certification record, its first credential, the audit event.
+
+    :raises FieldError, UnknownReference: bad request fields. :raises AlreadyExists: the
+        certificate number is taken. :raises ReasonRequired:
+    """
+    reason = audit.check_reason(reason)
+    scheme = catalog.get_scheme(session, request.scheme_code, field="scheme")
+    if not request.scope or not request.scope.strip():
+        raise FieldError("scope", "is required")
+    effective = request.effective or now
+    expires = request.expires or effective + timedelta(days=scheme.validity_days)
+    if expires <= effective:
+        raise FieldError("expires", "must be after the effective date")
+    if request.number is not None and _number_taken(session, request.number):
+        raise AlreadyExists(f"certificate number {request.number!r} is taken")
+    number = request.number or _number(session, ctx, scheme.code, effective)
+    person, person_created = _person(session, request, now)
+    cert = Certification(
+        number=number,
+        person=person,
+        scheme=scheme,
+        scope=request.scope.strip(),
+        effective=effective,
+        expires=expires,
+        state=State.ACTIVE,
+        created_at=now,
+        updated_at=now,
+        credentials=[],
+    )
+    session.add(cert)
+    session.flush()
+    credential = _new_credential(
+        session, ctx, cert, valid_from=effective, valid_until=expires, now=now
+    )
+    audit.record(
+        session,
+        action=Action.ISSUE,
+        actor=actor,
+        subject=number,
+        reason=reason,
+        now=now,
+        details={
+            "credentialId": credential.credential_id,
+            "person": person.id,
+            "personCreated": person_created,
+            "scheme": scheme.code,
+            "scope": cert.scope,
+            "validFrom": effective.isoformat(),
+            "validUntil": expires.isoformat(),
+            "status": entries_json(credential),
+        },
+    )
+    return cert
+
+
+def _set(
+    session: Session,
+    ctx: IssuerContext,
+    credential: IssuedCredential,
+    purpose: StatusPurpose,
+    value: bool,
+    now: datetime,
+) -> None:
+    status.set_bit(session, ctx, credential.entry(purpose), value, now)
+
+
+def _set_all(
+    session: Session,
+    ctx: IssuerContext,
+    credentials: list[IssuedCredential],
+    purpose: StatusPurpose,
+    value: bool,
+    now: datetime,
+) -> None:
+    status.set_bits(session, ctx, [c.entry(purpose) for c in credentials], value, now)
+
+
+def _mark(credentials: list[IssuedCredential], state: CredentialState) -> None:
+    for credential in credentials:
+        credential.state = state
+
+
+def transition(
+    session: Session,
+    ctx: IssuerContext,
+    key: str,
+    action: Action,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+    scope: str | None = None,
+    effective: datetime | None = None,
+) -> Certification:
+    """Apply one lifecycle ``action`` to the certification ``key`` (number or credential id).
+
+    :raises NotFound: unknown key. :raises TransitionNotAllowed: illegal move.
+    :raises ReasonRequired: no reason. :raises FieldError: bad ``scope`` / ``effective``.
+    """
+    if action not in LIFECYCLE_ACTIONS:
+        raise ValueError(f"{action} is not a lifecycle action")
+    reason = audit.check_reason(reason)
+    cert = catalog.get_certification(session, key)
+    session.refresh(cert, with_for_update=True)  # one writer per certification at a time
+    check_transition(cert, action, now)
+    current = cert.current_credential
+    if current is None:
+        raise NotFound(f"certification {cert.number} has no credential")
+    details: dict[str, Any] = {"credentialId": current.credential_id}
+    # Wallet copies (OpenID4VCI) follow their credential: every move reaches them too.
+    copies = [c for c in current.copies if c.live]
+    reached = [current, *copies]
+    if copies:
+        details["copies"] = [c.credential_id for c in copies]
+
+    if action is Action.SUSPEND:
+        _set_all(session, ctx, reached, StatusPurpose.SUSPENSION, True, now)
+        cert.state = State.SUSPENDED
+        _mark(reached, CredentialState.SUSPENDED)
+    elif action is Action.REINSTATE:
+        _set_all(session, ctx, reached, StatusPurpose.SUSPENSION, False, now)
+        cert.state = State.ACTIVE
+        _mark(reached, CredentialState.ACTIVE)
+    elif action is Action.WITHDRAW:
+        _set_all(session, ctx, reached, StatusPurpose.REVOCATION, True, now)
+        cert.state = State.WITHDRAWN
+        _mark(reached, CredentialState.REVOKED)
+    else:
+        if action is Action.RENEW:
+            start = effective or now
+            if start < cert.effective:
+                raise FieldError("effective", "a renewal cannot start before the current period")
+            valid_from, valid_until = start, start + timedelta(days=cert.scheme.validity_days)
+            details["previousPeriod"] = [cert.effective.isoformat(), cert.expires.isoformat()]
+            cert.effective, cert.expires = valid_from, valid_until
+        else:
+            if scope is None or not scope.strip():
+                raise FieldError("scope", "the reduced scope is required")
+            if scope.strip() == cert.scope:
+                raise FieldError("scope", "the reduced scope must differ from the current one")
+            details["previousScope"] = cert.scope
+            cert.scope = scope.strip()
+            valid_from, valid_until = now, cert.expires
+        new = _new_credential(
+            session, ctx, cert, valid_from=valid_from, valid_until=valid_until, now=now
+        )
+        # Supersede: the old credential's revocation bit is set, so it no longer verifies.
+        _set_all(session, ctx, reached, StatusPurpose.REVOCATION, True, now)
+        _mark(reached, CredentialState.SUPERSEDED)
+        for old in reached:
+            old.superseded_by_id = new.id
+        details.update(
+            superseded=current.credential_id,
+            credentialId=new.credential_id,
+            validFrom=valid_from.isoformat(),
+            validUntil=valid_until.isoformat(),
+            status=entries_json(new),
+        )
+    cert.updated_at = now
+    audit.record(
+        session,
+        action=action,
+        actor=actor,
+        subject=cert.number,
+        reason=reason,
+        now=now,
+        details=details,
+    )
+    return cert
+
+
+# --- credentials issued through the W3C VC API --------------------------------------------
+
+
+def issue_credential(
+    session: Session,
+    ctx: IssuerContext,
+    credential: Mapping[str, Any],
+    *,
+    suite: SecuringSuite,
+    credential_id: str | None,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> IssuedCredential:
+    """Sign a caller-built credential (VC API ``/credentials/issue``) with status entries.
+
+    The ``issuer`` must be absent or the body's DID; ``credentialStatus`` is the issuer's to
+    assign. :raises FieldError: (``issuer`` / ``credentialStatus`` / ``id``),
+        ``ShapeError`` / ``JsonLdError`` from the shape rules and safe mode.
+    """
+    document = dict(credential)
+    if "issuer" in document:
+        given = issuer_id(document)
+        if given != ctx.did:
+            raise FieldError(
+                "credential.issuer",
+                f"must be omitted or be this body's DID {ctx.did}",
+                code=VerifierCode.ISSUER_MISMATCH,
+            )
+    else:
+        document["issuer"] = ctx.did
+    if "credentialStatus" in document:
+        raise FieldError("credential.credentialStatus", "is assigned by the issuer; omit it")
+    if "proof" in document:
+        raise FieldError("credential.proof", "an unsigned credential must not carry a proof")
+    wanted = credential_id or document.get("id") or ctx.new_credential_id()
+    if not isinstance(wanted, str) or not wanted:
+        raise FieldError("credential.id", "must be a URL")
+    if session.execute(
+        select(IssuedCredential.id).where(IssuedCredential.credential_id == wanted)
+    ).first():
+        raise AlreadyExists(f"a credential with id {wanted!r} was already issued")
+    document["id"] = wanted
+    valid_from = _optional_moment(document, "validFrom")
+    valid_until = _optional_moment(document, "validUntil")
+    row = IssuedCredential(
+        credential_id=wanted,
+        certification_id=None,
+        format=credential_format(suite),
+        suite=suite,
+        key_id="",
+        document="",
+        valid_from=valid_from,
+        valid_until=valid_until,
+        issued_at=now,
+        state=CredentialState.ACTIVE,
+        status_entries=[],
+    )
+    session.add(row)
+    session.flush()
+    refs = status.allocate_entries(session, ctx, row, now)
+    document["credentialStatus"] = [ref.to_json() for ref in refs]
+    row.document, row.key_id = _sign(session, ctx, document, suite, now)
+    audit.record(
+        session,
+        action=Action.CREDENTIAL_ISSUE,
+        actor=actor,
+        subject=wanted,
+        reason=reason,
+        now=now,
+        details={"suite": suite.value, "status": entries_json(row)},
+    )
+    return row
+
+
+def _optional_moment(document: Mapping[str, Any], name: str) -> datetime | None:
+    value = document.get(name)
+    if value is None:
+        return None
+    try:
+        return parse_datetime_stamp(value)
+    except ShapeError as error:
+        raise ShapeError(error.message, path=f"/{name}") from error
+
+
+def get_credential(session: Session, credential_id: str) -> IssuedCredential:
+    row = session.execute(
+        select(IssuedCredential).where(IssuedCredential.credential_id == credential_id)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no credential {credential_id!r} was issued here")
+    return row
+
+
+#: VC API status changes on a certification's current credential, as lifecycle actions.
+_AS_ACTION = {
+    (StatusPurpose.REVOCATION, True): Action.WITHDRAW,
+    (StatusPurpose.SUSPENSION, True): Action.SUSPEND,
+    (StatusPurpose.SUSPENSION, False): Action.REINSTATE,
+}
+_CREDENTIAL_MOVES = {
+    (StatusPurpose.REVOCATION, True): (
+        {CredentialState.ACTIVE, CredentialState.SUSPENDED},
+        CredentialState.REVOKED,
+    ),
+    (StatusPurpose.SUSPENSION, True): ({CredentialState.ACTIVE}, CredentialState.SUSPENDED),
+    (StatusPurpose.SUSPENSION, False): ({CredentialState.SUSPENDED}, CredentialState.ACTIVE),
+}
+
+
+def set_credential_status(
+    session: Session,
+    ctx: IssuerContext,
+    credential_id: str,
+    purpose: StatusPurpose,
+    value: bool,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> IssuedCredential:
+    """VC API ``/credentials/status``: set or clear one status of one credential.
+
+    For a certification's credential this *is* the lifecycle action (withdraw, suspend,
+    reinstate), with the same rules; a revocation is never cleared. A wallet copy can only be
+    revoked on its own (the lifecycle moves reach it with its credential).
+
+    :raises NotFound: :raises TransitionNotAllowed:
+    """
+    row = get_credential(session, credential_id)
+    key = (purpose, value)
+    if key not in _CREDENTIAL_MOVES:
+        raise TransitionNotAllowed(
+            f"cannot set {purpose.value} to {str(value).lower()}: a revocation is final"
+        )
+    if row.is_copy and key != (StatusPurpose.REVOCATION, True):
+        raise TransitionNotAllowed(
+            "a wallet copy follows its certification; only its revocation (a lost wallet, "
+            "say) is set on its own"
+        )
+    if row.certification is not None and not row.is_copy:
+        if row.certification.current_credential is not row:
+            raise TransitionNotAllowed(f"credential {credential_id} was superseded")
+        transition(
+            session,
+            ctx,
+            row.certification.number,
+            _AS_ACTION[key],
+            reason=reason,
+            actor=actor,
+            now=now,
+        )
+        session.refresh(row)
+        return row
+    sources, target = _CREDENTIAL_MOVES[key]
+    if row.state not in sources:
+        raise TransitionNotAllowed(
+            f"cannot set {purpose.value} to {str(value).lower()}: the credential is "
+            f"{row.state.value}"
+        )
+    _set(session, ctx, row, purpose, value, now)
+    row.state = target
+    audit.record(
+        session,
+        action=Action.CREDENTIAL_STATUS,
+        actor=actor,
+        subject=credential_id,
+        reason=reason,
+        now=now,
+        details={"purpose": purpose.value, "value": value},
+    )
+    return row
+
+
+# --- views of the records -----------------------------------------------------------------
+
+
+def credential_document(row: IssuedCredential) -> dict[str, Any] | str:
+    """The signed credential: a JSON object, or the compact JWS for vc+jwt."""
+    return row.document if row.format is CredentialFormat.JWT_VC else json.loads(row.document)
+
+
+def credential_json(row: IssuedCredential) -> dict[str, Any]:
+    return {
+        "id": row.credential_id,
+        "format": row.format.value,
+        "suite": row.suite.value,
+        "keyId": row.key_id,
+        "state": row.state.value,
+        "validFrom": row.valid_from.isoformat().replace("+00:00", "Z") if row.valid_from else None,
+        "validUntil": row.valid_until.isoformat().replace("+00:00", "Z")
+        if row.valid_until
+        else None,
+        "issuedAt": row.issued_at.isoformat().replace("+00:00", "Z"),
+        "status": entries_json(row),
+        "holder": row.holder_did,
+    }
+
+
+def certification_json(cert: Certification, now: datetime) -> dict[str, Any]:
+    current = cert.current_credential
+    return {
+        "number": cert.number,
+        "person": catalog.person_json(cert.person),
+        "scheme": cert.scheme.code,
+        "scope": cert.scope,
+        "effective": cert.effective.isoformat().replace("+00:00", "Z"),
+        "expires": cert.expires.isoformat().replace("+00:00", "Z"),
+        "state": cert.state_at(now).value,
+        "credential": credential_json(current) if current is not None else None,
+        "credentials": [credential_json(c) for c in cert.credentials],
+    }

@@ -1,0 +1,304 @@
+"""The admin UI: server-rendered pages that work without JavaScript.
+
+Officers certify and act on certifications, auditors read the records and the audit log,
+admins do both. Views are thin: parse the form, call one service in one transaction, render.
+A refused action re-renders its page with the error next to the form (HTTP 4xx), never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from contexts.errors import CertvcError
+from verifier.web.http_errors import http_status
+
+from ...db.models import Action, ImportJob, JobState, State
+from ...errors import FieldError, NotFound
+from ...services import accounts, audit, catalog, fields, lifecycle
+from ..auth import (
+    CAN_ACT,
+    CAN_AUDIT,
+    CAN_READ,
+    check_csrf,
+    csrf_token,
+    current_user,
+    login_required,
+    rotate_csrf,
+    user_actor,
+)
+from ..extensions import database, issuer, now
+from . import import_jobs
+
+bp = Blueprint(
+    "admin",
+    __name__,
+    url_prefix="/admin",
+    template_folder="../../templates",
+    static_folder="../../static",
+)
+
+PAGE = 50
+ACTION_LABELS = {
+    Action.SUSPEND: "Suspend",
+    Action.REINSTATE: "Reinstate",
+    Action.WITHDRAW: "Withdraw (final)",
+    Action.RENEW: "Renew",
+    Action.REDUCE_SCOPE: "Reduce scope",
+}
+
+
+@bp.app_context_processor
+def _template_globals() -> dict[str, Any]:
+    return {"csrf_token": csrf_token, "current_user": current_user, "State": State}
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/admin") and not target.startswith("//"):
+        return target
+    return url_for("admin.certifications")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    status = 200
+    if request.method == "POST":
+        check_csrf()
+        username = request.form.get("username", "")[:100]
+        password = request.form.get("password", "")[:1000]
+        user = accounts.authenticate_user(database.session(), username, password)
+        if user is not None:
+            session.clear()
+            session["uid"] = user.id
+            session["pw"] = user.password_hash[-16:]
+            session.permanent = True
+            rotate_csrf()
+            return redirect(_safe_next(request.args.get("next")))
+        error, status = "Unknown user name or wrong password.", 401
+    return render_template("admin/login.html", error=error), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    check_csrf()
+    session.clear()
+    rotate_csrf()
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/")
+@login_required(CAN_READ)
+def certifications() -> str:
+    state = request.args.get("state") or None
+    try:
+        search = catalog.Search(
+            person=fields.text(request.args, "person", required=False),
+            number=fields.text(request.args, "number", required=False, max_length=64),
+            scheme=fields.text(request.args, "scheme", required=False, max_length=64),
+            state=fields.choice({"state": state}, "state", State) if state else None,
+        )
+    except FieldError as error:
+        search = catalog.Search()
+        flash(error.message, "error")
+    page = _page()
+    moment = now()
+    rows, total = catalog.search_certifications(
+        database.session(), search, now=moment, limit=PAGE, offset=(page - 1) * PAGE
+    )
+    return render_template(
+        "admin/list.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE)),
+        search=search,
+        schemes=catalog.list_schemes(database.session()),
+        now=moment,
+    )
+
+
+@bp.route("/certify", methods=["GET", "POST"])
+@login_required(CAN_ACT)
+def certify() -> Any:
+    schemes = catalog.list_schemes(database.session())
+    error = None
+    if request.method == "POST":
+        form = request.form
+        try:
+            issue = lifecycle.IssueRequest(
+                scheme_code=fields.code(form, "scheme") or "",
+                scope=fields.required_text(form, "scope", max_length=2000, multiline=True),
+                person_name=fields.required_text(form, "name"),
+                person_reference=fields.text(form, "reference", required=False, max_length=100),
+                number=fields.code(form, "number", required=False),
+                effective=fields.moment(form, "effective"),
+            )
+            ctx, moment, actor = issuer.context(), now(), user_actor()
+            number = database.write(
+                lambda s: (
+                    lifecycle.issue(
+                        s, ctx, issue, reason=form.get("reason", ""), actor=actor, now=moment
+                    ).number
+                )
+            )
+            flash(f"Certification {number} issued.", "success")
+            return redirect(url_for("admin.certification", number=number))
+        except CertvcError as failure:
+            error = failure
+    status = 200 if error is None else _status(error)
+    return render_template("admin/certify.html", schemes=schemes, error=error), status
+
+
+def _status(error: CertvcError) -> int:
+    return http_status(error.code)
+
+
+def _page() -> int:
+    raw = request.args.get("page", "")
+    return max(1, min(int(raw), 10**6)) if raw.isdigit() else 1
+
+
+@bp.route("/certifications/<number>", methods=["GET"])
+@login_required(CAN_READ)
+def certification(number: str, error: CertvcError | None = None, status: int = 200) -> Any:
+    cert = catalog.get_certification(database.session(), number)
+    moment = now()
+    shown = cert.state_at(moment)
+    allowed = [a for a in ACTION_LABELS if a in lifecycle.ALLOWED[shown]]
+    if cert.state is State.SUSPENDED and Action.RENEW in allowed:
+        allowed.remove(Action.RENEW)
+    events, _ = audit.events(database.session(), subject=cert.number, limit=50)
+    return render_template(
+        "admin/detail.html",
+        cert=cert,
+        shown=shown,
+        allowed=allowed,
+        labels=ACTION_LABELS,
+        events=events,
+        error=error,
+        now=moment,
+    ), status
+
+
+@bp.post("/certifications/<number>/<action>")
+@login_required(CAN_ACT)
+def act(number: str, action: str) -> Any:
+    try:
+        chosen = Action(action)
+    except ValueError:
+        abort(404)
+    if chosen not in ACTION_LABELS:
+        abort(404)
+    form = request.form
+    try:
+        scope = fields.text(form, "scope", required=False, max_length=2000, multiline=True)
+        effective = fields.moment(form, "effective")
+        ctx, moment, actor = issuer.context(), now(), user_actor()
+        database.write(
+            lambda s: lifecycle.transition(
+                s,
+                ctx,
+                number,
+                chosen,
+                reason=form.get("reason", ""),
+                actor=actor,
+                now=moment,
+                scope=scope,
+                effective=effective,
+            )
+        )
+    except NotFound:
+        raise
+    except CertvcError as error:
+        return certification(number, error=error, status=_status(error))
+    flash(f"{ACTION_LABELS[chosen].split(' (')[0]}: done for {number}.", "success")
+    return redirect(url_for("admin.certification", number=number))
+
+
+@bp.get("/certifications/<number>/credential.json")
+@login_required(CAN_READ)
+def download(number: str) -> Response:
+    cert = catalog.get_certification(database.session(), number)
+    current = cert.current_credential
+    if current is None:
+        raise NotFound(f"certification {number} has no credential")
+    document = lifecycle.credential_document(current)
+    if isinstance(document, str):
+        body, mimetype, suffix = document, "application/vc+jwt", "jwt"
+    else:
+        body = json.dumps(document, indent=2, ensure_ascii=False)
+        mimetype, suffix = "application/vc", "json"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{number}.{suffix}"'
+    return response
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required(CAN_ACT)
+def import_csv() -> Any:
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise FieldError("file", "choose a CSV file to upload")
+            try:
+                text = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise FieldError("file", "the file is not UTF-8 text") from None
+            reason = audit.check_reason(request.form.get("reason", ""))
+            job_id = import_jobs.start(
+                text, source=upload.filename, reason=reason, actor=user_actor(), now=now()
+            )
+            return redirect(url_for("admin.import_job", job_id=job_id))
+        except CertvcError as failure:
+            error = failure
+    status = 200 if error is None else _status(error)
+    return render_template("admin/import.html", error=error), status
+
+
+@bp.get("/import/<int:job_id>")
+@login_required(CAN_ACT)
+def import_job(job_id: int) -> str:
+    job = database.session().get(ImportJob, job_id)
+    if job is None:
+        raise NotFound(f"no import job {job_id}")
+    return render_template(
+        "admin/import_job.html",
+        job=job,
+        report=json.loads(job.report),
+        running=job.state is JobState.RUNNING,
+    )
+
+
+@bp.get("/audit")
+@login_required(CAN_AUDIT)
+def audit_log() -> str:
+    page = _page()
+    subject = fields.text(request.args, "subject", required=False, max_length=600)
+    rows, total = audit.events(
+        database.session(), limit=PAGE, offset=(page - 1) * PAGE, subject=subject
+    )
+    chain = audit.verify_chain(database.session())
+    return render_template(
+        "admin/audit.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE)),
+        chain=chain,
+        subject=subject,
+    )

@@ -1,0 +1,266 @@
+"""The domain REST API under ``/api/v1``: schemes, persons, certifications, lifecycle, audit.
+
+Thin views (STYLE §4): parse with :mod:`issuer.services.fields`, call one service inside
+``database.write`` (one transaction), render JSON. Every call needs a token; the scope each
+route needs is in the OpenAPI document (``/api/v1/openapi.json``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from ...db.models import Action, Scope, State
+from ...errors import FieldError, NotFound
+from ...services import audit, catalog, fields, lifecycle
+from ..auth import require_scope
+from ..extensions import database, issuer, now
+from .jsonio import query_int, read_json
+from .openapi import openapi_document
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+#: The scope each lifecycle action needs.
+ACTION_SCOPE = {
+    Action.SUSPEND: Scope.STATUS,
+    Action.REINSTATE: Scope.STATUS,
+    Action.WITHDRAW: Scope.STATUS,
+    Action.RENEW: Scope.ISSUE,
+    Action.REDUCE_SCOPE: Scope.ISSUE,
+}
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document(issuer.context().public_url))
+
+
+@bp.get("/body")
+def body() -> Response:
+    require_scope(None)
+    return jsonify(catalog.body_json(catalog.get_body(database.session())))
+
+
+# --- schemes ------------------------------------------------------------------------------
+
+
+@bp.get("/schemes")
+def schemes() -> Response:
+    require_scope(None)
+    return jsonify(
+        {"schemes": [catalog.scheme_json(s) for s in catalog.list_schemes(database.session())]}
+    )
+
+
+@bp.post("/schemes")
+def create_scheme() -> tuple[Response, int]:
+    actor = require_scope(Scope.ADMIN)
+    data = read_json()
+    moment = now()
+    result = database.write(
+        lambda session: catalog.scheme_json(
+            catalog.create_scheme(session, data, actor=actor, now=moment)
+        )
+    )
+    return jsonify(result), 201
+
+
+@bp.get("/schemes/<code>")
+def scheme(code: str) -> Response:
+    require_scope(None)
+    return jsonify(catalog.scheme_json(catalog.get_scheme(database.session(), code)))
+
+
+# --- persons ------------------------------------------------------------------------------
+
+
+@bp.get("/persons")
+def persons() -> Response:
+    require_scope(Scope.ISSUE)
+    rows, total = catalog.list_persons(
+        database.session(),
+        query=request.args.get("q") or None,
+        limit=query_int("limit", 50, minimum=1, maximum=500),
+        offset=query_int("offset", 0, maximum=10**9),
+    )
+    return jsonify({"total": total, "persons": [catalog.person_json(p) for p in rows]})
+
+
+@bp.post("/persons")
+def create_person() -> tuple[Response, int]:
+    actor = require_scope(Scope.ISSUE)
+    data = read_json()
+    name = fields.required_text(data, "name")
+    reference = fields.text(data, "reference", required=False, max_length=100)
+    reason = fields.text(data, "reason", required=False, max_length=2000)
+    moment = now()
+    result = database.write(
+        lambda session: catalog.person_json(
+            catalog.create_person(
+                session,
+                name=name,
+                reference=reference,
+                actor=actor,
+                now=moment,
+                reason=reason or "registered for certification",
+            )
+        )
+    )
+    return jsonify(result), 201
+
+
+@bp.get("/persons/<int:person_id>")
+def person(person_id: int) -> Response:
+    require_scope(Scope.ISSUE)
+    return jsonify(catalog.person_json(catalog.get_person(database.session(), person_id)))
+
+
+# --- certifications -----------------------------------------------------------------------
+
+
+def issue_request(data: dict[str, Any]) -> lifecycle.IssueRequest:
+    """An :class:`IssueRequest` from JSON (``personId`` or ``person: {name, reference}``)."""
+    person_id = fields.integer(data, "personId", minimum=1, maximum=2**31 - 1, required=False)
+    person_name = person_reference = None
+    if person_id is None:
+        person = fields.obj(data.get("person"), "person")
+        person_name = fields.required_text(person, "name")
+        person_reference = fields.text(person, "reference", required=False, max_length=100)
+    elif "person" in data:
+        raise FieldError("person", "give personId or person, not both")
+    return lifecycle.IssueRequest(
+        scheme_code=fields.code(data, "scheme") or "",
+        scope=fields.required_text(data, "scope", max_length=2000, multiline=True),
+        person_id=person_id,
+        person_name=person_name,
+        person_reference=person_reference,
+        number=fields.code(data, "number", required=False),
+        effective=fields.moment(data, "effective"),
+        expires=fields.moment(data, "expires"),
+    )
+
+
+@bp.get("/certifications")
+def certifications() -> Response:
+    require_scope(None)
+    state = request.args.get("state") or None
+    search = catalog.Search(
+        person=request.args.get("person") or None,
+        number=request.args.get("number") or None,
+        scheme=request.args.get("scheme") or None,
+        state=fields.choice({"state": state}, "state", State) if state else None,
+    )
+    moment = now()
+    rows, total = catalog.search_certifications(
+        database.session(),
+        search,
+        now=moment,
+        limit=query_int("limit", 50, minimum=1, maximum=500),
+        offset=query_int("offset", 0, maximum=10**9),
+    )
+    return jsonify(
+        {"total": total, "certifications": [lifecycle.certification_json(c, moment) for c in rows]}
+    )
+
+
+@bp.post("/certifications")
+def issue() -> tuple[Response, int]:
+    actor = require_scope(Scope.ISSUE)
+    data = read_json()
+    request_ = issue_request(data)
+    reason = data.get("reason")
+    ctx = issuer.context()
+    moment = now()
+
+    def work(session: Any) -> dict[str, Any]:
+        cert = lifecycle.issue(session, ctx, request_, reason=reason, actor=actor, now=moment)
+        current = cert.current_credential
+        assert current is not None
+        return {
+            "certification": lifecycle.certification_json(cert, moment),
+            "verifiableCredential": lifecycle.credential_document(current),
+        }
+
+    result = database.write(work)
+    response = jsonify(result)
+    response.headers["Location"] = url_for(
+        "api_v1.certification", number=result["certification"]["number"]
+    )
+    return response, 201
+
+
+@bp.get("/certifications/<number>")
+def certification(number: str) -> Response:
+    require_scope(None)
+    cert = catalog.get_certification(database.session(), number)
+    return jsonify(lifecycle.certification_json(cert, now()))
+
+
+@bp.get("/certifications/<number>/credential")
+def current_credential(number: str) -> Response:
+    require_scope(Scope.ISSUE)
+    cert = catalog.get_certification(database.session(), number)
+    if cert.current_credential is None:
+        raise NotFound(f"certification {number} has no credential")
+    return jsonify({"verifiableCredential": lifecycle.credential_document(cert.current_credential)})
+
+
+@bp.post("/certifications/<number>/<action>")
+def act(number: str, action: str) -> Response:
+    try:
+        chosen = Action(action)
+    except ValueError:
+        chosen = None
+    if chosen not in ACTION_SCOPE:
+        raise NotFound(f"no lifecycle action {action!r} (see /api/v1/openapi.json)")
+    assert chosen is not None
+    actor = require_scope(ACTION_SCOPE[chosen])
+    data = read_json()
+    reason = data.get("reason")
+    scope = fields.text(data, "scope", required=False, max_length=2000, multiline=True)
+    effective = fields.moment(data, "effective")
+    ctx = issuer.context()
+    moment = now()
+
+    def work(session: Any) -> dict[str, Any]:
+        cert = lifecycle.transition(
+            session,
+            ctx,
+            number,
+            chosen,
+            reason=reason,
+            actor=actor,
+            now=moment,
+            scope=scope,
+            effective=effective,
+        )
+        result = {"certification": lifecycle.certification_json(cert, moment)}
+        if chosen in (Action.RENEW, Action.REDUCE_SCOPE):
+            current = cert.current_credential
+            assert current is not None
+            result["verifiableCredential"] = lifecycle.credential_document(current)
+        return result
+
+    return jsonify(database.write(work))
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+def audit_log() -> Response:
+    require_scope(Scope.ADMIN)
+    rows, total = audit.events(
+        database.session(),
+        limit=query_int("limit", 100, minimum=1, maximum=1000),
+        offset=query_int("offset", 0, maximum=10**9),
+        subject=request.args.get("subject") or None,
+    )
+    return jsonify({"total": total, "events": [audit.event_json(e) for e in rows]})
+
+
+@bp.get("/audit/verify")
+def audit_verify() -> Response:
+    require_scope(Scope.ADMIN)
+    return jsonify(audit.verify_chain(database.session()).to_json())

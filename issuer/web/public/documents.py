@@ -1,0 +1,84 @@
+"""Public endpoints: status lists, the did:web document, scheme descriptions, uploaded images.
+
+Nothing here needs a token and nothing here discloses a person: a status list is a bitstring
+of random positions (herd privacy), the DID document holds public keys only. Uploaded images
+(scheme badges, the body's logo) are served at stable URLs that credentials name: the ETag is
+their SHA-256, nothing is sniffed, and an SVG is served with a policy that lets nothing run.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from ...db.models import StoredImage
+from ...services import catalog, status_lists
+from ...services.images import store
+from ...services.images.check import ImageType
+from ..extensions import database, issuer
+
+bp = Blueprint("public", __name__)
+
+#: VC Data Model 2.0 §6.3 media type of a credential secured with an embedded proof.
+VC_MEDIA_TYPE = "application/vc"
+#: Images keep their URL when replaced: caches revalidate (ETag) after five minutes.
+IMAGE_MAX_AGE = 300
+#: An SVG opened as a document runs nothing and loads nothing (inline styles only).
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+@bp.get("/status/<int:list_id>")
+def status_list(list_id: int) -> Response:
+    """The signed BitstringStatusListCredential, with ETag and Cache-Control from its ``ttl``."""
+    row = status_lists.get_list(database.session(), list_id)
+    max_age = max(0, issuer.context().status_ttl_ms // 1000)
+    response = Response(row.signed, mimetype=VC_MEDIA_TYPE)
+    response.set_etag(row.etag or "")
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    if row.published_at is not None:
+        response.last_modified = row.published_at
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response.make_conditional(request)
+
+
+@bp.get("/.well-known/did.json")
+def did_document() -> Response:
+    response = jsonify(issuer.context().keyring.did_document())
+    response.mimetype = "application/did+ld+json"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/schemes/<code>")
+def scheme(code: str) -> Response:
+    """The achievement a credential points at (its ``achievement.id``)."""
+    return jsonify(catalog.scheme_json(catalog.get_scheme(database.session(), code)))
+
+
+@bp.get("/schemes/<code>/badge.png")
+def scheme_badge_png(code: str) -> Response:
+    """A scheme's uploaded badge image (an ``Achievement.image``), when it is a PNG."""
+    return _image(store.scheme_image(database.session(), code, ImageType.PNG))
+
+
+@bp.get("/schemes/<code>/badge.svg")
+def scheme_badge_svg(code: str) -> Response:
+    return _image(store.scheme_image(database.session(), code, ImageType.SVG))
+
+
+@bp.get("/body/logo.png")
+def body_logo() -> Response:
+    """The body's uploaded logo (the issuer profile's ``image``)."""
+    return _image(store.body_logo(database.session()))
+
+
+def _image(image: StoredImage) -> Response:
+    response = Response(image.content, mimetype=image.media_type.value)
+    response.set_etag(image.sha256)
+    response.headers["Cache-Control"] = f"public, max-age={IMAGE_MAX_AGE}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if image.media_type is ImageType.SVG:
+        # checked on upload; this is the second fence should a browser open it as a document
+        response.headers["Content-Security-Policy"] = SVG_POLICY
+    return response.make_conditional(request)
