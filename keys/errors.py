@@ -23,6 +23,8 @@ class KeyCode(Code):
     CANONICALIZATION_LIMIT = "canonicalization_limit"
     # proofs
     SUITE_NOT_ALLOWED = "suite_not_allowed"
+    #: A proof of a type this verifier cannot check (e.g. a legacy Ed25519Signature2020).
+    PROOF_TYPE_UNSUPPORTED = "proof_type_unsupported"
     MALFORMED_PROOF = "malformed_proof"
     PROOF_GENERATION = "proof_generation"
     SIGNATURE_INVALID = "signature_invalid"

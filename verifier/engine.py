@@ -21,6 +21,7 @@ from keys.did import DidResolver
 from keys.errors import KeyCode
 from keys.suites import (
     ALL_SUITES,
+    PROOF_TYPE,
     Canonicalizer,
     check_jsonld_safe,
     get_suite,
@@ -101,6 +102,9 @@ def _check_context(
     return CheckResult.passed(Check.CONTEXT, "pinned contexts, every term defined")
 
 
+#: Proof codes that mean "not checked" rather than "does not verify".
+_NOT_CHECKED = frozenset({KeyCode.PROOF_TYPE_UNSUPPORTED, KeyCode.SUITE_NOT_ALLOWED})
+
 #: Proofs in one set (policy): each costs a canonicalization, a chained one over a document
 #: that grows with the chain, so an unbounded set would let one request buy seconds of work.
 MAX_PROOFS = 16
@@ -136,6 +140,21 @@ def _verify_data_integrity(
     return f"{suite.name} by {checked.verification_method}{after}", checked.controller
 
 
+def _without_unchecked_proofs(credential: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The credential as the context check reads it: proofs of a type certvc does not check are
+    left out (Data Integrity processes each proof on its own, so their terms are theirs; the
+    proof check names them). Everything else, Data Integrity proofs included, stays."""
+    proofs = credential.get("proof")
+    items = proofs if isinstance(proofs, list) else [proofs]
+    if proofs is None or all(isinstance(p, Mapping) and p.get("type") == PROOF_TYPE for p in items):
+        return credential
+    kept = [p for p in items if isinstance(p, Mapping) and p.get("type") == PROOF_TYPE]
+    reduced = {key: value for key, value in credential.items() if key != "proof"}
+    if kept:
+        reduced["proof"] = kept if isinstance(proofs, list) else kept[0]
+    return reduced
+
+
 def _check_proof(
     item: CredentialInput, policy: VerifierPolicy, now: datetime
 ) -> tuple[CheckResult, list[str]]:
@@ -162,9 +181,17 @@ def _check_proof(
             return CheckResult.failed(Check.PROOF, KeyCode.MALFORMED_PROOF, message), []
         controllers: list[str] = []
         methods: list[str] = []
-        # A proof set or chain: every proof must verify, a chained one over the proofs it names
-        # too (Data Integrity §4.5), so a chained proof holds only when those hold as well.
+        unchecked: list[str] = []
+        # A proof set or chain: every proof this verifier can check must verify, a chained one
+        # over the proofs it names too (Data Integrity §4.5). A proof of another type (a legacy
+        # Ed25519Signature2020 beside an eddsa-rdfc-2022 one, say) is not checked and is named
+        # in the message; the set holds on the proofs that were checked, and with none of them
+        # nothing was checked at all (proof_type_unsupported, never a bad signature).
         for number, proof in enumerate(proof_list, 1):
+            if proof.get("type") != PROOF_TYPE:
+                kind = proof.get("type")
+                unchecked.append(f"{_which(proof, number, len(proof_list))} ({str(kind)[:60]})")
+                continue
             try:
                 method, controller = _verify_data_integrity(credential, proof, policy, now)
             except CertvcError as error:
@@ -174,6 +201,11 @@ def _check_proof(
                 return CheckResult.failed(Check.PROOF, error.code, f"{where}: {error.message}"), []
             controllers.append(controller)
             methods.append(method)
+        if not methods:
+            message = f"no proof of a type this verifier checks: {', '.join(unchecked)}"
+            return CheckResult.failed(Check.PROOF, KeyCode.PROOF_TYPE_UNSUPPORTED, message), []
+        if unchecked:
+            methods.append(f"not checked (type not supported): {', '.join(unchecked)}")
         return CheckResult.passed(Check.PROOF, "; ".join(methods)), controllers
     except Exception as error:  # noqa: BLE001 - becomes a CheckResult
         return _failure(Check.PROOF, error), []
@@ -222,6 +254,8 @@ def _verdict(checks: Mapping[Check, CheckResult]) -> Verdict:
     if checks[Check.PROOF].code is VerifierCode.DID_UNAVAILABLE:
         # The issuer's keys could not be had: nothing is known about the signature either way.
         return Verdict.ISSUER_UNAVAILABLE
+    if checks[Check.PROOF].code in _NOT_CHECKED:
+        return Verdict.UNSUPPORTED_PROOF
     if failed(Check.PROOF) or failed(Check.ISSUER):
         return Verdict.INVALID_SIGNATURE
     if checks[Check.PROOF].status is not CheckStatus.PASSED:
@@ -286,7 +320,8 @@ def verify_credential(
     results[Check.SHAPE] = _check_shape(credential)
     shape_ok = results[Check.SHAPE].status is CheckStatus.PASSED
     if shape_ok:
-        results[Check.CONTEXT] = _check_context(credential, policy.store, policy.canonicalizer)
+        checked_part = _without_unchecked_proofs(credential)
+        results[Check.CONTEXT] = _check_context(checked_part, policy.store, policy.canonicalizer)
     else:
         results[Check.CONTEXT] = CheckResult.skipped(Check.CONTEXT, "the shape check failed")
     # The proof runs even when shape or context failed: a tampered value often breaks the

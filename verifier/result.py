@@ -46,6 +46,9 @@ class Verdict(StrEnum):
     #: No credential could be read from the input (no QR code found in a photo): says nothing
     #: about any certificate.
     UNREADABLE = "UNREADABLE"
+    #: Signed only with proofs this verifier cannot check (an unknown proof type, or a suite
+    #: outside its allow-list): not a verdict on the signature.
+    UNSUPPORTED_PROOF = "UNSUPPORTED_PROOF"
 
 
 class StatusSource(StrEnum):

@@ -22,6 +22,9 @@ from ._data_integrity import (
     FAST as FAST,
 )
 from ._data_integrity import (
+    PROOF_TYPE as PROOF_TYPE,
+)
+from ._data_integrity import (
     Canonicalizer as Canonicalizer,
 )
 from ._data_integrity import (

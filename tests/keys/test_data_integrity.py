@@ -149,7 +149,9 @@ def test_unknown_cryptosuite_fails_with_a_clear_code(pair) -> None:
 
 
 def test_suite_outside_the_allow_list_is_refused(pair) -> None:
-    """The verifier's allowed_suites is an allow-list: no fallback to another suite."""
+    """The verifier's allowed_suites is an allow-list: no fallback to another suite. A refused
+    suite is not checked, which says nothing about the signature: UNSUPPORTED_PROOF, never
+    VALID and never called forged (issue 11/14)."""
     policy = VerifierPolicy(
         default_store(),
         LocalResolver(),
@@ -158,7 +160,7 @@ def test_suite_outside_the_allow_list_is_refused(pair) -> None:
     )
     result = verify_credential(_signed(pair), policy, now=NOW)
     assert result.check(Check.PROOF).code is KeyCode.SUITE_NOT_ALLOWED
-    assert result.verdict is Verdict.INVALID_SIGNATURE
+    assert result.verdict is Verdict.UNSUPPORTED_PROOF and not result.verified
 
 
 def test_proof_set_every_proof_must_verify(pair) -> None:
@@ -199,3 +201,40 @@ def test_malformed_proofs(pair, change: dict, code: Code) -> None:
     with pytest.raises(ProofError) as caught:
         _verify(document)
     assert caught.value.code is code
+
+
+#: A legacy proof as education platforms add it beside a Data Integrity one (its values are
+#: not checked: certvc does not verify this type).
+LEGACY_PROOF = {
+    "type": "Ed25519Signature2020",
+    "created": "2026-01-01T00:00:00Z",
+    "verificationMethod": "did:key:z6MkLegacy#z6MkLegacy",
+    "proofPurpose": "assertionMethod",
+    "proofValue": "z3FXQqFwbZxKBxGxqFpCDabgVKhhVaxABtnEn8pK1Kr5V",
+}
+
+
+def _engine(document: dict) -> object:
+    policy = VerifierPolicy(default_store(), LocalResolver(), canonicalizer=FAST)
+    return verify_credential(document, policy, now=NOW)
+
+
+def test_a_proof_of_an_unknown_type_is_not_checked_and_never_a_forgery(pair) -> None:
+    """Data Integrity §4.4 proof sets, certvc's rule (docs/verifier.md): every proof of a type
+    certvc checks must verify; a proof of another type is named and not checked; with no proof
+    certvc can check, the verdict is UNSUPPORTED_PROOF (proof_type_unsupported), not
+    INVALID_SIGNATURE."""
+    signed = _signed(pair)
+    alone = {**signed, "proof": dict(LEGACY_PROOF)}
+    result = _engine(alone)
+    assert result.verdict is Verdict.UNSUPPORTED_PROOF and not result.verified
+    proof = result.check(Check.PROOF)
+    assert proof.code is KeyCode.PROOF_TYPE_UNSUPPORTED and "Ed25519Signature2020" in proof.message
+    dual = {**signed, "proof": [signed["proof"], dict(LEGACY_PROOF)]}
+    both = _engine(dual)
+    assert both.check(Check.PROOF).status is CheckStatus.PASSED
+    assert "not checked (type not supported)" in both.check(Check.PROOF).message
+    assert both.check(Check.ISSUER).status is CheckStatus.PASSED
+    assert both.verdict is not Verdict.INVALID_SIGNATURE
+    tampered = {**dual, "validUntil": "2099-01-01T00:00:00Z"}
+    assert _engine(tampered).verdict is Verdict.INVALID_SIGNATURE  # the checked proof fails

@@ -34,6 +34,9 @@
     ISSUER_UNAVAILABLE: ["unknown", "unknown", "Cannot be checked right now",
       "The issuing body could not be reached. This says nothing against the certificate: " +
       "try again later."],
+    UNSUPPORTED_PROOF: ["unknown", "unknown", "Cannot be checked here",
+      "It is signed with a method this verifier does not check. This says nothing against " +
+      "the certificate: check it with a verifier its issuer names."],
     STATUS_UNAVAILABLE: ["unknown", "unknown", "Status unknown",
       "Whether it is still valid could not be checked. Do not rely on it yet; try again later."],
     UNREADABLE: ["unknown", "camera", "No QR code found",
