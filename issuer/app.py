@@ -19,6 +19,7 @@ from flask import Flask, Response, redirect, url_for
 
 from keys.errors import DidError, KeyCode
 from verifier.app import init_verifier
+from verifier.service import setting_flag
 
 from .services import catalog
 from .services.live_verify import InstanceFetcher, home_body
@@ -73,7 +74,7 @@ def _coerce(config: dict[str, Any]) -> None:
             config[key] = int(config[key])
     for key in _FLAGS:
         if isinstance(config.get(key), str):
-            config[key] = config[key].strip().lower() in ("1", "true", "yes", "on")
+            config[key] = setting_flag(config[key])
 
 
 class _OwnDidResolver:

@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from contexts.errors import ErrorCode
 from contexts.loader import ContextStore, default_store
 
-from .service import Verifier, VerifierSettings
+from .service import Verifier, VerifierSettings, setting_flag
 from .web.http_errors import http_error_code
 from .web.ratelimit import TokenBucketLimiter
 from .web.views import EXTENSION, VerifierExtension, bp, error_response
@@ -89,13 +89,6 @@ def _origins(config: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _flag(value: object) -> bool:
-    """A setting that is on or off, from the environment ("true", "1") or from code."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 def _store(config: Mapping[str, Any]) -> ContextStore:
     injected: ContextStore | None = config.get("VERIFIER_STORE")
     if injected is not None:
@@ -119,9 +112,9 @@ def init_verifier(app: Flask) -> None:
     cache = config["VERIFIER_CACHE_DIR"]
     settings = VerifierSettings(
         allow_origins=_origins(config),
-        dev_mode=_flag(config["DEV_MODE"]),
+        dev_mode=setting_flag(config["DEV_MODE"]),
         trust_file=Path(trust) if trust else None,
-        trust_any=_flag(config["VERIFIER_TRUST_ANY"]),
+        trust_any=setting_flag(config["VERIFIER_TRUST_ANY"]),
         canonicalizer=config["CANONICALIZER"],
         cache_dir=Path(cache) if cache else None,
     )
@@ -152,7 +145,7 @@ def init_verifier(app: Flask) -> None:
         max_json_bytes=int(config["VERIFIER_MAX_JSON_BYTES"]),
         max_upload_bytes=int(config["VERIFIER_MAX_UPLOAD_BYTES"]),
         clock=clock,
-        enforce_trust=_flag(config["VC_API_ENFORCE_TRUST"]),
+        enforce_trust=setting_flag(config["VC_API_ENFORCE_TRUST"]),
         operator=str(config["VERIFIER_OPERATOR"]),
     )
     app.register_blueprint(bp)

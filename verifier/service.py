@@ -36,6 +36,13 @@ from .status import BitstringStatusChecker, StatusListCache, StatusPolicy
 from .trust import HomeBody, TrustList, TrustPolicy
 
 
+def setting_flag(value: object) -> bool:
+    """A setting that is on or off, from the environment ("1", "true", "yes", "on") or code."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 @dataclass(frozen=True)
 class VerifierSettings:
     """What an operator configures (CLI flags, app config)."""

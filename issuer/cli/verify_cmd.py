@@ -19,7 +19,7 @@ import click
 from contexts.errors import CertvcError, InputError
 from verifier.qr import looks_like_qr_payload
 from verifier.result import Check, CheckStatus, StatusSource, VerificationResult
-from verifier.service import Verifier, VerifierSettings
+from verifier.service import Verifier, VerifierSettings, setting_flag
 
 from .common import (
     EXIT_INVALID,
@@ -58,10 +58,6 @@ def cache_directory(env: Mapping[str, str]) -> Path:
     return base / "certvc"
 
 
-def _on(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def settings_from_env(
     env: Mapping[str, str],
     *,
@@ -76,9 +72,9 @@ def settings_from_env(
     origins = env.get("CERTVC_ALLOW_ORIGINS", "").replace(",", " ").split()
     return VerifierSettings(
         allow_origins=tuple(origins),
-        dev_mode=_on(env, "CERTVC_DEV_MODE"),
+        dev_mode=setting_flag(env.get("CERTVC_DEV_MODE", "")),
         trust_file=trust,
-        trust_any=trust_any or _on(env, "CERTVC_VERIFIER_TRUST_ANY"),
+        trust_any=trust_any or setting_flag(env.get("CERTVC_VERIFIER_TRUST_ANY", "")),
         cache_dir=cache_directory(env) / "status",
         offline=offline,
         refresh=refresh,
