@@ -1,7 +1,7 @@
 """Bulk issuance from CSV, end to end: N rows that each certify, time and rate.
 
 Run: ``.venv/bin/python bench/issuer_import.py [--rows N] [--database-url URL] [--persons-only]
-[--json]``. ``--database-url`` must name an empty database the run may fill.
+[--jobs N] [--json]``. ``--database-url`` must name an empty database the run may fill.
 A fresh development instance is initialised in a temporary folder, a CSV of N rows is written
 (``name,reference,scheme,scope``: names with accents, quotes and commas; each row creates a
 person *and* certifies them, i.e. a credential signed with the instance's key and two status
@@ -57,6 +57,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--database-url", help="default: SQLite in the instance folder")
     parser.add_argument("--persons-only", action="store_true", help="rows that do not certify")
+    parser.add_argument("--jobs", type=int, default=1, help="signing processes (import-csv)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.database_url:
@@ -77,9 +78,11 @@ def main() -> int:
             for n in range(args.rows):
                 person = [f"{NAMES[n % len(NAMES)]} {n}", f"P-{n:06d}"]
                 writer.writerow([*person, *(["CWI-2", f"VT-2, group {n % 9}"] if certify else [])])
+        load_before = round(os.getloadavg()[0], 2)
         started = time.perf_counter()
         done = subprocess.run(
-            [*command, "import-csv", str(data), "--reason", "benchmark", "--json"],
+            [*command, "import-csv", str(data), "--reason", "benchmark", "--json"]
+            + ["--jobs", str(args.jobs)],
             env=env,
             check=True,
             capture_output=True,
@@ -121,6 +124,8 @@ def main() -> int:
         "rows": args.rows,
         "workload": "persons only" if args.persons_only else "rows that certify and sign",
         "database": database,
+        "jobs": args.jobs,
+        "load_average_before": load_before,
         "seconds": round(elapsed, 2),
         "rows_per_second": round(rate),
         "goal_per_second": goal,
@@ -134,7 +139,8 @@ def main() -> int:
         target = f"goal {goal}/s: {'met' if figures['met'] else 'MISSED'}" if goal else "no goal"
         print(
             f"imported {args.rows} rows ({figures['workload']}) in {elapsed:.2f} s "
-            f"({figures['rows_per_second']}/s, {database}); {target}; "
+            f"({figures['rows_per_second']}/s, {database}, --jobs {args.jobs}, load average "
+            f"{load_before} before); {target}; "
             f"{len(documents)} credentials verified, status indexes unique, "
             f"audit chain intact ({chain.events} events)"
         )

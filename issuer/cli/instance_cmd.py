@@ -9,6 +9,7 @@ stderr, ``certvc: error: <code>: <what to fix>``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -21,9 +22,18 @@ from contexts.errors import InputError
 from keys.keypair import KeyType
 from keys.keystore import load_passphrase
 
-from .. import db
+from .. import db, signing_pool
 from ..db.models import Action, Role
-from ..services import accounts, audit, csv_import, fields, instance, lifecycle, static_publish
+from ..services import (
+    accounts,
+    audit,
+    csv_import,
+    fields,
+    instance,
+    issuance,
+    lifecycle,
+    static_publish,
+)
 from .common import EXIT_INVALID, now
 from .opened import (
     OpenedInstance,
@@ -279,23 +289,47 @@ reduce_scope = _lifecycle_command(
 @instance_option
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @reason_option
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes that sign credentials (rows that certify); the database work stays in one.",
+)
 @passphrase_option
 @json_option
 @reports_instance_errors
 def import_csv(
-    instance_dir: Path, csv_file: Path, reason: str, passphrase_file: Path | None, as_json: bool
+    instance_dir: Path,
+    csv_file: Path,
+    reason: str,
+    jobs: int,
+    passphrase_file: Path | None,
+    as_json: bool,
 ) -> None:
-    """Import persons (and certifications) from FILE; bad rows are reported, good ones kept."""
+    """Import persons (and certifications) from FILE; bad rows are reported, good ones kept.
+
+    Running the same file again imports nothing twice: rows already done are reported as
+    already present.
+    """
     try:
         text = csv_file.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise InputError(f"{csv_file} is not UTF-8 text") from error
     audit.check_reason(reason)
     opened = OpenedInstance.open(instance_dir, passphrase_file)
-    ctx = opened.context() if "scheme" in text.partition("\n")[0] else None
+    certifies = "scheme" in text.partition("\n")[0]
+    ctx = opened.context() if certifies else None
     total = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
     report = csv_import.ImportReport()
-    with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+    with contextlib.ExitStack() as stack:
+        signer: issuance.BatchSigner = issuance.sign_here
+        if ctx is not None and jobs > 1 and signing_pool.available():
+            opened.close()  # no database connection is open across the fork
+            signer = stack.enter_context(signing_pool.SigningPool(ctx, jobs))
+        bar = stack.enter_context(
+            click.progressbar(length=total, label="importing", file=sys.stderr)
+        )
         for chunk in csv_import.chunks(csv_import.parse(text)):
             moment = now()
             part = opened.write(
@@ -307,6 +341,7 @@ def import_csv(
                     reason=reason,
                     actor=cli_actor(),
                     now=moment,
+                    signer=signer,
                 )
             )
             report.add(part)

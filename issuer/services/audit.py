@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Action, AuditEvent, AuditHead
@@ -63,6 +63,16 @@ def event_hash(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Draft:
+    """An event to append: what was done to what, with its details (actor, reason and time are
+    the action's)."""
+
+    action: Action
+    subject: str
+    details: Mapping[str, Any] | None = None
+
+
 def record(
     session: Session,
     *,
@@ -78,6 +88,46 @@ def record(
     :raises ReasonRequired: no reason.
     """
     reason = check_reason(reason)
+    head = _head(session)
+    event = AuditEvent(
+        **_next(head.seq, head.hash, Draft(action, subject, details), actor, reason, now)
+    )
+    session.add(event)
+    head.seq, head.hash = event.seq, event.hash
+    session.flush()
+    return event
+
+
+def record_many(
+    session: Session,
+    drafts: Sequence[Draft],
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Append several events of one action, in order, under one lock of the chain head and
+    with one multi-row insert (a bulk issuance appends one event per certification).
+
+    :raises ReasonRequired: no reason.
+    """
+    reason = check_reason(reason)
+    if not drafts:
+        return
+    head = _head(session)
+    rows = []
+    seq, previous = head.seq, head.hash
+    for draft in drafts:
+        row = _next(seq, previous, draft, actor, reason, now)
+        rows.append(row)
+        seq, previous = row["seq"], row["hash"]
+    head.seq, head.hash = seq, previous
+    session.execute(insert(AuditEvent.__table__), rows)
+    session.flush()
+
+
+def _head(session: Session) -> AuditHead:
+    """The chain head, locked until the transaction ends."""
     head = session.execute(
         select(AuditHead)
         .where(AuditHead.id == 1)
@@ -86,34 +136,36 @@ def record(
     ).scalar_one_or_none()
     if head is None:
         raise InstanceNotReady("the audit log has no head row: run certvc init")
+    return head
+
+
+def _next(
+    seq: int, previous: str, draft: Draft, actor: str, reason: str, now: datetime
+) -> dict[str, Any]:
+    """The columns of the event that follows event ``seq`` whose hash is ``previous``."""
     at = now.astimezone(UTC)
-    text = json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True, default=str)
-    seq = head.seq + 1
+    text = json.dumps(dict(draft.details or {}), ensure_ascii=False, sort_keys=True, default=str)
     digest = event_hash(
-        seq=seq,
+        seq=seq + 1,
         at=at,
         actor=actor,
-        action=action,
-        subject=subject,
+        action=draft.action,
+        subject=draft.subject,
         reason=reason,
         details=text,
-        prev_hash=head.hash,
+        prev_hash=previous,
     )
-    event = AuditEvent(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        subject=subject,
-        reason=reason,
-        details=text,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    session.add(event)
-    head.seq, head.hash = seq, digest
-    session.flush()
-    return event
+    return {
+        "seq": seq + 1,
+        "at": at,
+        "actor": actor,
+        "action": draft.action,
+        "subject": draft.subject,
+        "reason": reason,
+        "details": text,
+        "prev_hash": previous,
+        "hash": digest,
+    }
 
 
 @dataclass(frozen=True)

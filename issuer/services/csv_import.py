@@ -6,9 +6,10 @@ id, unique), and for rows that also certify: ``scheme``, ``scope``, optional ``n
 one bad row never stops the others.
 
 Rows are processed in chunks, one transaction each (the caller runs :func:`import_chunk` through
-``run_transaction``), with one audit event per chunk; a row that issues runs in a savepoint so
-its failure leaves nothing behind. Parsing is pure and streams, so 10,000 rows cost little
-memory.
+``run_transaction``), with one audit event per chunk besides one per certification. The rows
+of a chunk that certify are issued together (:func:`.issuance.certify`): each is decided
+before anything is written, so a refused row leaves nothing behind. Parsing is pure and
+streams, so 10,000 rows cost little memory.
 
 Imports are idempotent, so a file can be run again after an interruption: a row whose person
 (by ``reference``) is already registered, or already holds a live certification of the row's
@@ -20,19 +21,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from contexts.errors import CertvcError
 
-from ..db.models import Action, Certification, Person, Scheme, State
+from ..db.models import Action, Person
 from ..errors import FieldError
-from . import audit, fields, lifecycle
+from . import audit, fields, issuance
 from .issuing_context import IssuerContext
 
 COLUMNS = ("name", "reference", "scheme", "scope", "number", "effective")
@@ -169,31 +170,52 @@ def import_chunk(
     reason: str,
     actor: str,
     now: datetime,
-    on_row: Callable[[], None] | None = None,
+    signer: issuance.BatchSigner = issuance.sign_here,
 ) -> ImportReport:
-    """Import one chunk in the caller's transaction; returns what happened to each row."""
+    """Import one chunk in the caller's transaction; returns what happened to each row.
+
+    Rows that only register a person are inserted together; rows that certify go to
+    :func:`.issuance.certify` together (``skip_present``: a re-run issues nothing twice).
+    """
     reason = audit.check_reason(reason)
-    report = ImportReport()
-    references = [item.reference for item in items if isinstance(item, Row) and item.reference]
-    known: dict[str, Person] = {}
-    for start in range(0, len(references), 500):
-        batch = references[start : start + 500]
-        for person in session.execute(select(Person).where(Person.reference.in_(batch))).scalars():
-            known[person.reference or ""] = person
-    seen: set[str] = set()
-    new_persons: list[Person] = []
-    for item in items:
-        report.rows += 1
-        if on_row is not None:
-            on_row()
-        if isinstance(item, RowError):
-            report.errors.append(item)
-            continue
-        try:
-            _import_row(session, ctx, item, known, seen, new_persons, report, reason, actor, now)
-        except CertvcError as error:
-            report.errors.append(RowError(item.line, error.message))
-    session.flush()
+    report = ImportReport(rows=len(items))
+    rows = [item for item in items if isinstance(item, Row)]
+    report.errors.extend(item for item in items if isinstance(item, RowError))
+    registering = [row for row in rows if row.scheme is None]
+    certifying = [row for row in rows if row.scheme is not None]
+    report.persons += _register(session, registering, report, now)
+    requests = [
+        issuance.IssueRequest(
+            scheme_code=row.scheme or "",
+            scope=row.scope or "",
+            person_name=row.name,
+            person_reference=row.reference,
+            number=row.number,
+            effective=row.effective,
+        )
+        for row in certifying
+    ]
+    outcomes = issuance.certify(
+        session,
+        ctx,
+        requests,
+        reason=reason,
+        actor=actor,
+        now=now,
+        skip_present=True,
+        signer=signer,
+    )
+    for row, outcome in zip(certifying, outcomes, strict=True):
+        if outcome.verdict is issuance.Verdict.ISSUED:
+            report.certifications += 1
+            report.persons += int(outcome.person_created)
+        elif outcome.verdict is issuance.Verdict.PRESENT:
+            report.present.append(row.line)
+        else:
+            assert outcome.error is not None
+            report.errors.append(RowError(row.line, outcome.error.message))
+    report.errors.sort(key=lambda error: error.line)
+    report.present.sort()
     first = items[0].line if items else 0
     last = items[-1].line if items else 0
     audit.record(
@@ -213,88 +235,30 @@ def import_chunk(
     return report
 
 
-def _certified(session: Session, person: Person, row: Row) -> bool:
-    """Whether ``person`` already holds what ``row`` asks for: its explicit ``number``, or else a
-    live (active or suspended) certification of its scheme.
-
-    :raises FieldError: the row's ``number`` belongs to another person or scheme.
-    """
-    if row.number:
-        found = session.execute(
-            select(Certification).where(Certification.number == row.number)
-        ).scalar_one_or_none()
-        if found is None:
-            return False
-        if found.person_id != person.id or found.scheme.code != row.scheme:
-            raise FieldError("number", f"{row.number!r} is another certification")
-        return True
-    live = session.execute(
-        select(Certification.id)
-        .join(Scheme, Scheme.id == Certification.scheme_id)
-        .where(
-            Certification.person_id == person.id,
-            Scheme.code == row.scheme,
-            Certification.state.in_((State.ACTIVE, State.SUSPENDED)),
-        )
-        .limit(1)
-    ).scalar_one_or_none()
-    return live is not None
-
-
-def _import_row(
-    session: Session,
-    ctx: IssuerContext,
-    row: Row,
-    known: dict[str, Person],
-    seen: set[str],
-    new_persons: list[Person],
-    report: ImportReport,
-    reason: str,
-    actor: str,
-    now: datetime,
-) -> None:
-    person = known.get(row.reference) if row.reference else None
-    if row.reference and row.reference in seen and person is None:
-        raise FieldError("reference", f"{row.reference!r} appears twice in the file")
-    if person is not None and person.name != row.name:
-        raise FieldError("reference", f"{row.reference!r} belongs to another name")
-    if person is not None and (not row.scheme or _certified(session, person, row)):
-        report.present.append(row.line)  # registered (and certified) already: a re-run
-        return
-    if row.scheme is None:
-        person = Person(name=row.name, reference=row.reference, created_at=now)
-        session.add(person)
-        new_persons.append(person)
-        if row.reference:
-            seen.add(row.reference)
-            known[row.reference] = person
-        report.persons += 1
-        return
-    with session.begin_nested():
-        if person is None:
-            person = Person(name=row.name, reference=row.reference, created_at=now)
-            session.add(person)
-            session.flush()
-            created = True
+def _register(session: Session, rows: Sequence[Row], report: ImportReport, now: datetime) -> int:
+    """Insert the persons of rows that do not certify; a person registered already (same
+    reference and name) is a re-run. Returns how many were inserted."""
+    references = sorted({row.reference for row in rows if row.reference})
+    known: dict[str, str] = {}
+    for start in range(0, len(references), 900):
+        part = references[start : start + 900]
+        for reference, name in session.execute(
+            select(Person.reference, Person.name).where(Person.reference.in_(part))
+        ):
+            known[reference or ""] = name
+    new: list[dict[str, Any]] = []
+    for row in rows:
+        name = known.get(row.reference) if row.reference else None
+        if name is not None and name != row.name:
+            report.errors.append(
+                RowError(row.line, f"reference: {row.reference!r} belongs to another name")
+            )
+        elif name is not None:
+            report.present.append(row.line)
         else:
-            session.flush()
-            created = False
-        lifecycle.issue(
-            session,
-            ctx,
-            lifecycle.IssueRequest(
-                scheme_code=row.scheme,
-                scope=row.scope or "",
-                person_id=person.id,
-                number=row.number,
-                effective=row.effective,
-            ),
-            reason=reason,
-            actor=actor,
-            now=now,
-        )
-    if row.reference:
-        seen.add(row.reference)
-        known[row.reference] = person
-    report.persons += int(created)
-    report.certifications += 1
+            new.append({"name": row.name, "reference": row.reference, "created_at": now})
+            if row.reference:
+                known[row.reference] = row.name
+    if new:
+        session.execute(insert(Person), new)
+    return len(new)

@@ -37,8 +37,9 @@ from ..db.models import (
 )
 from ..errors import FieldError, NotFound, TransitionNotAllowed
 from . import audit, catalog, status_lists
+from .issuance import credential_format, sign_document
 from .issuing_context import IssuerContext
-from .lifecycle import credential_format, entries_json, get_credential, sign_document
+from .lifecycle import entries_json, get_credential
 from .securing import unsigned_document
 
 HOLDER_METHODS = ("did:key:", "did:jwk:")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,9 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contexts.errors import ShapeError
-from issuer.signing import sign_credential
 from keys.dates import parse_datetime_stamp
-from keys.suites import ProofOptions
 from verifier.engine import issuer_id
 from verifier.errors import VerifierCode
 from verifier.model.credentials import certification_credential
@@ -39,13 +36,13 @@ from ..db.models import (
     CredentialFormat,
     CredentialState,
     IssuedCredential,
-    Person,
     SecuringSuite,
     State,
 )
 from ..errors import AlreadyExists, FieldError, NotFound, TransitionNotAllowed
-from . import audit, catalog
+from . import audit, catalog, issuance
 from . import status_lists as status
+from .issuance import IssueRequest, credential_format, sign_document
 from .issuing_context import IssuerContext
 
 #: The moves each shown state allows (EXPIRED is shown, never stored; WITHDRAWN is final).
@@ -80,53 +77,6 @@ def check_transition(cert: Certification, action: Action, now: datetime) -> None
         )
 
 
-@dataclass(frozen=True)
-class IssueRequest:
-    """What an officer decides when certifying: who, which scheme, what scope, from when."""
-
-    scheme_code: str
-    scope: str
-    person_id: int | None = None
-    person_name: str | None = None
-    person_reference: str | None = None
-    number: str | None = None
-    effective: datetime | None = None
-    expires: datetime | None = None
-
-
-def _number(session: Session, ctx: IssuerContext, code: str, effective: datetime) -> str:
-    for _ in range(20):
-        candidate = f"{code}-{effective.year}-{ctx.rng.randrange(10**6):06d}"
-        if _number_taken(session, candidate) is False:
-            return candidate
-    raise AlreadyExists("could not find a free certificate number; give one explicitly")
-
-
-def _number_taken(session: Session, number: str) -> bool:
-    found = session.execute(select(Certification.id).where(Certification.number == number))
-    return found.first() is not None
-
-
-def _person(session: Session, request: IssueRequest, now: datetime) -> tuple[Person, bool]:
-    """The person to certify, and whether it is new (the issue event records that)."""
-    if request.person_id is not None:
-        return catalog.get_person(session, request.person_id, field="personId"), False
-    if request.person_reference:
-        existing = catalog.find_person_by_reference(session, request.person_reference)
-        if existing is not None:
-            if request.person_name and request.person_name != existing.name:
-                raise FieldError(
-                    "person.name",
-                    f"reference {request.person_reference!r} belongs to another name",
-                )
-            return existing, False
-    if not request.person_name:
-        raise FieldError("person", "give personId, or a person with a name")
-    person = Person(name=request.person_name, reference=request.person_reference, created_at=now)
-    session.add(person)
-    return person, True
-
-
 def _sign(
     session: Session,
     ctx: IssuerContext,
@@ -135,23 +85,6 @@ def _sign(
     now: datetime,
 ) -> tuple[str, str]:
     return sign_document(ctx, document, suite, now)
-
-
-def sign_document(
-    ctx: IssuerContext, document: dict[str, Any], suite: SecuringSuite, now: datetime
-) -> tuple[str, str]:
-    """Secure ``document`` with the active key of ``suite``: (stored text, key id)."""
-    signer = ctx.keyring.signer(suite)
-    secured = sign_credential(
-        document,
-        signer,
-        suite.value,
-        store=ctx.store,
-        options=ProofOptions(created=now),
-        canonicalizer=ctx.canonicalizer,
-    )
-    text = secured if isinstance(secured, str) else json.dumps(secured, ensure_ascii=False)
-    return text, signer.key_id
 
 
 def _new_credential(
@@ -196,10 +129,6 @@ def _new_credential(
     return row
 
 
-def credential_format(suite: SecuringSuite) -> CredentialFormat:
-    return CredentialFormat.JWT_VC if suite is SecuringSuite.VC_JWT else CredentialFormat.LDP_VC
-
-
 def entries_json(credential: IssuedCredential) -> list[dict[str, Any]]:
     return [
         {"purpose": e.purpose.value, "list": e.list_id, "index": e.status_index}
@@ -216,58 +145,18 @@ def issue(
     actor: str,
     now: datetime,
 ) -> Certification:
-    """Certify a person: the certification record, its first credential, the audit event.
+    """Certify a person: the certification record, its first credential, the audit event
+    (:func:`.issuance.certify` with one request: one way to issue, one or ten thousand).
 
     :raises FieldError, UnknownReference: bad request fields. :raises AlreadyExists: the
         certificate number is taken. :raises ReasonRequired:
     """
-    reason = audit.check_reason(reason)
-    scheme = catalog.get_scheme(session, request.scheme_code, field="scheme")
-    if not request.scope or not request.scope.strip():
-        raise FieldError("scope", "is required")
-    effective = request.effective or now
-    expires = request.expires or effective + timedelta(days=scheme.validity_days)
-    if expires <= effective:
-        raise FieldError("expires", "must be after the effective date")
-    if request.number is not None and _number_taken(session, request.number):
-        raise AlreadyExists(f"certificate number {request.number!r} is taken")
-    number = request.number or _number(session, ctx, scheme.code, effective)
-    person, person_created = _person(session, request, now)
-    cert = Certification(
-        number=number,
-        person=person,
-        scheme=scheme,
-        scope=request.scope.strip(),
-        effective=effective,
-        expires=expires,
-        state=State.ACTIVE,
-        created_at=now,
-        updated_at=now,
-        credentials=[],
-    )
-    session.add(cert)
-    session.flush()
-    credential = _new_credential(
-        session, ctx, cert, valid_from=effective, valid_until=expires, now=now
-    )
-    audit.record(
-        session,
-        action=Action.ISSUE,
-        actor=actor,
-        subject=number,
-        reason=reason,
-        now=now,
-        details={
-            "credentialId": credential.credential_id,
-            "person": person.id,
-            "personCreated": person_created,
-            "scheme": scheme.code,
-            "scope": cert.scope,
-            "validFrom": effective.isoformat(),
-            "validUntil": expires.isoformat(),
-            "status": entries_json(credential),
-        },
-    )
+    (outcome,) = issuance.certify(session, ctx, [request], reason=reason, actor=actor, now=now)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.certification_id is not None, "an issued outcome names its certification"
+    cert = session.get(Certification, outcome.certification_id)
+    assert cert is not None
     return cert
 
 

@@ -23,8 +23,9 @@ from keys.suites import vc_jwt
 from ..db.models import Action, CredentialFormat, IssuedCredential, SecuringSuite
 from ..errors import TransitionNotAllowed
 from . import audit
+from .issuance import sign_document
 from .issuing_context import IssuerContext
-from .lifecycle import credential_document, sign_document
+from .lifecycle import credential_document
 
 
 def unsigned_document(row: IssuedCredential) -> dict[str, Any]:

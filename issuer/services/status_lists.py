@@ -146,6 +146,73 @@ def allocate(
     raise Conflict(f"could not allocate a {purpose.value} status index; try again")
 
 
+def _held(session: Session, list_id: int, indexes: Iterable[int]) -> set[int]:
+    """Which of ``indexes`` entries of ``list_id`` already hold (one query per 900)."""
+    values = list(indexes)
+    held: set[int] = set()
+    for start in range(0, len(values), 900):
+        held.update(
+            session.execute(
+                select(StatusEntry.status_index).where(
+                    StatusEntry.list_id == list_id,
+                    StatusEntry.status_index.in_(values[start : start + 900]),
+                )
+            ).scalars()
+        )
+    return held
+
+
+def draw(
+    session: Session, ctx: IssuerContext, purpose: StatusPurpose, count: int, now: datetime
+) -> list[tuple[int, int]]:
+    """``count`` distinct free (list id, index) pairs for ``purpose``, in random order.
+
+    For a batch: random indexes are drawn for the whole batch and checked in one query per
+    round; the ones taken are drawn again. When a round finds most of its draws taken the list
+    is nearly full: its free indexes are read and the rest drawn among them; a list that cannot
+    give them all gives what it has, is marked full, and the next list opens. Nothing is
+    inserted here: the caller inserts the entries, and on PostgreSQL a concurrent writer may
+    take an index first (the unique (list, index) refuses the insert; the caller draws again).
+    """
+    drawn: list[tuple[int, int]] = []
+    while len(drawn) < count:
+        row = _open_list(session, ctx, purpose, now)
+        chosen: list[int] = []
+        seen: set[int] = set()
+        need = count - len(drawn)
+        held_total = 0
+        for _ in range(_ATTEMPTS):
+            missing = min(need - len(chosen), row.size - len(seen))
+            # Most draws taken (the list is ~75% full or more): read its free indexes instead.
+            crowded = held_total >= _RANDOM_TRIES and held_total * 4 > len(seen) * 3
+            if missing <= 0 or crowded:
+                break
+            candidates: list[int] = []
+            while len(candidates) < missing:
+                index = ctx.rng.randrange(row.size)
+                if index not in seen:
+                    seen.add(index)
+                    candidates.append(index)
+            held = _held(session, row.id, candidates)
+            held_total += len(held)
+            chosen.extend(index for index in candidates if index not in held)
+        if len(chosen) < need:
+            taken = set(chosen)
+            free = [i for i in free_indexes(session, row) if i not in taken]
+            wanted = need - len(chosen)
+            if len(free) > wanted:
+                for _ in range(wanted):
+                    chosen.append(free.pop(ctx.rng.randrange(len(free))))
+            else:
+                chosen.extend(free)
+                session.execute(
+                    update(StatusList).where(StatusList.id == row.id).values(is_full=True)
+                )
+                session.expire(row)
+        drawn.extend((row.id, index) for index in chosen)
+    return drawn
+
+
 def allocate_entries(
     session: Session, ctx: IssuerContext, credential: IssuedCredential, now: datetime
 ) -> list[StatusRef]:

@@ -170,6 +170,7 @@ def test_a_failure_midway_returns_no_credential_and_writes_nothing(server, monke
         raise OSError("injected: disk full")
 
     monkeypatch.setattr(audit, "record", disk_full)
+    monkeypatch.setattr(audit, "record_many", disk_full)
     for path, body in [
         ("/api/v1/certifications", CERTIFY),
         (f"/api/v1/certifications/{number}/renew", {"reason": "r"}),

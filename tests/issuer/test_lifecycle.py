@@ -275,6 +275,7 @@ def test_a_failure_midway_leaves_nothing_half_written(env, monkeypatch) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(audit, "record", broken)
+    monkeypatch.setattr(audit, "record_many", broken)
     with pytest.raises(RuntimeError):
         _issue(env)
     with pytest.raises(RuntimeError):
