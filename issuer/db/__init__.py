@@ -4,12 +4,17 @@ SQLite (embedded, in the instance folder) and PostgreSQL (psycopg 3) are both fi
 On SQLite every transaction starts with ``BEGIN IMMEDIATE`` so two writers never both read a
 status list and then collide on the upgrade to a write lock (SQLITE_BUSY_SNAPSHOT); on
 PostgreSQL the services lock rows with ``SELECT ... FOR UPDATE`` instead.
+
+A process forked after using an engine (a worker pool, a pre-loading server) starts with the
+engine's pool emptied: it opens its own connections and never touches its parent's.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +42,22 @@ NAMING_CONVENTION = {
 }
 
 DATABASE_FILE = "certvc.db"
+
+# Every engine of this process, so a forked child can let go of their pooled connections.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_pools_in_child() -> None:
+    """After fork, in the child: empty every pool without closing (SQLAlchemy's recipe for
+    os.fork). A pooled connection belongs to the parent: SQLite forbids using a connection
+    opened before fork() in the child (its locks and page cache are per process), and a
+    PostgreSQL socket used by two processes mixes their messages. ``close=False`` because
+    closing would act on the parent's connections too (a PostgreSQL terminate message)."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools_in_child)
 
 
 class Base(DeclarativeBase):
@@ -71,9 +92,12 @@ def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _ENGINES.add(engine)
+        return engine
     kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
     engine = create_engine(url, **kwargs)
+    _ENGINES.add(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
