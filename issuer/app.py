@@ -23,7 +23,7 @@ from verifier.service import setting_flag
 
 from .services import catalog
 from .services.live_verify import InstanceFetcher, home_body
-from .web.admin import image_uploads, views, wallet_actions
+from .web.admin import image_uploads, import_jobs, views, wallet_actions
 from .web.api import api_v1, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
@@ -55,6 +55,11 @@ class DefaultConfig:
     #: verification of the app, its verifier included, goes through the one chosen here.
     CANONICALIZER = "fast"
     IMPORT_IN_BACKGROUND = True
+    #: Each server process runs a job worker thread from its first request on (jobs left by a
+    #: stopped process are resumed); off, a thread runs only while an upload's job is pending.
+    JOB_WORKER_THREAD = True
+    JOB_LEASE_SECONDS = 60
+    JOB_POLL_SECONDS = 5
     SESSION_COOKIE_NAME = "certvc_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -63,8 +68,15 @@ class DefaultConfig:
 
 
 #: Settings read from the environment as numbers or flags (from_prefixed_env gives text).
-_INTEGERS = ("MAX_JSON_BYTES", "MAX_CONTENT_LENGTH", "STATUS_TTL_MS", "MAX_FORM_MEMORY_SIZE")
-_FLAGS = ("IMPORT_IN_BACKGROUND",)
+_INTEGERS = (
+    "MAX_JSON_BYTES",
+    "MAX_CONTENT_LENGTH",
+    "STATUS_TTL_MS",
+    "MAX_FORM_MEMORY_SIZE",
+    "JOB_LEASE_SECONDS",
+    "JOB_POLL_SECONDS",
+)
+_FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD")
 _TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY")
 
 
@@ -118,6 +130,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(vc_api.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(views.bp)
+    import_jobs.init_app(app)
     app.register_blueprint(image_uploads.bp)
     # The verifier page (/v) and API: QR codes of our credentials open here. It knows the body
     # first-hand: its DID document (every key, current and retired), so a development instance

@@ -36,6 +36,8 @@ COMMANDS: Mapping[str, str] = {
     "renew": "issuer.cli.instance_cmd:renew",
     "reduce-scope": "issuer.cli.instance_cmd:reduce_scope",
     "import-csv": "issuer.cli.instance_cmd:import_csv",
+    "worker": "issuer.cli.worker_cmd:worker",
+    "jobs": "issuer.cli.worker_cmd:jobs_command",
     "status": "issuer.cli.instance_cmd:status_group",
     "audit": "issuer.cli.instance_cmd:audit_group",
     # what the holder takes away

@@ -317,12 +317,12 @@ def import_csv(
     except UnicodeDecodeError as error:
         raise InputError(f"{csv_file} is not UTF-8 text") from error
     audit.check_reason(reason)
-    opened = OpenedInstance.open(instance_dir, passphrase_file)
-    certifies = "scheme" in text.partition("\n")[0]
-    ctx = opened.context() if certifies else None
     total = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
     report = csv_import.ImportReport()
     with contextlib.ExitStack() as stack:
+        opened = stack.enter_context(OpenedInstance.open(instance_dir, passphrase_file))
+        certifies = "scheme" in text.partition("\n")[0]
+        ctx = opened.context() if certifies else None
         signer: issuance.BatchSigner = issuance.sign_here
         if ctx is not None and jobs > 1 and signing_pool.available():
             opened.close()  # no database connection is open across the fork
@@ -335,7 +335,7 @@ def import_csv(
             part = opened.write(
                 lambda s, chunk=chunk, moment=moment: csv_import.import_chunk(
                     s,
-                    ctx or opened.context(),
+                    ctx,
                     chunk,
                     source=csv_file.name,
                     reason=reason,

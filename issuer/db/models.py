@@ -121,8 +121,15 @@ class Action(Enum):
     BODY_LOGO = "body.logo"  # the body's logo was uploaded or replaced
 
 
+class JobKind(Enum):
+    """What a background job does (``issuer.services.jobs``)."""
+
+    CSV_IMPORT = "csv-import"
+
+
 class JobState(Enum):
-    RUNNING = "running"
+    QUEUED = "queued"  # waiting for a worker
+    RUNNING = "running"  # a worker holds its lease
     DONE = "done"
     FAILED = "failed"
 
@@ -382,20 +389,36 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ImportJob(Base):
-    """A CSV import in progress or done: the admin UI polls it for its progress display."""
+class Job(Base):
+    """Background work kept in the database, so that it survives the process that started it
+    (``issuer.services.jobs``): its input, how far it got, and who holds it until when."""
 
-    __tablename__ = "import_jobs"
+    __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[JobKind] = mapped_column(_enum(JobKind, "job_kind"))
+    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"), index=True)
     actor: Mapped[str] = mapped_column(String(200))
-    filename: Mapped[str] = mapped_column(String(300))
-    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"))
+    #: What the job page calls it (the uploaded file's name).
+    title: Mapped[str] = mapped_column(String(300))
+    #: The input (the CSV text) and the settings (JSON) a worker on any host needs.
+    payload: Mapped[str] = mapped_column(Text)
+    params: Mapped[str] = mapped_column(Text, default="{}")
     total: Mapped[int] = mapped_column(Integer, default=0)
     processed: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
+    present: Mapped[int] = mapped_column(Integer, default=0)
+    #: Refused rows, a JSON list of ``{"line", "error"}``.
     report: Mapped[str] = mapped_column(Text, default="[]")
+    #: Steps (chunks) committed: a resumed job starts at the next one.
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    #: How many times a worker took it (more than one: a worker stopped holding it).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -163,7 +163,7 @@ def chunks(items: Iterable[Row | RowError], size: int = CHUNK) -> Iterator[list[
 
 def import_chunk(
     session: Session,
-    ctx: IssuerContext,
+    ctx: IssuerContext | None,
     items: Sequence[Row | RowError],
     *,
     source: str,
@@ -171,11 +171,14 @@ def import_chunk(
     actor: str,
     now: datetime,
     signer: issuance.BatchSigner = issuance.sign_here,
+    job: str | None = None,
 ) -> ImportReport:
     """Import one chunk in the caller's transaction; returns what happened to each row.
 
     Rows that only register a person are inserted together; rows that certify go to
     :func:`.issuance.certify` together (``skip_present``: a re-run issues nothing twice).
+    ``ctx`` may be None for a chunk whose rows certify nobody (no keys needed).
+    ``job`` (``<job id>@<worker>``) is recorded in the chunk's audit event.
     """
     reason = audit.check_reason(reason)
     report = ImportReport(rows=len(items))
@@ -195,16 +198,20 @@ def import_chunk(
         )
         for row in certifying
     ]
-    outcomes = issuance.certify(
-        session,
-        ctx,
-        requests,
-        reason=reason,
-        actor=actor,
-        now=now,
-        skip_present=True,
-        signer=signer,
-    )
+    outcomes: list[issuance.Outcome] = []
+    if requests:
+        if ctx is None:
+            raise ValueError("rows that certify need an issuing context")
+        outcomes = issuance.certify(
+            session,
+            ctx,
+            requests,
+            reason=reason,
+            actor=actor,
+            now=now,
+            skip_present=True,
+            signer=signer,
+        )
     for row, outcome in zip(certifying, outcomes, strict=True):
         if outcome.verdict is issuance.Verdict.ISSUED:
             report.certifications += 1
@@ -230,6 +237,7 @@ def import_chunk(
             "persons": report.persons,
             "certifications": report.certifications,
             "refused": [error.line for error in report.errors],
+            **({"job": job} if job else {}),
         },
     )
     return report

@@ -113,7 +113,14 @@ def context(folder: Path, *, seed: int = 7, **kwargs: Any) -> IssuerContext:
 
 
 def app_config(folder: Path, url: str, **extra: Any) -> dict[str, Any]:
-    config = {"INSTANCE": str(folder), "DATABASE_URL": url, "TESTING": True}
+    # No worker thread that outlives the test polling its database: a thread runs only while
+    # an upload's job is pending (tests that need the persistent one pass it).
+    config = {
+        "INSTANCE": str(folder),
+        "DATABASE_URL": url,
+        "TESTING": True,
+        "JOB_WORKER_THREAD": False,
+    }
     config.update(extra)
     return config
 

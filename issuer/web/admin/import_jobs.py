@@ -1,94 +1,113 @@
-"""CSV imports started from the admin UI, run in a background thread, polled for progress.
+"""CSV imports started from the admin UI: queued as durable jobs, run by a worker.
 
-Progress lives in the ``import_jobs`` row, so any worker can show it; the thread commits one
-chunk (and its progress) per transaction, which is also what lets the page see it move.
+The upload is stored with the job (``issuer.services.jobs``), so any worker can run it: this
+process's worker thread (woken at once), another server process, or ``certvc worker`` on
+another host. A server process that stops mid-import leaves the job to the next worker, which
+resumes it at the first chunk not committed once its lease has run out.
+
+With ``JOB_WORKER_THREAD`` on (the default) each server process runs one worker thread from its
+first request on, so jobs left behind by a stopped process are resumed without a new upload.
+With ``IMPORT_IN_BACKGROUND`` off the upload's request runs the job itself before answering.
 """
 
 from __future__ import annotations
 
-import json
+import atexit
 import logging
 import threading
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
-from contexts.errors import CertvcError
-
-from ... import db
-from ...db.models import ImportJob, JobState
-from ...services import csv_import
+from ...db.models import JobKind
+from ...services import csv_import, jobs
+from ...worker import Worker
 from ..extensions import database, issuer
 
 log = logging.getLogger(__name__)
 
+_KEY = "certvc.worker"
+
+
+class _AppWorker:
+    """The app's worker and its thread (started on demand, stopped at exit)."""
+
+    def __init__(self, app: Flask) -> None:
+        ctx = app.extensions["certvc.issuer"]
+        self.worker = Worker(
+            writer=app.extensions["certvc.db"].writer,
+            context=lambda: ctx,
+            lease=timedelta(seconds=float(app.config["JOB_LEASE_SECONDS"])),
+        )
+        self.poll = float(app.config["JOB_POLL_SECONDS"])
+        #: Keep looking for jobs (JOB_WORKER_THREAD), or end once none is left.
+        self.persistent = bool(app.config["JOB_WORKER_THREAD"])
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.registered = False
+
+    def start(self) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._run, name=f"certvc-jobs-{self.worker.name}", daemon=True
+                )
+                self.thread.start()
+                if not self.registered:
+                    atexit.register(self.stop)
+                    self.registered = True
+        self.wake.set()
+
+    def _run(self) -> None:
+        if self.persistent:
+            self.worker.run_forever(self.poll, self.wake)
+        else:
+            self.worker.run_pending()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Let the job in hand commit its chunk and hand the job back, then end the thread."""
+        self.worker.stopping.set()
+        self.wake.set()
+        thread = self.thread
+        if thread is not None and thread.is_alive():
+            thread.join(timeout)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[_KEY] = _AppWorker(app)
+    if app.config["JOB_WORKER_THREAD"]:
+        app.before_request(_start_once)
+
+
+def _start_once() -> None:
+    runner: _AppWorker = current_app.extensions[_KEY]
+    if runner.thread is None:
+        runner.start()
+
 
 def start(text: str, *, source: str, reason: str, actor: str, now: datetime) -> int:
-    """Record the job and run it (in a thread unless IMPORT_IN_BACKGROUND is off)."""
+    """Queue the import and have it run: by the worker thread, or right here when
+    IMPORT_IN_BACKGROUND is off. Returns the job's id (its page is /admin/import/<id>)."""
     total = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
-
-    def create(session: Any) -> int:
-        job = ImportJob(
-            actor=actor,
-            filename=source[:300],
-            state=JobState.RUNNING,
-            total=total,
-            processed=0,
-            imported=0,
-            report="[]",
-            created_at=now,
+    job_id = database.write(
+        lambda session: (
+            jobs.enqueue(
+                session,
+                kind=JobKind.CSV_IMPORT,
+                actor=actor,
+                title=source,
+                payload=text,
+                params={"reason": reason, "chunk": csv_import.CHUNK},
+                total=total,
+                now=now,
+            ).id
         )
-        session.add(job)
-        session.flush()
-        return job.id
-
-    job_id = database.write(create)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    args = (app, job_id, text, source, reason, actor)
-    if app.config["IMPORT_IN_BACKGROUND"]:
-        threading.Thread(target=_run, args=args, name=f"import-{job_id}", daemon=True).start()
+    )
+    runner: _AppWorker = current_app.extensions[_KEY]
+    if current_app.config["IMPORT_IN_BACKGROUND"]:
+        runner.start()
     else:
-        _run(*args)
+        issuer.context()  # the keys are open (the worker asks for them outside a request)
+        runner.worker.run_pending()
     return job_id
-
-
-def _run(app: Flask, job_id: int, text: str, source: str, reason: str, actor: str) -> None:
-    with app.app_context():
-        ctx = issuer.context()
-        writer = database.writer()
-        try:
-            for chunk in csv_import.chunks(csv_import.parse(text)):
-
-                def work(session: Any, chunk: list[Any] = chunk) -> csv_import.ImportReport:
-                    moment = datetime.now(UTC)
-                    report = csv_import.import_chunk(
-                        session, ctx, chunk, source=source, reason=reason, actor=actor, now=moment
-                    )
-                    job = session.get(ImportJob, job_id)
-                    job.processed += report.rows
-                    job.imported += report.rows - len(report.errors) - len(report.present)
-                    refused = [error.to_json() for error in report.errors]
-                    job.report = json.dumps(json.loads(job.report) + refused)
-                    return report
-
-                db.run_transaction(writer, work)
-            _finish(writer, job_id, JobState.DONE, None)
-        except CertvcError as error:
-            _finish(writer, job_id, JobState.FAILED, error.message)
-        except Exception:
-            log.exception("import job %s failed", job_id)
-            _finish(writer, job_id, JobState.FAILED, "internal error (logged)")
-
-
-def _finish(writer: Any, job_id: int, state: JobState, message: str | None) -> None:
-    def work(session: Any) -> None:
-        job = session.get(ImportJob, job_id)
-        job.state = state
-        job.finished_at = datetime.now(UTC)
-        if message:
-            report = json.loads(job.report)
-            report.insert(0, {"line": 0, "error": message})
-            job.report = json.dumps(report)
-
-    db.run_transaction(writer, work)

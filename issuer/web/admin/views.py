@@ -25,9 +25,9 @@ from flask import (
 from contexts.errors import CertvcError
 from verifier.web.http_errors import http_status
 
-from ...db.models import Action, ImportJob, JobState, State
+from ...db.models import Action, JobState, State
 from ...errors import FieldError, NotFound
-from ...services import accounts, audit, catalog, fields, lifecycle
+from ...services import accounts, audit, catalog, fields, jobs, lifecycle
 from ..auth import (
     CAN_ACT,
     CAN_AUDIT,
@@ -273,14 +273,12 @@ def import_csv() -> Any:
 @bp.get("/import/<int:job_id>")
 @login_required(CAN_ACT)
 def import_job(job_id: int) -> str:
-    job = database.session().get(ImportJob, job_id)
-    if job is None:
-        raise NotFound(f"no import job {job_id}")
+    job = jobs.get(database.session(), job_id)
     return render_template(
         "admin/import_job.html",
         job=job,
         report=json.loads(job.report),
-        running=job.state is JobState.RUNNING,
+        running=job.state in (JobState.QUEUED, JobState.RUNNING),
     )
 
 

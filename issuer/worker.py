@@ -1,0 +1,167 @@
+"""The job worker: takes jobs from the database and runs them, one committed step at a time.
+
+Runs as ``certvc worker`` (its own process, on any host sharing the database) or as a thread of
+the issuer app (``JOB_WORKER_THREAD``). Each step is one transaction that also records the
+job's progress and extends its lease, so a worker may die at any moment: the job's next worker
+resumes at the first step not committed (see :mod:`issuer.services.jobs`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from contexts.errors import CertvcError
+
+from . import db
+from .db.models import Job, JobKind, JobState
+from .services import csv_import, jobs
+from .services.issuing_context import IssuerContext
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """``host:pid:random``: unique across hosts and restarts (a lease names its holder)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Worker:
+    """Runs the jobs it can claim. ``context`` is called when a job first needs the keys."""
+
+    writer: sessionmaker[Session]
+    context: Callable[[], IssuerContext]
+    name: str = field(default_factory=worker_name)
+    lease: timedelta = jobs.LEASE
+    clock: Callable[[], datetime] = _utc_now
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def run_pending(self) -> int:
+        """Run every job there is to claim, one after the other; how many were taken."""
+        taken = 0
+        while not self.stopping.is_set():
+            job_id = db.run_transaction(self.writer, self._claim)
+            if job_id is None:
+                return taken
+            taken += 1
+            self.run(job_id)
+        return taken
+
+    def run_forever(self, poll: float, wake: threading.Event | None = None) -> None:
+        """Run jobs until :attr:`stopping` is set, looking for new ones every ``poll`` seconds
+        (or as soon as ``wake`` is set)."""
+        wake = wake or threading.Event()
+        while not self.stopping.is_set():
+            try:
+                self.run_pending()
+            except Exception:  # the database is down, say: try again at the next poll
+                log.exception("job worker %s: looking for jobs failed", self.name)
+            wake.wait(poll)
+            wake.clear()
+
+    def _claim(self, session: Session) -> int | None:
+        job = jobs.claim(session, self.name, self.clock(), lease=self.lease)
+        if job is None:
+            return None
+        log.info(
+            "job %s (%s) taken by %s, attempt %d", job.id, job.kind.value, self.name, job.attempts
+        )
+        return job.id
+
+    def run(self, job_id: int) -> None:
+        """Run a job this worker has claimed, from its first uncommitted step."""
+        with self.writer() as session:
+            job = jobs.get(session, job_id)
+            kind, payload, params, cursor = (
+                job.kind,
+                job.payload,
+                json.loads(job.params),
+                job.cursor,
+            )
+        try:
+            if kind is not JobKind.CSV_IMPORT:  # pragma: no cover - every kind has its runner
+                raise AssertionError(f"no runner for {kind}")
+            if self._csv_import(job_id, payload, params, cursor):
+                self._end(job_id, JobState.DONE, "")
+            else:  # stopping: hand the job back at once rather than when the lease runs out
+                self._end(job_id, JobState.QUEUED, "")
+        except jobs.LeaseLost:
+            log.warning("job %s: %s lost its lease (taken for dead); stopping", job_id, self.name)
+        except CertvcError as error:  # the input itself is unusable: nothing to retry
+            self._end(job_id, JobState.FAILED, error.message)
+        except Exception:
+            # Left running: the lease runs out and a worker retries it (MAX_ATTEMPTS in all).
+            log.exception("job %s failed in %s; it will be retried", job_id, self.name)
+
+    def _csv_import(self, job_id: int, text: str, params: dict[str, str], cursor: int) -> bool:
+        """Import the chunks from ``cursor`` on; False when stopped before the end."""
+        size = int(params.get("chunk", csv_import.CHUNK))
+        chunks = csv_import.chunks(csv_import.parse(text), size)
+        for chunk in islice(chunks, cursor, None):
+            if self.stopping.is_set():
+                return False
+            step = functools.partial(self._import_step, job_id, chunk, params, self.clock())
+            db.run_transaction(self.writer, step)
+        return True
+
+    def _import_step(
+        self,
+        job_id: int,
+        chunk: list[csv_import.Row | csv_import.RowError],
+        params: dict[str, str],
+        moment: datetime,
+        session: Session,
+    ) -> None:
+        job = jobs.hold(session, job_id, self.name, moment, lease=self.lease)
+        certifies = any(isinstance(row, csv_import.Row) and row.scheme for row in chunk)
+        report = csv_import.import_chunk(
+            session,
+            self.context() if certifies else None,
+            chunk,
+            source=job.title,
+            reason=params["reason"],
+            actor=job.actor,
+            now=moment,
+            job=f"{job_id}@{self.name}",
+        )
+        _advance(job, report)
+
+    def _end(self, job_id: int, state: JobState, message: str) -> None:
+        def work(session: Session) -> None:
+            job = jobs.hold(session, job_id, self.name, self.clock(), lease=self.lease)
+            if state is JobState.QUEUED:
+                jobs.release(job)
+            else:
+                jobs.finish(job, state, self.clock(), message)
+
+        try:
+            db.run_transaction(self.writer, work)
+        except jobs.LeaseLost:
+            log.warning("job %s: %s lost its lease before it ended", job_id, self.name)
+
+
+def _advance(job: Job, report: csv_import.ImportReport) -> None:
+    """Record one committed chunk in the job (same transaction as the chunk)."""
+    job.cursor += 1
+    job.processed += report.rows
+    job.imported += report.rows - len(report.errors) - len(report.present)
+    job.present += len(report.present)
+    if report.errors:
+        refused = json.loads(job.report) + [error.to_json() for error in report.errors]
+        job.report = json.dumps(refused, ensure_ascii=False)
