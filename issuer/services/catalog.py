@@ -32,9 +32,15 @@ MAX_VALIDITY_DAYS = 50 * 366
 # --- the body ---------------------------------------------------------------------------
 
 
-def get_body(session: Session) -> CertificationBody:
-    """:raises InstanceNotReady: no body yet (``certvc init`` creates it)."""
-    body = session.execute(select(CertificationBody).order_by(CertificationBody.id)).scalar()
+def get_body(session: Session, *, with_logo: bool = False) -> CertificationBody:
+    """:raises InstanceNotReady: no body yet (``certvc init`` creates it).
+
+    ``with_logo``: its logo record loaded in the same query (the issuer profile asks for it).
+    """
+    query = select(CertificationBody).order_by(CertificationBody.id)
+    if with_logo:
+        query = query.options(joinedload(CertificationBody.logo))
+    body = session.execute(query).scalar()
     if body is None:
         raise InstanceNotReady("no certification body: run certvc init")
     return body

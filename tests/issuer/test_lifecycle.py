@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import random
 from datetime import timedelta
 
 import pytest
@@ -321,3 +323,41 @@ def test_vc_api_status_on_a_certification_credential_is_the_lifecycle_action(env
     with env.read() as session:
         assert audit.verify_chain(session).ok
     assert number
+
+
+def test_a_single_issuance_that_draws_taken_values_draws_again(env) -> None:
+    """One issuance draws its number, credential id and status indexes without asking the
+    database first (issue 15: fewer round trips); a collision is refused by the unique
+    constraints and the issuance is drawn again, checked, and succeeds."""
+    first = _issue(env)
+    replay = dataclasses.replace(env.ctx, rng=random.Random(7))  # the same draws as env.ctx's
+    again = dataclasses.replace(env.ctx, rng=random.Random(7))
+    taken = env.write(
+        lambda s: (
+            lifecycle.issue(
+                s,
+                replay,
+                lifecycle.IssueRequest("CWI-2", "steel", person_name="Grace Hopper"),
+                reason="r",
+                actor="t",
+                now=NOW,
+            ).number
+        )
+    )
+    second = env.write(
+        lambda s: (
+            lifecycle.issue(
+                s,
+                again,
+                lifecycle.IssueRequest("CWI-2", "steel", person_name="Alan Turing"),
+                reason="r",
+                actor="t",
+                now=NOW,
+            ).number
+        )
+    )
+    assert len({first, taken, second}) == 3
+    with env.read() as session:
+        entries = session.execute(select(StatusEntry.list_id, StatusEntry.status_index)).all()
+        assert len(entries) == len(set(entries)) == 6
+        assert audit.verify_chain(session).ok
