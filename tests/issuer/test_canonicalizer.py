@@ -8,6 +8,8 @@ signed through anything else (the plain pyld path, say) would leave its count un
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,13 @@ from click.testing import CliRunner
 from contexts.errors import InputError
 from contexts.loader import ContextStore
 from issuer.cli import main
+from issuer.db.models import Role
+from issuer.services import accounts
 from keys.suites import FAST, canonicalizer_named, canonize
 from verifier.samples import VC_V2
 
 from .conftest import AppEnv
+from .support import NOW
 
 CERTIFY = {
     "person": {"name": "Zoë Ångström-Ōtsuka", "reference": "P-1"},
@@ -46,10 +51,21 @@ class Counting:
         FAST.check_safe(document, store, **kw)  # type: ignore[attr-defined]
 
 
+PASSWORD = "correct horse battery"
+
+
+def _csrf(page: bytes) -> str:
+    match = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+    assert match, page[:300]
+    return match.group(1).decode()
+
+
 @pytest.fixture
 def counted(database_url: str, tmp_path: Path) -> Iterator[tuple[AppEnv, Counting]]:
     counting = Counting()
-    site = AppEnv(tmp_path / "instance", database_url, CANONICALIZER=counting)
+    site = AppEnv(
+        tmp_path / "instance", database_url, CANONICALIZER=counting, IMPORT_IN_BACKGROUND=False
+    )
     yield site, counting
     site.engine.dispose()
     site.app.extensions["certvc.db"].engine.dispose()
@@ -101,6 +117,30 @@ def test_every_signing_and_verifying_path_uses_the_configured_one(counted) -> No
     ][-1]["id"]
     page = current.removeprefix("http://127.0.0.1:8000")
     through_it("GET", page, None, headers={"Accept": "text/html"})
+    # A CSV import from the admin UI: a job its worker runs (here before the upload answers).
+    site.write(
+        lambda s: accounts.create_user(
+            s, username="olga", password=PASSWORD, role=Role.OFFICER, actor="t", now=NOW
+        )
+    )
+    login_page = site.client.get("/admin/login").data
+    site.client.post(
+        "/admin/login",
+        data={"username": "olga", "password": PASSWORD, "csrf_token": _csrf(login_page)},
+    )
+    before = counting.calls
+    uploaded = site.client.post(
+        "/admin/import",
+        data={
+            "csrf_token": _csrf(site.client.get("/admin/import").data),
+            "reason": "exam session",
+            "file": (io.BytesIO(b"name,reference,scheme,scope\nGrace,P-9,CWI-2,VT-2\n"), "a.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302, uploaded.data[:300]
+    assert b"Done: 1 of 1 rows imported" in site.client.get(uploaded.location).data
+    assert counting.calls > before, "the admin import did not use the configured one"
 
 
 def test_names_are_chosen_at_the_root_and_unknown_ones_refused(
