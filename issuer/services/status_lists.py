@@ -2,13 +2,14 @@
 
 Bitstring Status List 1.0 wants indexes chosen at random (herd privacy, BSL 6.1) in lists of at
 least 131,072 entries. An index is taken by inserting its ``status_entries`` row: the unique
-pair (list, index) makes a double allocation impossible, so an issuance picks a random index,
-inserts it in a savepoint and on a collision simply tries another. No list row is locked while
-the credential is signed, so issuances run in parallel (on PostgreSQL a colliding insert waits
-for the other transaction, then fails and retries). When random picks keep colliding the list
-is nearly full: the free indexes are read and one is drawn among them; a list without any is
-marked full and the next allocation opens a new one (two writers racing to open it collide on
-the unique (purpose, sequence) and the loser takes the winner's).
+pair (list, index) makes a double allocation impossible. :func:`draw` picks random indexes and
+checks them against the list in one query per round (a bulk issuance draws hundreds at once);
+one issuance draws without asking first and, when the insert is refused, again with checks.
+No list row is locked while the credential is signed, so issuances run in parallel (on
+PostgreSQL a colliding insert waits for the other transaction, then fails and is drawn again).
+When random picks keep colliding the list is nearly full: the free indexes are read and drawn
+among; a list without any is marked full and the next allocation opens a new one (two writers
+racing to open it collide on the unique (purpose, sequence) and the loser takes the winner's).
 
 Bit changes lock the list row (``SELECT ... FOR UPDATE``; SQLite transactions begin
 IMMEDIATE) so concurrent changes never lose each other's bit, and re-sign the list in the same
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from issuer.signing import sign_credential
 from keys.suites import ProofOptions
@@ -101,51 +103,6 @@ def free_indexes(session: Session, row: StatusList) -> list[int]:
     ):
         taken[index >> 3] |= 0x80 >> (index & 7)
     return [i for i in range(row.size) if not taken[i >> 3] & (0x80 >> (i & 7))]
-
-
-def _try_take(session: Session, entry: StatusEntry) -> bool:
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
-
-
-def allocate(
-    session: Session,
-    ctx: IssuerContext,
-    credential: IssuedCredential,
-    purpose: StatusPurpose,
-    now: datetime,
-) -> StatusRef:
-    """Take a random free index for ``credential`` in the open list for ``purpose``.
-
-    :raises Conflict: no index could be taken (only under extreme contention).
-    """
-    misses = 0
-    for _ in range(_ATTEMPTS):
-        row = _open_list(session, ctx, purpose, now)
-        if misses < _RANDOM_TRIES:
-            index = ctx.rng.randrange(row.size)
-        else:
-            free = free_indexes(session, row)
-            if not free:
-                session.execute(
-                    update(StatusList).where(StatusList.id == row.id).values(is_full=True)
-                )
-                session.expire(row)
-                misses = 0
-                continue
-            index = free[ctx.rng.randrange(len(free))]
-        entry = StatusEntry(
-            credential_pk=credential.id, purpose=purpose, list_id=row.id, status_index=index
-        )
-        if _try_take(session, entry):
-            return StatusRef(purpose, ctx.status_list_url(row.id), index)
-        misses += 1
-    raise Conflict(f"could not allocate a {purpose.value} status index; try again")
 
 
 def _held(session: Session, list_id: int, indexes: Iterable[int]) -> set[int]:
@@ -232,13 +189,59 @@ def draw(
     return drawn
 
 
+def allocate(
+    session: Session,
+    ctx: IssuerContext,
+    credential: IssuedCredential,
+    purpose: StatusPurpose,
+    now: datetime,
+) -> StatusRef:
+    """Take a random free index for ``credential`` in the open list for ``purpose``.
+
+    :raises Conflict: no index could be taken (only under extreme contention).
+    """
+    (ref,) = _take(session, ctx, credential, (purpose,), now)
+    return ref
+
+
 def allocate_entries(
     session: Session, ctx: IssuerContext, credential: IssuedCredential, now: datetime
 ) -> list[StatusRef]:
     """A revocation and a suspension entry for one credential (BSL 2.1)."""
-    refs = [allocate(session, ctx, credential, purpose, now) for purpose in PURPOSES]
-    session.refresh(credential, ["status_entries"])
-    return refs
+    return _take(session, ctx, credential, PURPOSES, now)
+
+
+def _take(
+    session: Session,
+    ctx: IssuerContext,
+    credential: IssuedCredential,
+    purposes: Sequence[StatusPurpose],
+    now: datetime,
+) -> list[StatusRef]:
+    """Insert an entry per purpose at drawn indexes, in one savepoint: drawn without asking
+    first, then (after a collision the unique (list, index) refused) checked by :func:`draw`."""
+    for attempt in range(_ATTEMPTS):
+        picks = [draw(session, ctx, p, 1, now, checked=attempt > 0)[0] for p in purposes]
+        entries = [
+            StatusEntry(
+                credential_pk=credential.id, purpose=purpose, list_id=list_id, status_index=i
+            )
+            for purpose, (list_id, i) in zip(purposes, picks, strict=True)
+        ]
+        try:
+            with session.begin_nested():
+                session.add_all(entries)
+                session.flush()
+        except IntegrityError:
+            continue  # another writer took an index first: draw again, checked
+        if "status_entries" not in inspect(credential).unloaded:  # else loaded when read
+            held = [*credential.status_entries, *entries]
+            set_committed_value(credential, "status_entries", held)
+        return [
+            StatusRef(purpose, ctx.status_list_url(list_id), index)
+            for purpose, (list_id, index) in zip(purposes, picks, strict=True)
+        ]
+    raise Conflict("could not allocate status indexes; try again")
 
 
 def set_bit(

@@ -123,11 +123,13 @@ def test_a_nearly_full_list_draws_among_its_free_indexes_then_a_new_list_opens(
     """After repeated collisions the free indexes are read and one is drawn among them; a list
     with none left is marked full and list 2 of the same purpose opens (published at once).
     (Filling 131,072 real entries takes seconds: the free set is narrowed here instead.)"""
-    taken = env.write(
-        lambda s: status_lists.allocate(
-            s, env.ctx, _bare_credentials(s, 1)[0], StatusPurpose.SUSPENSION, NOW
-        )
+    held = env.write(
+        lambda s: [
+            status_lists.allocate(s, env.ctx, credential, StatusPurpose.SUSPENSION, NOW)
+            for credential in _bare_credentials(s, 8)
+        ]
     )
+    taken = held[0]
     last_free = {17, env.ctx.list_size - 1}
     real_free = status_lists.free_indexes
 
@@ -135,7 +137,8 @@ def test_a_nearly_full_list_draws_among_its_free_indexes_then_a_new_list_opens(
         return [i for i in real_free(session, row) if i in last_free]
 
     monkeypatch.setattr(status_lists, "free_indexes", narrowed)
-    collide = [taken.index] * 8  # eight random picks that are all taken
+    # The first pick (unchecked) collides, then eight checked picks are all taken.
+    collide = [taken.index] + [ref.index for ref in held]
 
     def take(session, n):
         ctx = dataclasses.replace(env.ctx, rng=_Replay(collide))
