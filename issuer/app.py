@@ -22,7 +22,7 @@ from verifier.app import init_verifier
 from verifier.service import setting_flag
 
 from .services import catalog
-from .services.live_verify import InstanceFetcher, home_body
+from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
 from .web.admin import image_uploads, import_jobs, views, wallet_actions
 from .web.api import api_v1, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
@@ -142,6 +142,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("VERIFIER_OWN_RESOLVER", _OwnDidResolver())
     app.config.setdefault("VERIFIER_LOCAL_SOURCE", InstanceFetcher(reader, ctx))
     app.config.setdefault("VERIFIER_HOME", home_body(reader, ctx, logo_url=_own_logo))
+    app.config.setdefault("VERIFIER_SUCCESSORS", InstanceSuccessors(reader))
     init_verifier(app)
     init_wallet(app)  # exports, OpenID4VCI (https instances), the public page's verifier
     app.register_blueprint(wallet_api.bp)

@@ -26,7 +26,7 @@ from contexts.errors import CertvcError
 
 from . import db
 from .db.models import Job, JobKind, JobState
-from .services import csv_import, jobs
+from .services import csv_import, jobs, lifecycle
 from .services.issuing_context import IssuerContext
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,9 @@ class Worker:
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def run_pending(self) -> int:
-        """Run every job there is to claim, one after the other; how many were taken."""
+        """Apply the renewals that have started, then run every job there is to claim, one
+        after the other; how many jobs were taken."""
+        self.supersede_due()
         taken = 0
         while not self.stopping.is_set():
             job_id = db.run_transaction(self.writer, self._claim)
@@ -62,6 +64,16 @@ class Worker:
             taken += 1
             self.run(job_id)
         return taken
+
+    def supersede_due(self) -> int:
+        """Supersede the credentials whose renewal has started (see lifecycle.supersede_due)."""
+        moment = self.clock()
+        with self.writer() as session:
+            if not lifecycle.supersession_due(session, moment):
+                return 0
+        return db.run_transaction(
+            self.writer, lambda session: lifecycle.supersede_due(session, self.context(), moment)
+        )
 
     def run_forever(self, poll: float, wake: threading.Event | None = None) -> None:
         """Run jobs until :attr:`stopping` is set, looking for new ones every ``poll`` seconds

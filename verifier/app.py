@@ -74,6 +74,9 @@ class DefaultConfig:
     #: Its own documents, read first-hand (``verifier.fetch.LocalSource``): status changes show
     #: on the very next verification, not after a cache's lifetime.
     VERIFIER_LOCAL_SOURCE = None
+    #: The home body's record of replaced credentials (``verifier.service.Successors``): its
+    #: superseded credentials are SUPERSEDED here, not REVOKED.
+    VERIFIER_SUCCESSORS = None
 
 
 def _utc_now() -> datetime:
@@ -127,6 +130,7 @@ def init_verifier(app: Flask) -> None:
         own_resolver=config["VERIFIER_OWN_RESOLVER"],
         home=home,
         local=config["VERIFIER_LOCAL_SOURCE"],
+        successors=config["VERIFIER_SUCCESSORS"],
     )
     if home is None and settings.trust_file is None and not settings.trust_any:
         log.warning(

@@ -35,6 +35,10 @@ class Verdict(StrEnum):
     VALID = "VALID"
     SUSPENDED = "SUSPENDED"
     REVOKED = "REVOKED"
+    #: Replaced by a newer certificate of the same certification (a renewal or a reduced
+    #: scope): said by the issuer's own verifier, which knows its records; anywhere else the
+    #: same credential is REVOKED (its revocation bit is set).
+    SUPERSEDED = "SUPERSEDED"
     EXPIRED = "EXPIRED"
     NOT_YET_VALID = "NOT_YET_VALID"
     INVALID_SIGNATURE = "INVALID_SIGNATURE"
@@ -119,6 +123,23 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """The newer certificate that replaced a superseded one (the issuer's record)."""
+
+    credential_id: str
+    number: str | None
+    valid_from: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        start = self.valid_from
+        return {
+            "id": self.credential_id,
+            "number": self.number,
+            "validFrom": start.isoformat().replace("+00:00", "Z") if start else None,
+        }
+
+
+@dataclass(frozen=True)
 class VerificationResult:
     """One verdict and every check behind it.
 
@@ -130,6 +151,8 @@ class VerificationResult:
     checks: tuple[CheckResult, ...]
     format: InputFormat | None = None
     unverified_credential: Mapping[str, Any] | None = field(default=None, repr=False)
+    #: For SUPERSEDED: the certificate that replaced this one.
+    replaced_by: Replacement | None = None
 
     @property
     def verified(self) -> bool:
@@ -156,4 +179,6 @@ class VerificationResult:
         freshness = self.freshness
         if freshness is not None:
             body["status"] = freshness.to_json()
+        if self.replaced_by is not None:
+            body["replacedBy"] = self.replaced_by.to_json()
         return body

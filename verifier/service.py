@@ -8,11 +8,12 @@ through the safe fetcher). The engine stays pure; this module is where its injec
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from contexts.errors import CertvcError, InputError
 from contexts.loader import ContextStore
@@ -21,7 +22,7 @@ from keys.did import ChainResolver, DidResolver, LocalResolver
 from keys.suites import Canonicalizer, canonicalizer_named
 
 from .did_web import WebDidResolver
-from .engine import VerifierPolicy, unusable_result, verify_credential
+from .engine import VerifierPolicy, issuer_id, unusable_result, verify_credential
 from .fetch import Fetcher, FetchError, FetchPolicy, LocalFirstFetcher, LocalSource, SafeFetcher
 from .inputs import (
     JSON_MEDIA_TYPES,
@@ -31,7 +32,15 @@ from .inputs import (
     read_credential_input,
     read_fetched_credential,
 )
-from .result import Check, CheckStatus, InputFormat, StatusSource, VerificationResult
+from .result import (
+    Check,
+    CheckStatus,
+    InputFormat,
+    Replacement,
+    StatusSource,
+    Verdict,
+    VerificationResult,
+)
 from .status import BitstringStatusChecker, StatusListCache, StatusPolicy
 from .trust import HomeBody, TrustList, TrustPolicy
 
@@ -75,6 +84,13 @@ class Outcome:
         return self.error is None
 
 
+class Successors(Protocol):
+    """The issuer's own record of which credential replaced which (the instance a verifier is
+    mounted on knows its renewals); other verifiers have none and say REVOKED."""
+
+    def replacement(self, credential_id: str) -> Replacement | None: ...
+
+
 class Verifier:
     """Verifies any supported input with one configuration (thread-safe; caches are shared)."""
 
@@ -90,9 +106,12 @@ class Verifier:
         cache: StatusListCache | None = None,
         max_clock_skew: timedelta = timedelta(minutes=5),
         own_resolver: DidResolver | None = None,
+        successors: Successors | None = None,
     ) -> None:
         """``trust`` defaults to trusting nobody: a verifier vouches for no issuer unless it is
-        told whom (a trust list, its own body) or told to accept any (``trust_any``)."""
+        told whom (a trust list, its own body) or told to accept any (``trust_any``).
+        ``successors``: the home body's record of replaced credentials (SUPERSEDED)."""
+        self._successors = successors
         if not isinstance(trust, TrustPolicy):
             trust = TrustPolicy(trust)
         self.trust = trust
@@ -131,6 +150,7 @@ class Verifier:
         own_resolver: DidResolver | None = None,
         home: HomeBody | None = None,
         local: LocalSource | None = None,
+        successors: Successors | None = None,
     ) -> Verifier:
         """``home`` and ``local``: the body this verifier is mounted on, trusted without
         configuration, and the source of its own documents (read first-hand, so a status change
@@ -158,7 +178,25 @@ class Verifier:
             cache=StatusListCache(settings.cache_dir),
             max_clock_skew=settings.max_clock_skew,
             own_resolver=own_resolver,
+            successors=successors if home is not None else None,
         )
+
+    def _replaced(self, result: VerificationResult) -> VerificationResult:
+        """REVOKED becomes SUPERSEDED when the home body's records say a newer certificate
+        replaced this one (its own credentials only: the trust check names the home body)."""
+        if result.verdict is not Verdict.REVOKED or self._successors is None:
+            return result
+        credential = result.unverified_credential or {}
+        home = self.trust.home
+        if home is None or issuer_id(credential) != home.did:
+            return result
+        credential_id = credential.get("id")
+        if not isinstance(credential_id, str):
+            return result
+        replacement = self._successors.replacement(credential_id)
+        if replacement is None:
+            return result
+        return dataclasses.replace(result, verdict=Verdict.SUPERSEDED, replaced_by=replacement)
 
     def read(self, data: bytes | str) -> CredentialInput:
         """Detect the input, fetching a linked credential.
@@ -196,7 +234,7 @@ class Verifier:
                 item = CredentialInput(InputFormat.JSON, data)
         except CertvcError as error:
             return Outcome(unusable_result(error), None, error)
-        result = verify_credential(item, self.policy, now=when)
+        result = self._replaced(verify_credential(item, self.policy, now=when))
         warnings = [
             f"{c.check.value}: {c.message}"
             for c in result.checks

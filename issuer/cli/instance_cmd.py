@@ -406,6 +406,8 @@ def status_publish(
     """Write the signed status lists and did.json to DIR for a web server or CDN."""
     opened = OpenedInstance.open(instance_dir, passphrase_file)
     ctx = opened.context()
+    moment = now()
+    opened.write(lambda session: lifecycle.supersede_due(session, ctx, moment))  # renewals started
     with opened.writer() as session:
         files = static_publish.publish_static(session, ctx, directory)
     data = {"directory": str(directory), "files": [str(f.relative_to(directory)) for f in files]}

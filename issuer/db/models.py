@@ -119,6 +119,8 @@ class Action(Enum):
     # uploaded images (0003)
     SCHEME_IMAGE = "scheme.image"  # a scheme's badge image was uploaded or replaced
     BODY_LOGO = "body.logo"  # the body's logo was uploaded or replaced
+    # renewals without a gap (0005)
+    SUPERSEDE = "supersede"  # a renewal's start came: the previous credential is superseded
 
 
 class JobKind(Enum):
@@ -243,9 +245,27 @@ class Certification(Base):
     @property
     def current_credential(self) -> IssuedCredential | None:
         """The newest credential that is not a wallet copy: renewal and scope reduction only
-        ever add newer ones."""
+        ever add newer ones (a renewal starting later included)."""
         primary = [c for c in self.credentials if c.copy_of_id is None]
         return primary[-1] if primary else None
+
+    def valid_credential(self, now: datetime) -> IssuedCredential | None:
+        """The primary credential that holds at ``now``: the current one, or, while a renewal
+        has not started yet, the one it will supersede."""
+        current = self.current_credential
+        if current is None or current.valid_from is None or current.valid_from <= now:
+            return current
+        pending = [
+            c
+            for c in self.credentials
+            if c.copy_of_id is None and c.superseded_by_id == current.id and c.live
+        ]
+        return pending[-1] if pending else current
+
+    @property
+    def pending_renewal(self) -> IssuedCredential | None:
+        """The live credential a renewal starting later will supersede, if any."""
+        return next((c for c in self.credentials if c.supersede_at is not None and c.live), None)
 
 
 class IssuedCredential(Base):
@@ -265,6 +285,9 @@ class IssuedCredential(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state: Mapped[CredentialState] = mapped_column(_enum(CredentialState, "credential_state"))
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id"))
+    #: A renewal starting later: this credential stays valid until then and is superseded at
+    #: that moment (``lifecycle.supersede_due``); None once superseded or when not scheduled.
+    supersede_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     #: A holder-bound copy (OpenID4VCI): the credential it copies and the holder's DID.
     copy_of_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id"), index=True)
     holder_did: Mapped[str | None] = mapped_column(String(2100))

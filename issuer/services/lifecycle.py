@@ -185,6 +185,8 @@ def _set_all(
 def _mark(credentials: list[IssuedCredential], state: CredentialState) -> None:
     for credential in credentials:
         credential.state = state
+        if not credential.live:
+            credential.supersede_at = None  # withdrawn or superseded: nothing left to schedule
 
 
 def transition(
@@ -214,11 +216,19 @@ def transition(
     if current is None:
         raise NotFound(f"certification {cert.number} has no credential")
     details: dict[str, Any] = {"credentialId": current.credential_id}
-    # Wallet copies (OpenID4VCI) follow their credential: every move reaches them too.
-    copies = [c for c in current.copies if c.live]
-    reached = [current, *copies]
+    # Every live credential of the certification is reached: the current one, its wallet
+    # copies (OpenID4VCI), and while a renewal has not started the one it will supersede.
+    reached = [current, *(c for c in cert.credentials if c.live and c is not current)]
+    copies = [c for c in reached if c.is_copy]
     if copies:
         details["copies"] = [c.credential_id for c in copies]
+    pending = cert.pending_renewal
+    if pending is not None and action in (Action.RENEW, Action.REDUCE_SCOPE):
+        starts = current.valid_from.isoformat() if current.valid_from else "later"
+        raise TransitionNotAllowed(
+            f"cannot {action.value} certification {cert.number}: its renewal from {starts} "
+            "has not started yet (suspend, reinstate or withdraw apply to both periods)"
+        )
 
     if action is Action.SUSPEND:
         _set_all(session, ctx, reached, StatusPurpose.SUSPENSION, True, now)
@@ -251,11 +261,18 @@ def transition(
         new = _new_credential(
             session, ctx, cert, valid_from=valid_from, valid_until=valid_until, now=now
         )
-        # Supersede: the old credential's revocation bit is set, so it no longer verifies.
-        _set_all(session, ctx, reached, StatusPurpose.REVOCATION, True, now)
-        _mark(reached, CredentialState.SUPERSEDED)
         for old in reached:
             old.superseded_by_id = new.id
+        if valid_from > now:
+            # A renewal starting later: the current period stays valid until the new one
+            # starts, and is superseded then (supersede_due), never leaving a gap.
+            for old in reached:
+                old.supersede_at = valid_from
+            details["supersedesAt"] = valid_from.isoformat()
+        else:
+            # Supersede: the old credential's revocation bit is set: it no longer verifies.
+            _set_all(session, ctx, reached, StatusPurpose.REVOCATION, True, now)
+            _mark(reached, CredentialState.SUPERSEDED)
         details.update(
             superseded=current.credential_id,
             credentialId=new.credential_id,
@@ -274,6 +291,73 @@ def transition(
         details=details,
     )
     return cert
+
+
+#: The actor of what certvc does by itself at a date a person decided earlier.
+SCHEDULER = "certvc:scheduler"
+
+
+def supersession_due(session: Session, now: datetime) -> bool:
+    """Whether a renewal has started whose previous credential is not superseded yet (one
+    indexed query: callers ask before opening a write transaction)."""
+    found = session.execute(
+        select(IssuedCredential.id)
+        .where(
+            IssuedCredential.supersede_at <= now,
+            IssuedCredential.state.in_((CredentialState.ACTIVE, CredentialState.SUSPENDED)),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def supersede_due(session: Session, ctx: IssuerContext, now: datetime) -> int:
+    """Supersede the credentials whose renewal has started (their revocation bits set, lists
+    re-signed once, one audit event per certification); how many certifications.
+
+    Run by every job worker at each look for work, before a status list is served or
+    published, so a renewal takes effect within seconds of its start wherever it is checked.
+    """
+    due = (
+        session.execute(
+            select(IssuedCredential)
+            .where(
+                IssuedCredential.supersede_at <= now,
+                IssuedCredential.state.in_((CredentialState.ACTIVE, CredentialState.SUSPENDED)),
+            )
+            .order_by(IssuedCredential.id)
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    if not due:
+        return 0
+    _set_all(session, ctx, list(due), StatusPurpose.REVOCATION, True, now)
+    by_certification: dict[int, list[IssuedCredential]] = {}
+    for credential in due:
+        by_certification.setdefault(credential.certification_id or 0, []).append(credential)
+    drafts = []
+    for credentials in by_certification.values():
+        cert = credentials[0].certification
+        successor = session.get(IssuedCredential, credentials[0].superseded_by_id)
+        starts = [c.supersede_at for c in credentials if c.supersede_at is not None]
+        _mark(credentials, CredentialState.SUPERSEDED)
+        drafts.append(
+            audit.Draft(
+                action=Action.SUPERSEDE,
+                subject=cert.number if cert is not None else credentials[0].credential_id,
+                details={
+                    "superseded": [c.credential_id for c in credentials],
+                    "by": successor.credential_id if successor is not None else None,
+                    "at": min(starts).isoformat() if starts else now.isoformat(),
+                },
+            )
+        )
+    audit.record_many(
+        session, drafts, actor=SCHEDULER, reason="the renewed period started", now=now
+    )
+    return len(by_certification)
 
 
 # --- credentials issued through the W3C VC API --------------------------------------------

@@ -28,11 +28,12 @@ from contexts.errors import CertvcError
 from keys.did import did_web_to_url
 from verifier.errors import VerifierCode
 from verifier.fetch import FetchError, FetchResponse
+from verifier.result import Replacement
 from verifier.service import Verifier
 from verifier.status import StatusPolicy
 from verifier.trust import Accreditation, HomeBody, TrustedBody, TrustPolicy
 
-from ..db.models import CredentialFormat, IssuedCredential
+from ..db.models import CredentialFormat, CredentialState, IssuedCredential
 from . import catalog, status_lists
 from .issuing_context import IssuerContext
 
@@ -106,6 +107,38 @@ class InstanceFetcher:
         return FetchResponse(url, 200, document.encode("utf-8"), media_type, cache_control=_LIVE)
 
 
+class InstanceSuccessors:
+    """This instance's record of replaced credentials (``verifier.service.Successors``): a
+    superseded credential (renewed, or its scope reduced) names its successor, so the
+    instance's verifiers say "replaced by a newer certificate" instead of "withdrawn"."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+
+    def replacement(self, credential_id: str) -> Replacement | None:
+        if len(credential_id) > 500:
+            return None
+        with self._factory() as session:
+            row = session.execute(
+                select(IssuedCredential).where(IssuedCredential.credential_id == credential_id)
+            ).scalar_one_or_none()
+            if row is None or row.state is not CredentialState.SUPERSEDED:
+                return None
+            successor = (
+                session.get(IssuedCredential, row.superseded_by_id)
+                if row.superseded_by_id is not None
+                else None
+            )
+            if successor is None:
+                return None
+            cert = successor.certification
+            return Replacement(
+                credential_id=successor.credential_id,
+                number=cert.number if cert is not None else None,
+                valid_from=successor.valid_from,
+            )
+
+
 def home_body(
     factory: sessionmaker[Session],
     ctx: IssuerContext,
@@ -137,4 +170,5 @@ def instance_verifier(
         canonicalizer=ctx.canonicalizer,
         status_policy=StatusPolicy(refresh=True),
         trust=TrustPolicy(home=home_body(factory, ctx)),
+        successors=InstanceSuccessors(factory),
     )

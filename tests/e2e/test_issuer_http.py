@@ -43,7 +43,7 @@ def _act(server, number, action, **extra):
 
 def test_issue_suspend_reinstate_renew_withdraw_over_http(server) -> None:
     """Must show: issue -> verifies; suspend/reinstate flips the suspension bit; renew gives a
-    new credential with new dates and the old one no longer verifies; withdraw -> the
+    new credential with new dates, the old one valid until they start; withdraw -> the
     published list has the revocation bit and the verifier says REVOKED; every step is in the
     audit log and the chain verifies."""
     created = _post(server, "/api/v1/certifications", CERTIFY)
@@ -77,8 +77,11 @@ def test_issue_suspend_reinstate_renew_withdraw_over_http(server) -> None:
     second = renewed["verifiableCredential"]
     assert second["id"] != first["id"]
     assert second["validFrom"] > first["validFrom"] and second["validUntil"] > first["validUntil"]
-    assert list_bit(server, revocation_url, revocation_index) == 1  # old one superseded
-    assert verdict(first) is Verdict.REVOKED
+    # Renewed from a later date: the old one stays valid until then, no gap (issue 12); it is
+    # superseded when the new period starts (tests/issuer/test_renewal.py).
+    assert list_bit(server, revocation_url, revocation_index) == 0
+    assert verdict(first) is Verdict.VALID
+    assert verdict(second) is Verdict.NOT_YET_VALID
     later = _now() + timedelta(days=3)
     assert verdict(second, later) is Verdict.VALID
 
@@ -86,6 +89,7 @@ def test_issue_suspend_reinstate_renew_withdraw_over_http(server) -> None:
     new_url, new_index = entries(second)[StatusPurpose.REVOCATION]
     assert list_bit(server, new_url, new_index) == 1
     assert verdict(second, later) is Verdict.REVOKED
+    assert verdict(first) is Verdict.REVOKED  # the period not yet superseded is withdrawn too
 
     log = http("GET", server.url(f"/api/v1/audit?subject={number}"), token=server.token).json
     assert [e["action"] for e in reversed(log["events"])] == [

@@ -41,6 +41,7 @@ _VERDICT_TEXT = {
     Verdict.VALID: "Valid: issued by this body, within its dates, neither suspended nor revoked.",
     Verdict.SUSPENDED: "Suspended by the certification body.",
     Verdict.REVOKED: "No longer valid: withdrawn, or replaced by a newer certificate.",
+    Verdict.SUPERSEDED: "Replaced by a newer certificate: this one is no longer valid.",
     Verdict.EXPIRED: "Expired.",
     Verdict.NOT_YET_VALID: "Not yet valid.",
 }

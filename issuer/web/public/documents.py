@@ -11,10 +11,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from ...db.models import StoredImage
-from ...services import catalog, status_lists
+from ...services import catalog, lifecycle, status_lists
 from ...services.images import store
 from ...services.images.check import ImageType
-from ..extensions import database, issuer
+from ..extensions import database, issuer, now
 
 bp = Blueprint("public", __name__)
 
@@ -28,7 +28,15 @@ SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 @bp.get("/status/<int:list_id>")
 def status_list(list_id: int) -> Response:
-    """The signed BitstringStatusListCredential, with ETag and Cache-Control from its ``ttl``."""
+    """The signed BitstringStatusListCredential, with ETag and Cache-Control from its ``ttl``.
+
+    A renewal that has just started is applied first (its previous credential superseded),
+    so a list is never served stale because no worker has run yet.
+    """
+    moment = now()
+    if lifecycle.supersession_due(database.session(), moment):
+        database.write(lambda session: lifecycle.supersede_due(session, issuer.context(), moment))
+        database.session().expire_all()
     row = status_lists.get_list(database.session(), list_id)
     max_age = max(0, issuer.context().status_ttl_ms // 1000)
     response = Response(row.signed, mimetype=VC_MEDIA_TYPE)

@@ -22,6 +22,9 @@
       "{body} has suspended this certification: it is not valid now."],
     REVOKED: ["bad", "bad", "Withdrawn",
       "{body} has withdrawn this certification: it is no longer valid."],
+    SUPERSEDED: ["warn", "clock", "Replaced by a newer certificate",
+      "{body} replaced this certificate with a newer one{number} on {replaced}: this one is " +
+      "no longer valid; ask the holder for the current one."],
     EXPIRED: ["warn", "clock", "Expired",
       "This certification expired on {until}: it is no longer valid."],
     NOT_YET_VALID: ["warn", "clock", "Not yet valid",
@@ -99,6 +102,9 @@
       .replace("{claimed}", body.name || "a certification body")
       .replace("{from}", day(credential.validFrom) || "its start date")
       .replace("{until}", day(credential.validUntil) || "its expiry date");
+    var replaced = data.replacedBy || {};
+    sentence = sentence.replace("{number}", replaced.number ? " (number " + replaced.number + ")" : "")
+      .replace("{replaced}", day(replaced.validFrom) || "a later date");
 
     verdictBox.className = "verdict " + verdict[0];
     verdictBox.setAttribute("data-verdict", name);
