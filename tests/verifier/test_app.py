@@ -8,18 +8,21 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from fpdf import FPDF
 
+import verifier.app as verifier_app
 from contexts.loader import default_store
 from keys.suites import FAST, REGISTRY, ProofOptions, create_proof
 from verifier import qr
 from verifier.app import create_app, init_verifier
 from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.qr_symbol import make_symbol, render_png
+from verifier.result import Verdict
 from verifier.samples import VC_V2
 from wallet_export import pdf_extract
 
@@ -463,3 +466,14 @@ def test_api_answers_429_when_every_pdf_render_slot_is_busy(client, monkeypatch)
     assert reply.status_code == 429, reply.json
     assert reply.json["error"]["code"] == "rate_limited"
     assert reply.headers["Retry-After"] == "5"
+
+
+def test_the_page_words_every_verdict() -> None:
+    """Each verdict the API can give has its title and sentence on the page (an unknown one
+    would be shown as "Not a readable certificate")."""
+    script = (Path(verifier_app.__file__).parent / "web" / "static" / "verifier.js").read_text()
+    table = script[
+        script.index("var VERDICTS = {") : script.index("};", script.index("var VERDICTS"))
+    ]
+    worded = set(re.findall(r"^\s+([A-Z_]+): \[", table, flags=re.MULTILINE))
+    assert worded == {verdict.value for verdict in Verdict}
