@@ -121,6 +121,12 @@ class Action(Enum):
     BODY_LOGO = "body.logo"  # the body's logo was uploaded or replaced
     # renewals without a gap (0005)
     SUPERSEDE = "supersede"  # a renewal's start came: the previous credential is superseded
+    # running a body (0006)
+    BODY_UPDATE = "body.update"  # the body's identity or accreditation changed
+    SCHEME_UPDATE = "scheme.update"  # a scheme changed (new credentials only)
+    SCHEME_RETIRE = "scheme.retire"  # a scheme issues nothing new any more
+    USER_UPDATE = "user.update"  # a staff account's role, state or password changed
+    REGISTER_EXPORT = "register.export"  # the register (personal data) was exported
 
 
 class JobKind(Enum):
@@ -155,9 +161,27 @@ class CertificationBody(Base):
     name: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(String(500))
     did: Mapped[str] = mapped_column(String(500), unique=True)
+    #: A one-line accreditation statement (free text, the form before 0006); the structured
+    #: fields below are what new credentials carry when set.
     accreditation: Mapped[str] = mapped_column(Text, default="")
     logo_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The body's identity (0006): what its issuer profile says.
+    legal_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Its accreditation (ISO/IEC 17024 by a national accreditation body).
+    accreditation_body: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    accreditation_number: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    accreditation_standard: Mapped[str] = mapped_column(
+        String(100), default="ISO/IEC 17024:2012", server_default="ISO/IEC 17024:2012"
+    )
+    accredited_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accredited_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accreditation_url: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     #: An uploaded logo (PNG): served at /body/logo.png and printed on the PDF certificate.
     logo: Mapped[StoredImage | None] = relationship(foreign_keys="StoredImage.body_id")
@@ -181,6 +205,12 @@ class Scheme(Base):
     )
     suite: Mapped[SecuringSuite] = mapped_column(_enum(SecuringSuite, "suite"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The certification cycle (0006, ISO/IEC 17024 §9.6): surveillance and recertification.
+    surveillance_months: Mapped[int | None] = mapped_column(Integer)
+    recertification: Mapped[str] = mapped_column(Text, default="", server_default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Retired: issues nothing new; its certifications keep their course.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     body: Mapped[CertificationBody] = relationship()
     #: An uploaded badge image (PNG or SVG): served at /schemes/<code>/badge.<ext>.
