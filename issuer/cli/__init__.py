@@ -27,6 +27,8 @@ COMMANDS: Mapping[str, str] = {
     "serve": "issuer.cli.serve_cmd:serve",
     # an instance of the issuer
     "init": "issuer.cli.instance_cmd:init",
+    "body": "issuer.cli.body_cmd:body",
+    "schemes": "issuer.cli.schemes_cmd:schemes",
     "tokens": "issuer.cli.instance_cmd:tokens",
     "users": "issuer.cli.instance_cmd:users",
     "issue": "issuer.cli.instance_cmd:issue",

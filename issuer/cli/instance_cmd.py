@@ -54,6 +54,10 @@ from .opened import (
 @click.option("--public-url", envvar="CERTVC_PUBLIC_URL", help="Base URL the issuer is served at.")
 @click.option("--dev", is_flag=True, help="Development instance: unencrypted keys allowed.")
 @click.option("--no-demo", is_flag=True, help="Do not create the demonstration scheme.")
+@click.option(
+    "--body-name",
+    help="The certification body's name (later: certvc body set --name ... --reason ...).",
+)
 @passphrase_option
 @json_option
 @reports_instance_errors
@@ -62,6 +66,7 @@ def init(
     public_url: str | None,
     dev: bool,
     no_demo: bool,
+    body_name: str | None,
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
@@ -81,6 +86,7 @@ def init(
             passphrase=passphrase,
             now=now(),
             demo=not no_demo,
+            body_name=body_name.strip() if body_name and body_name.strip() else None,
         )
     finally:
         engine.dispose()
@@ -88,6 +94,11 @@ def init(
         click.echo("certvc: warning: development instance, keys are NOT encrypted", err=True)
     lines = [f"instance {report.instance} ({report.settings.did})"]
     lines += [f"created {item}" for item in report.created] or ["nothing to do: up to date"]
+    if no_demo and "certification body" in report.created:
+        lines.append(
+            "next: certvc body set --name ... --accredited-by ... --reason ...; "
+            "certvc schemes create ...; certvc users create ..."
+        )
     echo_result(as_json, report.to_json(), "\n".join(lines))
 
 

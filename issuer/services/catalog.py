@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from verifier.model.credentials import BodyProfile, SchemeInfo
+from verifier.model.credentials import SchemeInfo
 
 from ..db.models import (
     AchievementType,
@@ -83,24 +83,37 @@ def body_logo_url(body: CertificationBody, public_url: str) -> str | None:
     return None if body.logo is None else f"{public_url.rstrip('/')}/{LOGO_PATH}"
 
 
-def body_profile(body: CertificationBody, public_url: str | None = None) -> BodyProfile:
-    """The issuer profile; its image is the uploaded logo (served here) when there is one and
-    ``public_url`` is known, else the configured ``logo_url``."""
-    logo = body_logo_url(body, public_url) if public_url else None
-    return BodyProfile(body.did, body.name, body.url, body.accreditation, logo or body.logo_url)
-
-
-def body_json(body: CertificationBody) -> dict[str, Any]:
-    return {
-        "name": body.name,
-        "url": body.url,
-        "did": body.did,
-        "accreditation": body.accreditation,
-        "logo": body.logo_url,
-    }
-
-
 # --- schemes ------------------------------------------------------------------------------
+
+#: The longest surveillance interval a scheme may name (ten years).
+MAX_SURVEILLANCE_MONTHS = 120
+
+
+def scheme_cycle_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The certification-cycle fields ``data`` names (creating or changing a scheme)."""
+    values: dict[str, Any] = {}
+    if "surveillanceMonths" in data:
+        months = data["surveillanceMonths"]
+        values["surveillance_months"] = (
+            None
+            if months in (None, "")
+            else fields.integer(
+                data, "surveillanceMonths", minimum=1, maximum=MAX_SURVEILLANCE_MONTHS
+            )
+        )
+    if "recertification" in data:
+        text = data["recertification"] if data["recertification"] is not None else ""
+        values["recertification"] = (
+            fields.text(
+                {"recertification": text},
+                "recertification",
+                required=False,
+                max_length=2000,
+                multiline=True,
+            )
+            or ""
+        )
+    return values
 
 
 def create_scheme(
@@ -126,6 +139,7 @@ def create_scheme(
         ),
         suite=fields.choice(data, "suite", SecuringSuite, default=SecuringSuite.EDDSA_RDFC_2022),
         created_at=now,
+        **scheme_cycle_values(data),
     )
     if session.execute(select(Scheme.id).where(Scheme.code == code)).first() is not None:
         raise AlreadyExists(f"a scheme with code {code!r} exists")
@@ -194,6 +208,11 @@ def scheme_json(scheme: Scheme) -> dict[str, Any]:
         "validityDays": scheme.validity_days,
         "achievementType": scheme.achievement_type.value,
         "suite": scheme.suite.value,
+        "surveillanceMonths": scheme.surveillance_months,
+        "recertification": scheme.recertification,
+        "retired": scheme.retired_at.isoformat().replace("+00:00", "Z")
+        if scheme.retired_at is not None
+        else None,
     }
 
 

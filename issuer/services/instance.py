@@ -41,6 +41,8 @@ SETTINGS_FILE = "instance.json"
 KEYS_DIR = "keys"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEMO_BODY = "Example Personnel Certification Body"
+#: A real instance's body before ``certvc body set --name`` names it.
+UNNAMED_BODY = "Certification body (name not set)"
 
 
 @dataclass(frozen=True)
@@ -168,8 +170,12 @@ def init_instance(
     now: datetime,
     demo: bool = True,
     kdf: ScryptParams = DEFAULT_KDF,
+    body_name: str | None = None,
 ) -> InitReport:
     """Create what is missing, change nothing that exists (idempotent).
+
+    ``body_name``: the certification body's name (default: the demonstration body's, or for a
+    real instance, ``--no-demo``, a placeholder to set with ``certvc body set``).
 
     :raises KeyMaterialError: no passphrase outside dev mode, or the wrong one.
     :raises FieldError: a bad public URL. :raises InstanceNotReady: a conflicting instance.
@@ -221,10 +227,10 @@ def init_instance(
             )
             catalog.create_body(
                 session,
-                name=DEMO_BODY,
+                name=body_name or (DEMO_BODY if demo else UNNAMED_BODY),
                 url=settings.public_url,
                 did=settings.did,
-                accreditation="ISO/IEC 17024 accredited (demonstration instance)",
+                accreditation="ISO/IEC 17024 accredited (demonstration instance)" if demo else "",
                 logo_url=None,
                 actor="certvc init",
                 now=now,

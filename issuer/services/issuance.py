@@ -53,7 +53,7 @@ from ..db.models import (
     StatusEntry,
 )
 from ..errors import AlreadyExists, Conflict, FieldError, UnknownReference
-from . import audit, catalog, status_lists
+from . import audit, body_identity, catalog, status_lists
 from .issuing_context import IssuerContext
 
 #: Rounds of random certificate numbers before giving up (a scheme-year with a million taken).
@@ -277,6 +277,8 @@ def _plan(
     scheme = known.schemes.get(request.scheme_code)
     if scheme is None:
         raise UnknownReference("scheme", f"no scheme with code {request.scheme_code!r}")
+    if scheme.retired_at is not None:
+        raise FieldError("scheme", f"scheme {scheme.code} is retired: it certifies nobody new")
     if not request.scope or not request.scope.strip():
         raise FieldError("scope", "is required")
     effective = request.effective or now
@@ -414,7 +416,7 @@ def _certify(
         purpose: status_lists.draw(session, ctx, purpose, len(plans), now, checked=checked)
         for purpose in status_lists.PURPOSES
     }
-    body = catalog.body_profile(catalog.get_body(session, with_logo=True), ctx.public_url)
+    body = body_identity.body_profile(catalog.get_body(session, with_logo=True), ctx.public_url)
     infos = {p.scheme.code: catalog.scheme_info(p.scheme, ctx.public_url) for p in plans}
     names = {p.new_person: p.person_name for p in plans if p.new_person}
     unsigned: list[tuple[dict[str, Any], SecuringSuite]] = []

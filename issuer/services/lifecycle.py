@@ -40,7 +40,7 @@ from ..db.models import (
     State,
 )
 from ..errors import AlreadyExists, FieldError, NotFound, TransitionNotAllowed
-from . import audit, catalog, issuance
+from . import audit, body_identity, catalog, issuance
 from . import status_lists as status
 from .issuance import IssueRequest, credential_format, sign_document
 from .issuing_context import IssuerContext
@@ -116,7 +116,7 @@ def _new_credential(
     refs = status.allocate_entries(session, ctx, row, now)
     document = certification_credential(
         credential_id=row.credential_id,
-        body=catalog.body_profile(catalog.get_body(session), ctx.public_url),
+        body=body_identity.body_profile(catalog.get_body(session), ctx.public_url),
         scheme=catalog.scheme_info(scheme, ctx.public_url),
         person_name=cert.person.name,
         number=cert.number,
@@ -244,6 +244,11 @@ def transition(
         _mark(reached, CredentialState.REVOKED)
     else:
         if action is Action.RENEW:
+            if cert.scheme.retired_at is not None:
+                raise TransitionNotAllowed(
+                    f"cannot renew certification {cert.number}: scheme {cert.scheme.code} is "
+                    "retired (its certifications run to their expiry)"
+                )
             start = effective or now
             if start < cert.effective:
                 raise FieldError("effective", "a renewal cannot start before the current period")

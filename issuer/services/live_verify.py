@@ -150,7 +150,18 @@ def home_body(
     def profile() -> TrustedBody:
         with factory() as session:
             body = catalog.get_body(session)
-            accreditation = Accreditation(id=body.accreditation) if body.accreditation else None
+            accreditation = None
+            if body.accreditation_body or body.accreditation_number:
+                accreditation = Accreditation(
+                    body=body.accreditation_body or None,
+                    id=body.accreditation_number or None,
+                    standard=body.accreditation_standard or None,
+                    url=body.accreditation_url,
+                    valid_from=body.accredited_from,
+                    valid_until=body.accredited_until,
+                )
+            elif body.accreditation:
+                accreditation = Accreditation(id=body.accreditation)
             return TrustedBody(did=ctx.did, name=body.name, accreditation=accreditation)
 
     if logo_url is None:

@@ -169,9 +169,18 @@ def hash_data(
     """
     config_with_context = dict(config)
     config_with_context["@context"] = document.get("@context")
-    canonical_config = canonicalizer(config_with_context, store)
-    canonical_document = canonicalizer(document, store)
     h = suite.hash_name(key_type)
+    if h != "sha256":
+        # RDFC-1.0 is parameterized by its hash (RDF-CANON 4.2): with P-384, ecdsa-rdfc-2019
+        # labels blank nodes with SHA-384 too, as the reference implementation does
+        # (@digitalbazaar/ecdsa-rdfc-2019-cryptosuite, messageDigestAlgorithm). Documents
+        # whose blank-node order depends on the hash differ otherwise. The fast path compiles
+        # SHA-256 labelings only, so these take the plain path (P-384 proofs are rare).
+        canonical_config = canonicalize(to_dataset(config_with_context, store), hash_algorithm=h)
+        canonical_document = canonicalize(to_dataset(document, store), hash_algorithm=h)
+    else:
+        canonical_config = canonicalizer(config_with_context, store)
+        canonical_document = canonicalizer(document, store)
     return (
         hashlib.new(h, canonical_config.encode("utf-8")).digest()
         + hashlib.new(h, canonical_document.encode("utf-8")).digest()

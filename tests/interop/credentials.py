@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from verifier.model.credentials import (
+    BodyProfile,
+    SchemeInfo,
+    StatusRef,
+    certification_credential,
+)
+from verifier.model.status_list import StatusPurpose
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
@@ -148,8 +157,53 @@ def awkward_open_badge(issuer_did: str) -> dict[str, Any]:
     )
 
 
+def certification(issuer_did: str) -> dict[str, Any]:
+    """What certvc issues, by its own builder: a body with its full issuer profile (e-mail,
+    address, accreditation statement; issue 12), a scheme, a person (no status entries)."""
+    body = BodyProfile(
+        did=issuer_did,
+        name="ACME Welding Certification GmbH",
+        url="https://acme-welding.example",
+        accreditation=(
+            "Accredited to ISO/IEC 17024:2012 by DAkkS, accreditation no. D-ZP-12345-01-00, "
+            "valid until 2029-06-30."
+        ),
+        email="certification@acme-welding.example",
+        address=(("locality", "Berlin"), ("postalCode", "10115"), ("street", "Schweißweg 1")),
+        country="DE",
+    )
+    scheme = SchemeInfo(
+        code="WI-1",
+        url="https://certs.acme-welding.example/schemes/WI-1",
+        name="Welding Inspector",
+        description="",
+        criteria="Passed the examinations",
+        standard_name="ISO 9712:2021",
+        standard_url="https://www.iso.org/standard/74831.html",
+        achievement_type="Certification",
+    )
+    lists = "https://certs.acme-welding.example/status/"
+    credential = certification_credential(
+        credential_id="https://certs.acme-welding.example/credentials/3b0f6c1e-7d2a-4f5e-9c8b",
+        body=body,
+        scheme=scheme,
+        person_name="Zoë Ångström",
+        number="WI-1-2026-004217",
+        scope="visual testing of welds",
+        valid_from=datetime.fromisoformat(VALID_FROM),
+        valid_until=datetime.fromisoformat(VALID_UNTIL),
+        status=[
+            StatusRef(StatusPurpose.REVOCATION, f"{lists}1", 94567),
+            StatusRef(StatusPurpose.SUSPENSION, f"{lists}2", 31337),
+        ],
+    )
+    del credential["credentialStatus"]  # the lists are not served here: proofs are the point
+    return credential
+
+
 CREDENTIALS = {
     "open_badge": open_badge,
     "plain_vc": plain_vc,
     "awkward": awkward_open_badge,
+    "certification": certification,
 }

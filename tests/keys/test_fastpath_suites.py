@@ -165,7 +165,10 @@ def test_signing_refuses_what_the_plain_path_refuses(
             )
 
         assert _refusal(lambda: sign(canonicalizer)) == _refusal(lambda: sign(canonize))
-    assert canonicalizer.stats().hits > 0
+    # ecdsa-rdfc-2019 with P-384 labels blank nodes with SHA-384 (the reference
+    # implementation's choice): the fast path, compiled for SHA-256 labelings, is not used.
+    sha384 = suite == "ecdsa-rdfc-2019" and key_type is KeyType.P384
+    assert (canonicalizer.stats().hits > 0) is not sha384
 
 
 def test_safety_check_through_a_plain_canonicalizer_runs_safe_mode(

@@ -28,11 +28,18 @@ OB_V3 = OPEN_BADGES_V3
 
 @dataclass(frozen=True)
 class BodyProfile:
+    """The issuer ``Profile`` (OB 3.0): ``accreditation`` is its description (the body's own
+    words and its accreditation); ``address``: (part, value) pairs, part one of ``street``,
+    ``postalCode``, ``locality``, ``region``; ``country``: ISO 3166-1 alpha-2."""
+
     did: str
     name: str
     url: str
     accreditation: str = ""
     logo_url: str | None = None
+    email: str | None = None
+    address: tuple[tuple[str, str], ...] = ()
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,11 +80,31 @@ def issuer_profile(body: BodyProfile) -> dict[str, Any]:
         "name": body.name,
         "url": body.url,
     }
+    if body.email:
+        profile["email"] = body.email
+    if body.address or body.country:
+        parts = dict(body.address)
+        address: dict[str, Any] = {"type": ["Address"]}
+        for part, term in _ADDRESS_TERMS:
+            if parts.get(part):
+                address[term] = parts[part]
+        if body.country:
+            address["addressCountryCode"] = body.country
+        profile["address"] = address
     if body.accreditation:
         profile["description"] = body.accreditation
     if body.logo_url:
         profile["image"] = {"id": body.logo_url, "type": "Image"}
     return profile
+
+
+#: Address parts and their OB 3.0 ``Address`` terms.
+_ADDRESS_TERMS = (
+    ("street", "streetAddress"),
+    ("postalCode", "postalCode"),
+    ("locality", "addressLocality"),
+    ("region", "addressRegion"),
+)
 
 
 def certification_credential(

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from ...db.models import Action, Scope, State
 from ...errors import FieldError, NotFound
-from ...services import audit, catalog, fields, lifecycle
+from ...services import audit, body_identity, catalog, fields, lifecycle, scheme_admin
 from ..auth import require_scope
 from ..extensions import database, issuer, now
 from .jsonio import query_int, read_json
@@ -39,7 +39,24 @@ def openapi() -> Response:
 @bp.get("/body")
 def body() -> Response:
     require_scope(None)
-    return jsonify(catalog.body_json(catalog.get_body(database.session())))
+    return jsonify(body_identity.body_json(catalog.get_body(database.session())))
+
+
+@bp.patch("/body")
+def update_body() -> Response:
+    """Change the body's identity or accreditation (fields as ``GET /body`` shows them)."""
+    actor = require_scope(Scope.ADMIN)
+    data = dict(read_json())
+    reason = data.pop("reason", None)
+    moment = now()
+
+    def work(session: Any) -> dict[str, Any]:
+        body, changed = body_identity.update_body(
+            session, data, reason=reason, actor=actor, now=moment
+        )
+        return {"body": body_identity.body_json(body), "changed": sorted(changed)}
+
+    return jsonify(database.write(work))
 
 
 # --- schemes ------------------------------------------------------------------------------
@@ -70,6 +87,40 @@ def create_scheme() -> tuple[Response, int]:
 def scheme(code: str) -> Response:
     require_scope(None)
     return jsonify(catalog.scheme_json(catalog.get_scheme(database.session(), code)))
+
+
+@bp.patch("/schemes/<code>")
+def update_scheme(code: str) -> Response:
+    """Change a scheme (new credentials only); the code never changes."""
+    actor = require_scope(Scope.ADMIN)
+    data = dict(read_json())
+    reason = data.pop("reason", None)
+    moment = now()
+
+    def work(session: Any) -> dict[str, Any]:
+        scheme, changed = scheme_admin.update_scheme(
+            session, code, data, reason=reason, actor=actor, now=moment
+        )
+        return {"scheme": catalog.scheme_json(scheme), "changed": sorted(changed)}
+
+    return jsonify(database.write(work))
+
+
+@bp.post("/schemes/<code>/retire")
+def retire_scheme(code: str) -> Response:
+    """Retire a scheme: it certifies nobody new; its certifications run their course."""
+    actor = require_scope(Scope.ADMIN)
+    data = read_json()
+    moment = now()
+    return jsonify(
+        database.write(
+            lambda session: catalog.scheme_json(
+                scheme_admin.retire_scheme(
+                    session, code, reason=data.get("reason"), actor=actor, now=moment
+                )
+            )
+        )
+    )
 
 
 # --- persons ------------------------------------------------------------------------------

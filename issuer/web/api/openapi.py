@@ -87,12 +87,35 @@ def openapi_document(public_url: str) -> dict[str, Any]:
         },
         "/.well-known/did.json": {"get": _op("The body's did:web document", None)},
         "/api/v1/openapi.json": {"get": _op("This document", None)},
-        "/api/v1/body": {"get": _op("The certification body", "any")},
+        "/api/v1/body": {
+            "get": _op("The certification body: identity and accreditation", "any"),
+            "patch": _op(
+                "Change the body's identity or accreditation (new credentials carry it)",
+                "admin",
+                body="BodyChange",
+            ),
+        },
         "/api/v1/schemes": {
             "get": _op("List schemes", "any"),
             "post": _op("Define a scheme", "admin", body="Scheme", ok=201),
         },
-        "/api/v1/schemes/{code}": {"get": _op("One scheme", "any", params=[_path_param("code")])},
+        "/api/v1/schemes/{code}": {
+            "get": _op("One scheme", "any", params=[_path_param("code")]),
+            "patch": _op(
+                "Change a scheme (new credentials only; the code never changes)",
+                "admin",
+                body="SchemeChange",
+                params=[_path_param("code")],
+            ),
+        },
+        "/api/v1/schemes/{code}/retire": {
+            "post": _op(
+                "Retire a scheme: it certifies nobody new, its certifications run their course",
+                "admin",
+                body="Reason",
+                params=[_path_param("code")],
+            )
+        },
         "/api/v1/persons": {
             "get": _op("List persons", "issue", params=[_query("q"), *_PAGING]),
             "post": _op("Register a person", "issue", body="Person", ok=201),
@@ -296,8 +319,69 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                             "enum": ["Certification", "Certificate", "License", "Competency"]
                         },
                         "suite": {"enum": sorted(REGISTRY)},
+                        "surveillanceMonths": {"type": "integer", "minimum": 1},
+                        "recertification": {"type": "string"},
                         "reason": _REASON,
                     },
+                },
+                "BodyChange": {
+                    "type": "object",
+                    "required": ["reason"],
+                    "properties": {
+                        "name": {"type": "string", "maxLength": 200},
+                        "legalName": {"type": "string", "maxLength": 200},
+                        "url": {"type": "string", "format": "uri"},
+                        "email": {"type": ["string", "null"], "format": "email"},
+                        "description": {"type": "string", "maxLength": 2000},
+                        "address": {
+                            "type": "object",
+                            "properties": {
+                                part: {"type": "string", "maxLength": 200}
+                                for part in ("street", "postalCode", "locality", "region")
+                            },
+                        },
+                        "country": {"type": ["string", "null"], "pattern": "^[A-Za-z]{2}$"},
+                        "accreditation": {
+                            "type": "string",
+                            "description": "free one-line statement (when accreditedBy is empty)",
+                        },
+                        "accreditedBy": {
+                            "type": ["object", "null"],
+                            "properties": {
+                                "body": {"type": "string"},
+                                "number": {"type": "string"},
+                                "standard": {"type": "string", "default": "ISO/IEC 17024:2012"},
+                                "validFrom": _DATE,
+                                "validUntil": _DATE,
+                                "url": {"type": ["string", "null"], "format": "uri"},
+                            },
+                        },
+                        "reason": _REASON,
+                    },
+                },
+                "SchemeChange": {
+                    "type": "object",
+                    "required": ["reason"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "description": {"type": "string"},
+                        "criteria": {"type": "string"},
+                        "standard": {"type": "string"},
+                        "standardUrl": {"type": "string", "format": "uri"},
+                        "validityDays": {"type": "integer", "minimum": 1},
+                        "achievementType": {
+                            "enum": ["Certification", "Certificate", "License", "Competency"]
+                        },
+                        "suite": {"enum": sorted(REGISTRY)},
+                        "surveillanceMonths": {"type": ["integer", "null"], "minimum": 1},
+                        "recertification": {"type": "string"},
+                        "reason": _REASON,
+                    },
+                },
+                "Reason": {
+                    "type": "object",
+                    "required": ["reason"],
+                    "properties": {"reason": _REASON},
                 },
                 "Person": {
                     "type": "object",

@@ -1,8 +1,11 @@
 /*!
- * canonize.mjs: {document} -> {nquads}, or {nquads_in} -> {nquads}
+ * canonize.mjs: {document, messageDigestAlgorithm?} -> {nquads}, or
+ * {nquads_in} -> {nquads}
  *
  * RDF Dataset Canonicalization (RDFC-1.0) as jsonld.js and rdf-canonize do it,
- * with JSON-LD safe mode on (as the Data Integrity cryptosuites use it).
+ * with JSON-LD safe mode on (as the Data Integrity cryptosuites use it), and
+ * the hash RDFC-1.0 labels blank nodes with (SHA-256 unless given: the
+ * ecdsa-rdfc-2019 cryptosuite passes SHA-384 for P-384 keys).
  */
 import jsonld from 'jsonld';
 import rdfCanonize from 'rdf-canonize';
@@ -15,6 +18,9 @@ await main(async job => {
     const nquads = await jsonld.canonize(job.document, {
       algorithm: 'RDFC-1.0', format: 'application/n-quads', safe: true,
       documentLoader,
+      ...(job.messageDigestAlgorithm ? {
+        canonizeOptions: {messageDigestAlgorithm: job.messageDigestAlgorithm},
+      } : {}),
     });
     return {nquads};
   }
