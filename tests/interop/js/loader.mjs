@@ -100,6 +100,33 @@ export async function didKeyDocument(did) {
 }
 
 /**
+ * A document loader that also serves the given DID documents (a did:web
+ * issuer's, as its instance publishes it at /.well-known/did.json), and their
+ * verification methods by fragment; everything else as documentLoader.
+ *
+ * @param {object} didDocuments - DID -> DID document.
+ * @returns {Function} A document loader.
+ */
+export function withDidDocuments(didDocuments) {
+  return async url => {
+    const [did, fragment] = url.split('#');
+    const doc = didDocuments[did];
+    if(doc === undefined) {
+      return documentLoader(url);
+    }
+    if(fragment === undefined) {
+      return {contextUrl: null, documentUrl: url, document: structuredClone(doc)};
+    }
+    const vm = (doc.verificationMethod ?? []).find(m => m.id === url);
+    if(!vm) {
+      throw new Error(`No verification method ${url} in ${did}.`);
+    }
+    return {contextUrl: null, documentUrl: url,
+      document: {'@context': MULTIKEY_V1, ...vm}};
+  };
+}
+
+/**
  * The document loader handed to jsonld, jsonld-signatures and vc.
  *
  * @param {string} url - The URL to load.

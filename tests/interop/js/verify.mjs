@@ -1,5 +1,5 @@
 /*!
- * verify.mjs: {credential, now?, checkIssuer?} -> {verified, error?}
+ * verify.mjs: {credential, now?, checkIssuer?, didDocuments?} -> {verified, error?}
  *
  * @digitalbazaar/vc verifyCredential() with both cryptosuites; validity dates
  * are checked as usual (against `now` when given). No credentialStatus is used
@@ -8,17 +8,20 @@
  * checkIssuer: false verifies the proof alone (jsonld-signatures with an
  * assertionMethod purpose) without vc's rule that the issuer be the key's
  * controller: the W3C vectors are signed by a did:key for another issuer.
+ *
+ * didDocuments: DID -> DID document, for a did:web issuer (no network here).
  */
 import * as vc from '@digitalbazaar/vc';
 import jsigs from 'jsonld-signatures';
 
 import {main, serializeError} from './io.mjs';
-import {documentLoader} from './loader.mjs';
+import {withDidDocuments} from './loader.mjs';
 import {verifyingSuites} from './suites.mjs';
 
 const {purposes: {AssertionProofPurpose}} = jsigs;
 
-await main(async ({credential, now, checkIssuer = true}) => {
+await main(async ({credential, now, checkIssuer = true, didDocuments = {}}) => {
+  const documentLoader = withDidDocuments(didDocuments);
   const options = {
     suite: verifyingSuites(), documentLoader,
     ...(now === undefined ? {} : {now}),

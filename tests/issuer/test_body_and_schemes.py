@@ -1,0 +1,289 @@
+"""Running a body (issue 12): its identity and its schemes, changed with a reason over the API
+and the CLI, carried by new credentials only; bad values refused field by field, nothing
+changed, never a 5xx. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from issuer.cli import main
+from issuer.db.models import Action, AuditEvent, IssuedCredential
+from issuer.services import audit
+
+from .conftest import AppEnv
+from .support import BACKENDS
+
+CERTIFY = {
+    "person": {"name": "Ada Lovelace", "reference": "P-1"},
+    "scheme": "CWI-2",
+    "scope": "steel",
+    "reason": "examination passed",
+}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path) -> Iterator[AppEnv]:
+    environment = AppEnv(tmp_path / "instance", database_url)
+    yield environment
+    environment.engine.dispose()
+    environment.app.extensions["certvc.db"].engine.dispose()
+
+
+def _events(site: AppEnv, action: Action) -> list[AuditEvent]:
+    with site.read() as session:
+        rows = session.execute(select(AuditEvent).where(AuditEvent.action == action)).scalars()
+        return list(rows)
+
+
+def test_the_body_changes_with_a_reason_and_only_new_credentials_carry_it(site) -> None:
+    before = site.client.post("/api/v1/certifications", json=CERTIFY, headers=site.auth("issue"))
+    old_profile = before.json["verifiableCredential"]["issuer"]
+    shown = site.client.get("/api/v1/body", headers=site.auth("status")).json
+    assert shown["accreditation"] == "ISO/IEC 17024 accredited (demonstration instance)"
+    change = {
+        "name": "ACME Welding Certification GmbH",
+        "email": "certification@acme-welding.example",
+        "address": {"street": "Schweißweg 1", "postalCode": "10115", "locality": "Berlin"},
+        "country": "de",
+        "accreditedBy": {
+            "body": "DAkkS",
+            "number": "D-ZP-12345-01-00",
+            "validFrom": "2024-07-01",
+            "validUntil": "2029-06-30",
+            "url": "https://www.dakks.de/as/ast/d/D-ZP-12345-01-00.pdf",
+        },
+        "reason": "accreditation certificate received",
+    }
+    reply = site.client.patch("/api/v1/body", json=change, headers=site.auth("admin"))
+    assert reply.status_code == 200, reply.json
+    body = reply.json["body"]
+    assert body["country"] == "DE" and body["accreditedBy"]["standard"] == "ISO/IEC 17024:2012"
+    assert body["accreditation"].startswith("Accredited to ISO/IEC 17024:2012 by DAkkS")
+    (event,) = _events(site, Action.BODY_UPDATE)
+    changed = json.loads(event.details)["changed"]
+    assert changed["name"] == ["Example Personnel Certification Body", change["name"]]
+    assert event.reason == "accreditation certificate received"
+
+    after = site.client.post(
+        "/api/v1/certifications",
+        json={**CERTIFY, "person": {"name": "Grace Hopper"}},
+        headers=site.auth("issue"),
+    )
+    profile = after.json["verifiableCredential"]["issuer"]
+    assert profile["name"] == change["name"] and profile["email"] == change["email"]
+    assert profile["address"] == {
+        "type": ["Address"],
+        "streetAddress": "Schweißweg 1",
+        "postalCode": "10115",
+        "addressLocality": "Berlin",
+        "addressCountryCode": "DE",
+    }
+    assert "D-ZP-12345-01-00" in profile["description"]
+    assert (
+        site.client.post("/api/v1/verify", json=after.json["verifiableCredential"]).json["verdict"]
+        == "VALID"
+    )
+    with site.read() as session:  # the credential issued before is as it was signed
+        stored = session.execute(
+            select(IssuedCredential.document).where(
+                IssuedCredential.credential_id == before.json["verifiableCredential"]["id"]
+            )
+        ).scalar_one()
+        assert json.loads(stored)["issuer"] == old_profile
+        assert audit.verify_chain(session).ok
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"email": "not an address"}, "email"),
+        ({"country": "Germany"}, "country"),
+        ({"url": "ftp://acme.example"}, "url"),
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"accreditedBy": {"validUntil": "99999-01-01"}}, "accreditedBy.validUntil"),
+        ({"accreditedBy": {"validFrom": "2029-01-01", "validUntil": "2028-01-01"}}, "validUntil"),
+        ({"accreditedBy": {"grade": "A"}}, "accreditedBy.grade"),
+        ({"address": "Berlin"}, "address"),
+        ({"colour": "blue"}, "colour"),
+        ({}, "body"),
+    ],
+)
+def test_bad_body_values_are_refused_and_change_nothing(site, change, field) -> None:
+    before = site.client.get("/api/v1/body", headers=site.auth("status")).json
+    reply = site.client.patch(
+        "/api/v1/body", json={**change, "reason": "r"}, headers=site.auth("admin")
+    )
+    assert reply.status_code == 400, reply.json
+    assert (
+        reply.json["error"]["code"] == "field_invalid" and field in reply.json["error"]["message"]
+    )
+    assert site.client.get("/api/v1/body", headers=site.auth("status")).json == before
+    assert _events(site, Action.BODY_UPDATE) == []
+
+
+def test_only_admins_change_the_body_and_always_with_a_reason(site) -> None:
+    change = {"name": "Someone else", "reason": "r"}
+    assert (
+        site.client.patch("/api/v1/body", json=change, headers=site.auth("issue")).status_code
+        == 403
+    )
+    assert site.client.patch("/api/v1/body", json=change).status_code == 401
+    missing = site.client.patch("/api/v1/body", json={"name": "X"}, headers=site.auth("admin"))
+    assert missing.status_code == 400 and missing.json["error"]["code"] == "reason_required"
+
+
+def test_a_scheme_changes_for_new_credentials_and_a_retired_one_certifies_nobody(site) -> None:
+    first = site.client.post("/api/v1/certifications", json=CERTIFY, headers=site.auth("issue"))
+    number = first.json["certification"]["number"]
+    reply = site.client.patch(
+        "/api/v1/schemes/CWI-2",
+        json={
+            "name": "Welding Inspector, level 2",
+            "surveillanceMonths": 12,
+            "recertification": "Every 3 years: 2 years of practice and a practical test.",
+            "reason": "scheme committee, 2026-12",
+        },
+        headers=site.auth("admin"),
+    )
+    assert reply.status_code == 200, reply.json
+    assert reply.json["changed"] == ["name", "recertification", "surveillance_months"]
+    scheme = site.client.get("/api/v1/schemes/CWI-2", headers=site.auth("status")).json
+    assert scheme["surveillanceMonths"] == 12 and scheme["retired"] is None
+    second = site.client.post(
+        "/api/v1/certifications",
+        json={**CERTIFY, "person": {"name": "Grace Hopper"}},
+        headers=site.auth("issue"),
+    )
+    assert second.json["verifiableCredential"]["name"] == "Welding Inspector, level 2"
+    assert first.json["verifiableCredential"]["name"] != "Welding Inspector, level 2"
+
+    retired = site.client.post(
+        "/api/v1/schemes/CWI-2/retire",
+        json={"reason": "replaced by WI-1"},
+        headers=site.auth("admin"),
+    )
+    assert retired.status_code == 200 and retired.json["retired"]
+    refused = site.client.post(
+        "/api/v1/certifications",
+        json={**CERTIFY, "person": {"name": "Alan Turing"}},
+        headers=site.auth("issue"),
+    )
+    assert refused.status_code == 400 and "retired" in refused.json["error"]["message"]
+    renew = site.client.post(
+        f"/api/v1/certifications/{number}/renew", json={"reason": "r"}, headers=site.auth("issue")
+    )
+    assert renew.status_code == 409 and "retired" in renew.json["error"]["message"]
+    suspend = site.client.post(
+        f"/api/v1/certifications/{number}/suspend",
+        json={"reason": "r"},
+        headers=site.auth("status"),
+    )
+    assert suspend.status_code == 200  # its certifications run their course
+    again = site.client.post(
+        "/api/v1/schemes/CWI-2/retire", json={"reason": "r"}, headers=site.auth("admin")
+    )
+    assert again.status_code == 409
+    assert [e.action for e in _events(site, Action.SCHEME_RETIRE)] == [Action.SCHEME_RETIRE]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "field"),
+    [
+        ({"validityDays": 0}, 400, "validityDays"),
+        ({"validityDays": 10**9}, 400, "validityDays"),
+        ({"code": "NEW"}, 400, "code"),
+        ({"suite": "rsa"}, 400, "suite"),
+        ({"surveillanceMonths": -1}, 400, "surveillanceMonths"),
+        ({"name": ""}, 400, "name"),
+        ({"colour": "blue"}, 400, "colour"),
+    ],
+)
+def test_bad_scheme_changes_are_refused(site, change, status, field) -> None:
+    before = site.client.get("/api/v1/schemes/CWI-2", headers=site.auth("status")).json
+    reply = site.client.patch(
+        "/api/v1/schemes/CWI-2", json={**change, "reason": "r"}, headers=site.auth("admin")
+    )
+    assert reply.status_code == status and field in reply.json["error"]["message"], reply.json
+    assert site.client.get("/api/v1/schemes/CWI-2", headers=site.auth("status")).json == before
+    unknown = site.client.patch(
+        "/api/v1/schemes/NOPE", json={"name": "x", "reason": "r"}, headers=site.auth("admin")
+    )
+    assert unknown.status_code == 404
+
+
+def test_the_cli_sets_the_body_and_schemes_and_explains_bad_values(site) -> None:
+    env = {"CERTVC_INSTANCE": str(site.folder), "CERTVC_DATABASE_URL": site.url}
+    runner = CliRunner()
+    done = runner.invoke(
+        main,
+        ["body", "set", "--name", "ACME", "--country", "fr", "--reason", "renamed", "--json"],
+        env=env,
+    )
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["body"]["country"] == "FR"
+    shown = runner.invoke(main, ["body", "show"], env=env)
+    assert shown.exit_code == 0 and "ACME" in shown.stdout
+    bad = runner.invoke(main, ["body", "set", "--email", "nope", "--reason", "r"], env=env)
+    assert bad.exit_code == 2
+    assert bad.stderr.strip().splitlines() == [
+        "certvc: error: field_invalid: email: must be an e-mail address, e.g. "
+        "certification@example.org"
+    ]
+    created = runner.invoke(
+        main,
+        [
+            "schemes",
+            "create",
+            "--code",
+            "WI-1",
+            "--name",
+            "Welding Inspector",
+            "--criteria",
+            "Exam",
+            "--standard",
+            "ISO 9712:2021",
+            "--validity-days",
+            "1095",
+            "--reason",
+            "new scheme",
+        ],
+        env=env,
+    )
+    assert created.exit_code == 0, created.output
+    duplicate = runner.invoke(
+        main,
+        [
+            "schemes",
+            "create",
+            "--code",
+            "WI-1",
+            "--name",
+            "x",
+            "--criteria",
+            "x",
+            "--standard",
+            "x",
+            "--validity-days",
+            "1",
+            "--reason",
+            "r",
+        ],
+        env=env,
+    )
+    assert duplicate.exit_code == 2 and "already_exists" in duplicate.stderr
+    retired = runner.invoke(main, ["schemes", "retire", "WI-1", "--reason", "r"], env=env)
+    assert retired.exit_code == 0
+    listed = runner.invoke(main, ["schemes", "list"], env=env)
+    assert "WI-1" in listed.stdout and "retired" in listed.stdout
