@@ -23,7 +23,7 @@ from verifier.service import setting_flag
 
 from .services import catalog
 from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
-from .web.admin import image_uploads, import_jobs, views, wallet_actions
+from .web.admin import body_admin, image_uploads, import_jobs, views, wallet_actions
 from .web.api import api_v1, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
@@ -132,6 +132,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     import_jobs.init_app(app)
     app.register_blueprint(image_uploads.bp)
+    app.register_blueprint(body_admin.bp)
     # The verifier page (/v) and API: QR codes of our credentials open here. It knows the body
     # first-hand: its DID document (every key, current and retired), so a development instance
     # on plain http verifies what it issued without fetching itself; its status lists and

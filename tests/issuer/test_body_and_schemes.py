@@ -5,6 +5,7 @@ changed, never a 5xx. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +14,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from issuer.cli import main
-from issuer.db.models import Action, AuditEvent, IssuedCredential
-from issuer.services import audit
+from issuer.db.models import Action, AuditEvent, IssuedCredential, Role
+from issuer.services import accounts, audit
 
 from .conftest import AppEnv
-from .support import BACKENDS
+from .support import BACKENDS, NOW
 
 CERTIFY = {
     "person": {"name": "Ada Lovelace", "reference": "P-1"},
@@ -287,3 +288,105 @@ def test_the_cli_sets_the_body_and_schemes_and_explains_bad_values(site) -> None
     assert retired.exit_code == 0
     listed = runner.invoke(main, ["schemes", "list"], env=env)
     assert "WI-1" in listed.stdout and "retired" in listed.stdout
+
+
+PASSWORD = "correct horse battery"
+
+
+def _csrf(page: bytes) -> str:
+    match = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+    assert match, page[:300]
+    return match.group(1).decode()
+
+
+def _login(site: AppEnv, username: str, role: Role) -> str:
+    site.write(
+        lambda s: accounts.create_user(
+            s, username=username, password=PASSWORD, role=role, actor="t", now=NOW
+        )
+    )
+    site.client = site.app.test_client()
+    page = site.client.get("/admin/login").data
+    reply = site.client.post(
+        "/admin/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(page)},
+    )
+    assert reply.status_code == 302
+    return _csrf(site.client.get("/admin/").data)
+
+
+def _body_form(token: str, **changes: str) -> dict[str, str]:
+    form = {
+        "csrf_token": token,
+        "name": "ACME Welding Certification GmbH",
+        "url": "https://acme-welding.example",
+        "email": "certification@acme-welding.example",
+        "address.locality": "Berlin",
+        "country": "DE",
+        "accreditedBy.body": "DAkkS",
+        "accreditedBy.number": "D-ZP-12345-01-00",
+        "accreditedBy.standard": "ISO/IEC 17024:2012",
+        "accreditedBy.validUntil": "2029-06-30",
+        "reason": "accreditation certificate received",
+    }
+    form.update(changes)
+    return form
+
+
+def test_an_admin_sets_the_body_and_schemes_in_the_admin_ui(site) -> None:
+    token = _login(site, "adam", Role.ADMIN)
+    page = site.client.get("/admin/body").data
+    assert b'id="body-form"' in page and b"Example Personnel Certification Body" in page
+    bad = site.client.post("/admin/body", data=_body_form(token, email="nope"))
+    assert bad.status_code == 400 and b"email: must be an e-mail address" in bad.data
+    assert b'value="ACME Welding Certification GmbH"' in bad.data  # what was typed stays
+    assert _events(site, Action.BODY_UPDATE) == []
+    done = site.client.post("/admin/body", data=_body_form(token))
+    assert done.status_code == 302
+    page = site.client.get(done.location).data
+    assert b"Accredited to ISO/IEC 17024:2012 by DAkkS" in page
+    assert json.loads(_events(site, Action.BODY_UPDATE)[0].details)["changed"]["country"] == [
+        None,
+        "DE",
+    ]
+
+    schemes = site.client.get("/admin/schemes").data
+    assert b"CWI-2" in schemes
+    scheme = {
+        "csrf_token": token,
+        "code": "WI-1",
+        "name": "Welding Inspector",
+        "criteria": "Passed the examinations",
+        "standard": "ISO 9712:2021",
+        "validityDays": "1095",
+        "surveillanceMonths": "12",
+        "achievementType": "Certification",
+        "suite": "eddsa-rdfc-2022",
+        "reason": "scheme committee",
+    }
+    duplicate = site.client.post("/admin/schemes", data={**scheme, "code": "CWI-2"})
+    assert duplicate.status_code == 409 and b"already_exists" in duplicate.data
+    created = site.client.post("/admin/schemes", data=scheme)
+    assert created.status_code == 302, created.data[:300]
+    edited = site.client.post(
+        "/admin/schemes/WI-1", data={**scheme, "validityDays": "730", "reason": "shorter"}
+    )
+    assert edited.status_code == 302
+    shown = site.client.get("/api/v1/schemes/WI-1", headers=site.auth("status")).json
+    assert (shown["validityDays"], shown["surveillanceMonths"]) == (730, 12)
+    retired = site.client.post(
+        "/admin/schemes/WI-1/retire", data={"csrf_token": token, "confirm": "on", "reason": "r"}
+    )
+    assert retired.status_code == 302
+    assert b"retired" in site.client.get("/admin/schemes").data
+
+
+def test_the_body_and_schemes_pages_are_for_admins_only(site) -> None:
+    token = _login(site, "olga", Role.OFFICER)
+    assert site.client.get("/admin/body").status_code == 403
+    assert site.client.get("/admin/schemes").status_code == 403
+    assert site.client.post("/admin/body", data=_body_form(token)).status_code == 403
+    _login(site, "adam", Role.ADMIN)
+    missing = site.client.post("/admin/body", data={**_body_form("x"), "csrf_token": ""})
+    assert missing.status_code == 403
+    assert _events(site, Action.BODY_UPDATE) == []
