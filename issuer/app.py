@@ -23,8 +23,16 @@ from verifier.service import setting_flag
 
 from .services import catalog
 from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
-from .web.admin import body_admin, image_uploads, import_jobs, views, wallet_actions
-from .web.api import api_v1, vc_api, wallet_api
+from .web.admin import (
+    body_admin,
+    image_uploads,
+    import_jobs,
+    key_report_page,
+    register_export,
+    views,
+    wallet_actions,
+)
+from .web.api import api_v1, register_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
 from .web.public import credential_page, documents
@@ -133,6 +141,9 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     import_jobs.init_app(app)
     app.register_blueprint(image_uploads.bp)
     app.register_blueprint(body_admin.bp)
+    app.register_blueprint(register_export.bp)
+    app.register_blueprint(key_report_page.bp)
+    app.register_blueprint(register_api.bp)
     # The verifier page (/v) and API: QR codes of our credentials open here. It knows the body
     # first-hand: its DID document (every key, current and retired), so a development instance
     # on plain http verifies what it issued without fetching itself; its status lists and

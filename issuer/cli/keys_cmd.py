@@ -1,5 +1,6 @@
 """``certvc keys generate``: a new key pair in an encrypted key file; ``certvc keys rotate``
-(the instance's key, :mod:`issuer.cli.instance_cmd`) is loaded when used."""
+(the instance's key, :mod:`issuer.cli.instance_cmd`) and ``certvc keys report``
+(:mod:`issuer.cli.key_report_cmd`) are loaded when used."""
 
 from __future__ import annotations
 
@@ -16,9 +17,15 @@ from . import LazyGroup
 from .common import now, reports_errors
 
 
-@click.group(cls=LazyGroup, lazy={"rotate": "issuer.cli.instance_cmd:keys_rotate"})
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "rotate": "issuer.cli.instance_cmd:keys_rotate",
+        "report": "issuer.cli.key_report_cmd:keys_report",
+    },
+)
 def keys() -> None:
-    """Key pairs and key files; rotate the instance's signing key."""
+    """Key pairs and key files; rotate the instance's signing key and report what each signed."""
 
 
 @keys.command()

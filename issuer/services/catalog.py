@@ -24,7 +24,7 @@ from ..db.models import (
     State,
 )
 from ..errors import AlreadyExists, InstanceNotReady, NotFound, UnknownReference
-from . import audit, fields
+from . import audit, fields, register
 
 MAX_VALIDITY_DAYS = 50 * 366
 
@@ -288,6 +288,8 @@ class Search:
     number: str | None = None
     scheme: str | None = None
     state: State | None = None
+    #: Live certifications expiring in the next N days (:func:`register.expiring_clauses`).
+    expiring_within: int | None = None
 
 
 def _escape_like(value: str) -> str:
@@ -316,6 +318,7 @@ def search_certifications(
         stmt = stmt.where(Certification.state == search.state, Certification.expires > now)
     elif search.state is not None:
         stmt = stmt.where(Certification.state == search.state)
+    stmt = stmt.where(*register.expiring_clauses(search.expiring_within, now))
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(
         stmt.options(joinedload(Certification.person), joinedload(Certification.scheme))

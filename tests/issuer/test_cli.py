@@ -60,7 +60,7 @@ def test_every_issuer_command_is_registered() -> None:
     } <= set(COMMANDS)
     keys = cli.get_command(click.Context(cli), "keys")
     assert isinstance(keys, click.Group)
-    assert keys.list_commands(click.Context(keys)) == ["generate", "rotate"]
+    assert keys.list_commands(click.Context(keys)) == ["generate", "report", "rotate"]
 
 
 def test_init_is_idempotent(instance: Path) -> None:

@@ -27,7 +27,7 @@ from verifier.web.http_errors import http_status
 
 from ...db.models import Action, JobState, State
 from ...errors import FieldError, NotFound
-from ...services import accounts, audit, catalog, fields, jobs, lifecycle
+from ...services import accounts, audit, catalog, fields, jobs, lifecycle, register
 from ..auth import (
     CAN_ACT,
     CAN_AUDIT,
@@ -109,6 +109,7 @@ def certifications() -> str:
             number=fields.text(request.args, "number", required=False, max_length=64),
             scheme=fields.text(request.args, "scheme", required=False, max_length=64),
             state=fields.choice({"state": state}, "state", State) if state else None,
+            expiring_within=register.parse_days(request.args),
         )
     except FieldError as error:
         search = catalog.Search()
@@ -127,6 +128,7 @@ def certifications() -> str:
         search=search,
         schemes=catalog.list_schemes(database.session()),
         now=moment,
+        counts=register.counts(database.session(), now=moment),
     )
 
 

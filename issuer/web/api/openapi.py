@@ -62,6 +62,32 @@ _DATE = {
 }
 
 
+def _register_export() -> dict[str, Any]:
+    operation = _op(
+        "Export the register (personal data: audited as register.export with the filters and "
+        "the row count; Cache-Control: no-store). CSV: UTF-8 with a byte-order mark, every cell "
+        "quoted, a cell starting with =, +, -, @, tab or carriage return prefixed with ' "
+        "(OWASP CSV injection). JSON: {generatedAt, filters, certifications, total}",
+        "admin",
+        params=[
+            {**_query("format"), "schema": {"enum": ["json", "csv"], "default": "json"}},
+            _query("scheme"),
+            {
+                **_query("state"),
+                "schema": {"enum": ["active", "suspended", "withdrawn", "expired"]},
+            },
+            {
+                **_query("expiringWithin", "integer"),
+                "description": "live certifications whose expiry is at most this many days away",
+                "schema": {"type": "integer", "minimum": 0, "maximum": 3660},
+            },
+            {**_query("reason"), "description": "recorded in the audit event"},
+        ],
+    )
+    operation["responses"]["200"]["content"] = {"application/json": {}, "text/csv": {}}
+    return operation
+
+
 def openapi_document(public_url: str) -> dict[str, Any]:
     number = [_path_param("number")]
     lifecycle_ops = {
@@ -192,6 +218,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
         "/oid4vci/token": {"post": _op("Token endpoint (form-encoded)", None)},
         "/oid4vci/nonce": {"post": _op("Nonce endpoint", None)},
         "/oid4vci/credential": {"post": _op("Credential endpoint (Bearer access token)", None)},
+        "/api/v1/register": {"get": _register_export()},
         "/api/v1/audit": {
             "get": _op("The audit log, newest first", "admin", params=[_query("subject"), *_PAGING])
         },
