@@ -24,6 +24,7 @@ from verifier.service import setting_flag
 from .services import catalog
 from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
 from .web.admin import image_uploads, import_jobs, views, wallet_actions
+from .web.admin import staff as staff_admin
 from .web.api import api_v1, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
@@ -148,6 +149,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(wallet_api.bp)
     app.register_blueprint(wallet_actions.bp)
     app.register_blueprint(credential_page.bp)
+    app.register_blueprint(staff_admin.bp)  # staff accounts (issue 12)
     register_error_handlers(app)
     app.add_url_rule("/", "home", _home)
     return app

@@ -28,7 +28,7 @@ COMMANDS: Mapping[str, str] = {
     # an instance of the issuer
     "init": "issuer.cli.instance_cmd:init",
     "tokens": "issuer.cli.instance_cmd:tokens",
-    "users": "issuer.cli.instance_cmd:users",
+    "users": "issuer.cli.users_cmd:users",
     "issue": "issuer.cli.instance_cmd:issue",
     "suspend": "issuer.cli.instance_cmd:suspend",
     "reinstate": "issuer.cli.instance_cmd:reinstate",
