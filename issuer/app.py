@@ -29,6 +29,7 @@ from .web.admin import (
     import_jobs,
     key_report_page,
     register_export,
+    staff,
     views,
     wallet_actions,
 )
@@ -160,6 +161,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(wallet_api.bp)
     app.register_blueprint(wallet_actions.bp)
     app.register_blueprint(credential_page.bp)
+    app.register_blueprint(staff.bp)  # staff accounts (issue 12)
     register_error_handlers(app)
     app.add_url_rule("/", "home", _home)
     return app

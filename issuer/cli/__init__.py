@@ -30,7 +30,7 @@ COMMANDS: Mapping[str, str] = {
     "body": "issuer.cli.body_cmd:body",
     "schemes": "issuer.cli.schemes_cmd:schemes",
     "tokens": "issuer.cli.instance_cmd:tokens",
-    "users": "issuer.cli.instance_cmd:users",
+    "users": "issuer.cli.users_cmd:users",
     "issue": "issuer.cli.instance_cmd:issue",
     "suspend": "issuer.cli.instance_cmd:suspend",
     "reinstate": "issuer.cli.instance_cmd:reinstate",

@@ -1,4 +1,4 @@
-"""The ``certvc`` commands that work on an instance: init, tokens, users, the lifecycle,
+"""The ``certvc`` commands that work on an instance: init, tokens, the lifecycle,
 import-csv, keys rotate, status publish, audit verify.
 
 Adapters: they read the environment and the clock, open the instance, run one service in one
@@ -23,7 +23,7 @@ from keys.keypair import KeyType
 from keys.keystore import load_passphrase
 
 from .. import db, signing_pool
-from ..db.models import Action, Role
+from ..db.models import Action
 from ..services import (
     accounts,
     audit,
@@ -102,7 +102,7 @@ def init(
     echo_result(as_json, report.to_json(), "\n".join(lines))
 
 
-# --- tokens and users ---------------------------------------------------------------------
+# --- tokens (users: users_cmd.py) ---------------------------------------------------------
 
 
 @click.group("tokens")
@@ -131,40 +131,6 @@ def tokens_create(instance_dir: Path, scope: str, name: str, as_json: bool) -> N
     token_id, token = opened.write(work)
     data = {"id": token_id, "name": name, "scopes": sorted(s.value for s in scopes), "token": token}
     echo_result(as_json, data, token)
-
-
-@click.group("users")
-def users() -> None:
-    """Admin UI users."""
-
-
-@users.command("create")
-@instance_option
-@click.argument("username")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option(
-    "--password-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read the password from this file (default: prompt).",
-)
-@json_option
-@reports_instance_errors
-def users_create(
-    instance_dir: Path, username: str, role: str, password_file: Path | None, as_json: bool
-) -> None:
-    """Create a user of the admin UI (password hashed with scrypt)."""
-    if password_file is not None:
-        password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    opened = OpenedInstance.open(instance_dir)
-    moment = now()
-    opened.write(
-        lambda s: accounts.create_user(
-            s, username=username, password=password, role=Role(role), actor=cli_actor(), now=moment
-        )
-    )
-    echo_result(as_json, {"username": username, "role": role}, f"user {username} ({role}) created")
 
 
 # --- lifecycle ----------------------------------------------------------------------------
