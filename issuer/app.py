@@ -37,6 +37,7 @@ from .web.api import api_v1, register_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
 from .web.public import credential_page, documents
+from .web.security_headers import init_security_headers
 from .web.wallet import init_wallet
 
 MIB = 1024 * 1024
@@ -135,6 +136,9 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
 
     database.init_app(app)
     issuer.init_app(app)
+    init_security_headers(
+        app, https=app.extensions["certvc.issuer"].public_url.startswith("https://")
+    )
     app.register_blueprint(documents.bp)
     app.register_blueprint(vc_api.bp)
     app.register_blueprint(api_v1.bp)
