@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, redirect, url_for
+from werkzeug.routing import IntegerConverter
 
 from keys.errors import DidError, KeyCode
 from verifier.app import init_verifier
@@ -114,6 +115,16 @@ def _own_logo() -> str | None:
     return url_for("public.body_logo") if body.logo is not None else None
 
 
+class RecordId(IntegerConverter):
+    """``<int:...>`` in the issuer's routes: a record id, 1 to 2^31 - 1 (the database's
+    INTEGER). Anything larger matches no route (404), never a database overflow (500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     """Build the issuer app for one instance.
 
@@ -121,6 +132,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     :raises KeyMaterialError: the keys cannot be opened (passphrase missing or wrong).
     """
     app = Flask(__name__)
+    app.url_map.converters["int"] = RecordId
     app.config.from_object(DefaultConfig)
     if isinstance(config, type):
         app.config.from_object(config)

@@ -252,7 +252,11 @@ def transition(
             start = effective or now
             if start < cert.effective:
                 raise FieldError("effective", "a renewal cannot start before the current period")
-            valid_from, valid_until = start, start + timedelta(days=cert.scheme.validity_days)
+            try:
+                valid_until = start + timedelta(days=cert.scheme.validity_days)
+            except OverflowError:
+                raise FieldError("effective", "is too far in the future") from None
+            valid_from = start
             details["previousPeriod"] = [cert.effective.isoformat(), cert.expires.isoformat()]
             cert.effective, cert.expires = valid_from, valid_until
         else:

@@ -5,6 +5,7 @@ code; an https instance asks browsers for https (HSTS); views with their own pol
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,74 @@ def test_an_https_instance_sends_hsts_over_https(database_url: str, tmp_path: Pa
     finally:
         site.engine.dispose()
         site.app.extensions["certvc.db"].engine.dispose()
+
+
+def test_a_change_within_the_same_second_is_never_hidden_by_date_revalidation(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Issue 16, finding 6: a cache revalidating with If-Modified-Since only after a change in
+    the same second as its copy got 304 and kept the old list; the list is served again."""
+    moment = datetime(2026, 11, 27, 12, 0, 0, 100_000, tzinfo=UTC)
+    site = AppEnv(tmp_path / "instance", database_url, CLOCK=lambda: moment)
+    try:
+        created = site.client.post(
+            "/api/v1/certifications", json=CERTIFY, headers=site.auth("issue")
+        ).json
+        number = created["certification"]["number"]
+        entry = next(
+            e
+            for e in created["verifiableCredential"]["credentialStatus"]
+            if e["statusPurpose"] == "suspension"
+        )
+        path = entry["statusListCredential"].removeprefix("http://127.0.0.1:8000")
+        first = site.client.get(path)
+        cached_date, cached_tag = first.headers["Last-Modified"], first.headers["ETag"]
+        moment = moment.replace(microsecond=800_000)  # the same second
+        suspended = site.client.post(
+            f"/api/v1/certifications/{number}/suspend",
+            json={"reason": "r"},
+            headers=site.auth("status"),
+        )
+        assert suspended.status_code == 200
+        by_date = site.client.get(path, headers={"If-Modified-Since": cached_date})
+        assert by_date.status_code == 200 and by_date.data != first.data
+        assert site.client.get(path, headers={"If-None-Match": cached_tag}).status_code == 200
+        fresh = by_date.headers["ETag"]
+        assert site.client.get(path, headers={"If-None-Match": fresh}).status_code == 304
+    finally:
+        site.engine.dispose()
+        site.app.extensions["certvc.db"].engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/status/99999999999999999999",
+        "/status/2147483648",
+        "/status/0",
+        "/api/v1/persons/99999999999999999999",
+        "/admin/import/99999999999999999999",
+    ],
+)
+def test_ids_beyond_the_database_are_404_not_500(site, path) -> None:
+    """Issue 16, finding 4: integer path parameters above 2^63 were a 500 (one public)."""
+    reply = site.client.get(path, headers=site.auth("admin"))
+    assert reply.status_code == 404, (path, reply.status_code)
+
+
+def test_dates_near_the_year_9999_are_refused_not_500(site) -> None:
+    """Issue 16, finding 4: an effective or renewal date whose expiry overflows was a 500."""
+    far = "9999-06-01"
+    issued = site.client.post(
+        "/api/v1/certifications", json={**CERTIFY, "effective": far}, headers=site.auth("issue")
+    )
+    assert issued.status_code == 400 and "too far" in issued.json["error"]["message"]
+    number = site.client.post(
+        "/api/v1/certifications", json=CERTIFY, headers=site.auth("issue")
+    ).json["certification"]["number"]
+    renewed = site.client.post(
+        f"/api/v1/certifications/{number}/renew",
+        json={"reason": "r", "effective": far},
+        headers=site.auth("issue"),
+    )
+    assert renewed.status_code == 400 and "too far" in renewed.json["error"]["message"]

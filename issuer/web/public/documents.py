@@ -45,7 +45,12 @@ def status_list(list_id: int) -> Response:
     if row.published_at is not None:
         response.last_modified = row.published_at
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response.make_conditional(request)
+    # Revalidation by ETag only: Last-Modified has whole seconds, so two publications in one
+    # second would answer a date-only revalidation 304 and keep a cache on the old list
+    # (issue 16). A server may ignore If-Modified-Since (RFC 9110 13.1.3): such a cache gets
+    # the list again, never a stale one.
+    environ = {k: v for k, v in request.environ.items() if k != "HTTP_IF_MODIFIED_SINCE"}
+    return response.make_conditional(environ)
 
 
 @bp.get("/.well-known/did.json")
