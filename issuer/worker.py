@@ -26,7 +26,7 @@ from contexts.errors import CertvcError
 
 from . import db
 from .db.models import Job, JobKind, JobState
-from .services import csv_import, jobs, lifecycle
+from .services import csv_import, jobs, lifecycle, staff_sessions
 from .services.issuing_context import IssuerContext
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,13 @@ class Worker:
     lease: timedelta = jobs.LEASE
     clock: Callable[[], datetime] = _utc_now
     stopping: threading.Event = field(default_factory=threading.Event)
+    _swept: datetime | None = field(default=None, repr=False)
 
     def run_pending(self) -> int:
         """Apply the renewals that have started, then run every job there is to claim, one
         after the other; how many jobs were taken."""
         self.supersede_due()
+        self._housekeeping()
         taken = 0
         while not self.stopping.is_set():
             job_id = db.run_transaction(self.writer, self._claim)
@@ -74,6 +76,14 @@ class Worker:
         return db.run_transaction(
             self.writer, lambda session: lifecycle.supersede_due(session, self.context(), moment)
         )
+
+    def _housekeeping(self) -> None:
+        """Forget expired staff sessions and old sign-in attempts, at most once a minute."""
+        moment = self.clock()
+        if self._swept is not None and moment - self._swept < timedelta(minutes=1):
+            return
+        self._swept = moment
+        db.run_transaction(self.writer, lambda session: staff_sessions.purge(session, moment))
 
     def run_forever(self, poll: float, wake: threading.Event | None = None) -> None:
         """Run jobs until :attr:`stopping` is set, looking for new ones every ``poll`` seconds

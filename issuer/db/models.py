@@ -127,6 +127,10 @@ class Action(Enum):
     SCHEME_RETIRE = "scheme.retire"  # a scheme issues nothing new any more
     USER_UPDATE = "user.update"  # a staff account's role, state or password changed
     REGISTER_EXPORT = "register.export"  # the register (personal data) was exported
+    # sign-ins (0007)
+    LOGIN = "login"  # a staff member signed in
+    LOGIN_FAILED = "login.failed"  # a wrong user name or password, or a throttled attempt
+    LOGOUT = "logout"  # a staff member signed out (their session ended)
 
 
 class JobKind(Enum):
@@ -473,6 +477,33 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A signed-in staff member's session, kept here so it can end: at sign-out, and when the
+    account is disabled, its password reset or its role changed. The browser's cookie holds
+    only a random token; this row holds its SHA-256 (``issuer.services.staff_sessions``)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LoginAttempt(Base):
+    """A sign-in attempt, by user name as typed: what throttling counts (shared by every
+    server process through the database)."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    remote: Mapped[str] = mapped_column(String(64), default="", index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Oid4vciOffer(Base):

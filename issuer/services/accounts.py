@@ -26,11 +26,11 @@ import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db.models import Action, ApiToken, Role, Scope, User
+from ..db.models import Action, ApiToken, Role, Scope, StaffSession, User
 from ..errors import (
     AlreadyExists,
     AuthRequired,
@@ -280,6 +280,11 @@ def _keep_an_admin(user: User, admins: int, what: str) -> None:
         )
 
 
+def _end_sessions(session: Session, user: User) -> None:
+    """Every signed-in session of ``user`` ends (its role, state or password changed)."""
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+
+
 def set_role(
     session: Session, username: str, role: Role, *, reason: str, actor: str, now: datetime
 ) -> User:
@@ -295,6 +300,7 @@ def set_role(
     if role is not Role.ADMIN:
         _keep_an_admin(user, admins, "demoted")
     previous, user.role = user.role, role
+    _end_sessions(session, user)
     session.flush()
     audit.record(
         session,
@@ -325,6 +331,8 @@ def set_active(
     if not active:
         _keep_an_admin(user, admins, "disabled")
     user.active = active
+    if not active:
+        _end_sessions(session, user)
     session.flush()
     audit.record(
         session,
@@ -349,7 +357,7 @@ def reset_password(
     generate: Callable[[], str] = generate_password,
 ) -> str:
     """Set a new password: ``password``, or a random one (returned, to be shown once). Every
-    session of the user ends (sessions carry a fingerprint of the hash).
+    session of the user ends.
 
     :raises FieldError: a short password. :raises UnknownReference: :raises ReasonRequired:
     """
@@ -358,6 +366,7 @@ def reset_password(
     hashed = generate_password_hash(new, method="scrypt")  # slow on purpose: before any lock
     user = get_user(session, username, for_update=True)
     user.password_hash = hashed
+    _end_sessions(session, user)
     session.flush()
     audit.record(
         session,

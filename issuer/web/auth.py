@@ -18,8 +18,8 @@ from flask import g, redirect, request, session, url_for
 
 from ..db.models import Role, Scope, User
 from ..errors import CsrfInvalid, Forbidden
-from ..services import accounts
-from .extensions import database
+from ..services import accounts, staff_sessions
+from .extensions import database, now
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,16 +73,10 @@ def check_csrf() -> None:
 
 
 def current_user() -> User | None:
+    """The signed-in staff member: the cookie's session token names a live session of an
+    active account (``issuer.services.staff_sessions``); sign-out and account changes end it."""
     if "user" not in g:
-        user = None
-        user_id = session.get("uid")
-        if isinstance(user_id, int):
-            user = database.session().get(User, user_id)
-            if user is not None and (
-                not user.active or session.get("pw") != user.password_hash[-16:]
-            ):
-                user = None
-        g.user = user
+        g.user = staff_sessions.user_of(database.session(), session.get("sid"), now())
     return g.user
 
 

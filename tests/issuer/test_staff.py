@@ -81,10 +81,14 @@ def _user(site, username: str) -> User:
 
 
 def _events(site, username: str) -> list[dict[str, Any]]:
+    """The account's own events (its sign-ins are audited too, under the same subject)."""
     with site.read() as session:
         rows = session.execute(
             select(AuditEvent)
-            .where(AuditEvent.subject == f"user:{username}")
+            .where(
+                AuditEvent.subject == f"user:{username}",
+                AuditEvent.action.in_((Action.USER_CREATE, Action.USER_UPDATE)),
+            )
             .order_by(AuditEvent.seq)
         ).scalars()
         return [audit.event_json(row) for row in rows]
@@ -243,7 +247,10 @@ def test_the_last_active_admin_cannot_be_disabled_or_demoted(site) -> None:
     reply = client.post(
         "/admin/staff/adam/role", data={"csrf_token": token, "role": "officer", "reason": "step"}
     )
-    assert reply.status_code == 302 and reply.location.endswith("/admin/")  # no staff page now
+    assert reply.status_code == 302 and reply.location.endswith("/admin/")
+    # a role change ends the account's sessions (issue 16): adam signs in again, as an officer
+    assert client.get("/admin/staff").status_code == 302
+    client, _ = _browser(site, "adam")
     assert client.get("/admin/staff").status_code == 403
     olga, olga_token = _browser(site, "olga")
     reply = olga.post("/admin/staff/olga/disable", data={"csrf_token": olga_token, "reason": "x"})
@@ -280,13 +287,17 @@ def test_a_disabled_user_cannot_log_in_and_their_open_session_ends(site) -> None
     assert again.get("/admin/").status_code == 302
 
 
-def test_a_changed_role_applies_on_the_next_request(site) -> None:
+def test_a_changed_role_ends_the_sessions_and_applies_at_the_next_sign_in(site) -> None:
+    """Issue 16: a role change ends the account's open sessions (a session never keeps the
+    rights of a role taken away); signed in again, the new role applies."""
     auditor, _ = _browser(site, "aude")
     assert auditor.get("/admin/certify").status_code == 403
     admin, token = _browser(site)
     admin.post(
         "/admin/staff/aude/role", data={"csrf_token": token, "role": "officer", "reason": "r"}
     )
+    assert auditor.get("/admin/audit").status_code == 302  # signed out
+    auditor, _ = _browser(site, "aude")
     assert auditor.get("/admin/certify").status_code == 200
     assert auditor.get("/admin/audit").status_code == 403
 

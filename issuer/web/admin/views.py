@@ -15,6 +15,7 @@ from flask import (
     Response,
     abort,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -27,7 +28,15 @@ from verifier.web.http_errors import http_status
 
 from ...db.models import Action, JobState, State
 from ...errors import FieldError, NotFound
-from ...services import accounts, audit, catalog, fields, jobs, lifecycle, register
+from ...services import (
+    audit,
+    catalog,
+    fields,
+    jobs,
+    lifecycle,
+    register,
+    staff_sessions,
+)
 from ..auth import (
     CAN_ACT,
     CAN_AUDIT,
@@ -79,21 +88,39 @@ def login() -> Any:
         check_csrf()
         username = request.form.get("username", "")[:100]
         password = request.form.get("password", "")[:1000]
-        user = accounts.authenticate_user(database.session(), username, password)
-        if user is not None:
+        remote = request.remote_addr or ""
+        moment = now()
+        outcome = database.write(
+            lambda s: staff_sessions.sign_in(
+                s, username=username, password=password, remote=remote, now=moment
+            )
+        )
+        if outcome.token is not None:
             session.clear()
-            session["uid"] = user.id
-            session["pw"] = user.password_hash[-16:]
+            session["sid"] = outcome.token
             session.permanent = True
             rotate_csrf()
             return redirect(_safe_next(request.args.get("next")))
-        error, status = "Unknown user name or wrong password.", 401
-    return render_template("admin/login.html", error=error), status
+        if outcome.wait is not None:
+            minutes = max(1, -(-int(outcome.wait.total_seconds()) // 60))
+            error, status = (
+                f"Too many failed sign-ins: try again in {minutes} minute"
+                f"{'' if minutes == 1 else 's'}.",
+                429,
+            )
+        else:
+            error, status = "Unknown user name or wrong password.", 401
+    response = make_response(render_template("admin/login.html", error=error), status)
+    if status == 429 and outcome.wait is not None:
+        response.headers["Retry-After"] = str(int(outcome.wait.total_seconds()) + 1)
+    return response
 
 
 @bp.post("/logout")
 def logout() -> Response:
     check_csrf()
+    token, moment = session.get("sid"), now()
+    database.write(lambda s: staff_sessions.sign_out(s, token, now=moment))
     session.clear()
     rotate_csrf()
     return redirect(url_for("admin.login"))
