@@ -26,6 +26,7 @@ from .services import catalog
 from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
 from .web.admin import (
     body_admin,
+    bulk_page,
     image_uploads,
     import_jobs,
     key_report_page,
@@ -34,7 +35,7 @@ from .web.admin import (
     views,
     wallet_actions,
 )
-from .web.api import api_v1, register_api, vc_api, wallet_api
+from .web.api import api_v1, bulk_api, register_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
 from .web.public import credential_page, documents
@@ -178,6 +179,8 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(wallet_actions.bp)
     app.register_blueprint(credential_page.bp)
     app.register_blueprint(staff.bp)  # staff accounts (issue 12)
+    app.register_blueprint(bulk_page.bp)  # bulk status changes (issue 12)
+    app.register_blueprint(bulk_api.bp)
     register_error_handlers(app)
     app.add_url_rule("/", "home", _home)
     return app

@@ -37,6 +37,7 @@ COMMANDS: Mapping[str, str] = {
     "withdraw": "issuer.cli.instance_cmd:withdraw",
     "renew": "issuer.cli.instance_cmd:renew",
     "reduce-scope": "issuer.cli.instance_cmd:reduce_scope",
+    "bulk": "issuer.cli.bulk_cmd:bulk",
     "import-csv": "issuer.cli.instance_cmd:import_csv",
     "worker": "issuer.cli.worker_cmd:worker",
     "jobs": "issuer.cli.worker_cmd:jobs_command",

@@ -16,14 +16,15 @@ How each move shows in the status lists (see docs/lifecycle.md):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from contexts.errors import ShapeError
+from contexts.errors import CertvcError, ShapeError
 from keys.dates import parse_datetime_stamp
 from verifier.engine import issuer_id
 from verifier.errors import VerifierCode
@@ -189,6 +190,123 @@ def _mark(credentials: list[IssuedCredential], state: CredentialState) -> None:
             credential.supersede_at = None  # withdrawn or superseded: nothing left to schedule
 
 
+@dataclass(frozen=True)
+class StatusMove:
+    """What a move that only changes status bits does: the bit set or cleared, and the states
+    the certification and its credentials take."""
+
+    purpose: StatusPurpose
+    value: bool
+    state: State
+    credential_state: CredentialState
+
+
+#: The moves that change status bits only (no new credential): the ones that can be bulk.
+STATUS_MOVES: Mapping[Action, StatusMove] = {
+    Action.SUSPEND: StatusMove(
+        StatusPurpose.SUSPENSION, True, State.SUSPENDED, CredentialState.SUSPENDED
+    ),
+    Action.REINSTATE: StatusMove(
+        StatusPurpose.SUSPENSION, False, State.ACTIVE, CredentialState.ACTIVE
+    ),
+    Action.WITHDRAW: StatusMove(
+        StatusPurpose.REVOCATION, True, State.WITHDRAWN, CredentialState.REVOKED
+    ),
+}
+
+
+def _reached(cert: Certification, current: IssuedCredential) -> list[IssuedCredential]:
+    """Every live credential of the certification: the current one, its wallet copies
+    (OpenID4VCI), and while a renewal has not started the one it will supersede."""
+    return [current, *(c for c in cert.credentials if c.live and c is not current)]
+
+
+def _move_details(current: IssuedCredential, reached: list[IssuedCredential]) -> dict[str, Any]:
+    details: dict[str, Any] = {"credentialId": current.credential_id}
+    copies = [c for c in reached if c.is_copy]
+    if copies:
+        details["copies"] = [c.credential_id for c in copies]
+    return details
+
+
+def refusal(cert: Certification, action: Action, now: datetime) -> CertvcError | None:
+    """Why ``action`` cannot be applied to ``cert`` now (None: it can), without raising: what
+    :func:`transition` would refuse before writing anything (a bulk dry run asks this)."""
+    try:
+        check_transition(cert, action, now)
+    except TransitionNotAllowed as error:
+        return error
+    if cert.current_credential is None:
+        return NotFound(f"certification {cert.number} has no credential")
+    return None
+
+
+def transition_many(
+    session: Session,
+    ctx: IssuerContext,
+    certification_ids: Sequence[int],
+    action: Action,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> list[tuple[Certification, CertvcError | None]]:
+    """Suspend, reinstate or withdraw several certifications in the caller's transaction.
+
+    Each certification is locked (in id order) and checked as :func:`transition` checks one;
+    a refused one is returned with its reason and left alone. The status bits of all the
+    others are set together, so each status list they touch is locked and re-signed once
+    (not once per certification), and one audit event per certification is appended. An id
+    that no longer exists is skipped. Outcomes are in id order.
+
+    :raises ReasonRequired: no reason. :raises ValueError: not a status move.
+    """
+    if action not in STATUS_MOVES:
+        raise ValueError(f"{action} is not a status move")
+    move = STATUS_MOVES[action]
+    reason = audit.check_reason(reason)
+    if not certification_ids:
+        return []
+    certs = (
+        session.execute(
+            select(Certification)
+            .where(Certification.id.in_(sorted(set(certification_ids))))
+            .order_by(Certification.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+            .options(
+                selectinload(Certification.credentials).selectinload(
+                    IssuedCredential.status_entries
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    outcomes: list[tuple[Certification, CertvcError | None]] = []
+    moving: list[tuple[Certification, IssuedCredential, list[IssuedCredential]]] = []
+    for cert in certs:
+        error = refusal(cert, action, now)
+        outcomes.append((cert, error))
+        if error is None:
+            current = cert.current_credential
+            assert current is not None  # refusal() says so otherwise
+            moving.append((cert, current, _reached(cert, current)))
+    if not moving:
+        return outcomes
+    everything = [credential for _, _, reached in moving for credential in reached]
+    _set_all(session, ctx, everything, move.purpose, move.value, now)
+    drafts = []
+    for cert, current, reached in moving:
+        details = _move_details(current, reached)  # before _mark: which were copies and live
+        cert.state = move.state
+        _mark(reached, move.credential_state)
+        cert.updated_at = now
+        drafts.append(audit.Draft(action=action, subject=cert.number, details=details))
+    audit.record_many(session, drafts, actor=actor, reason=reason, now=now)
+    return outcomes
+
+
 def transition(
     session: Session,
     ctx: IssuerContext,
@@ -215,13 +333,8 @@ def transition(
     current = cert.current_credential
     if current is None:
         raise NotFound(f"certification {cert.number} has no credential")
-    details: dict[str, Any] = {"credentialId": current.credential_id}
-    # Every live credential of the certification is reached: the current one, its wallet
-    # copies (OpenID4VCI), and while a renewal has not started the one it will supersede.
-    reached = [current, *(c for c in cert.credentials if c.live and c is not current)]
-    copies = [c for c in reached if c.is_copy]
-    if copies:
-        details["copies"] = [c.credential_id for c in copies]
+    reached = _reached(cert, current)
+    details = _move_details(current, reached)
     pending = cert.pending_renewal
     if pending is not None and action in (Action.RENEW, Action.REDUCE_SCOPE):
         starts = current.valid_from.isoformat() if current.valid_from else "later"
@@ -230,18 +343,11 @@ def transition(
             "has not started yet (suspend, reinstate or withdraw apply to both periods)"
         )
 
-    if action is Action.SUSPEND:
-        _set_all(session, ctx, reached, StatusPurpose.SUSPENSION, True, now)
-        cert.state = State.SUSPENDED
-        _mark(reached, CredentialState.SUSPENDED)
-    elif action is Action.REINSTATE:
-        _set_all(session, ctx, reached, StatusPurpose.SUSPENSION, False, now)
-        cert.state = State.ACTIVE
-        _mark(reached, CredentialState.ACTIVE)
-    elif action is Action.WITHDRAW:
-        _set_all(session, ctx, reached, StatusPurpose.REVOCATION, True, now)
-        cert.state = State.WITHDRAWN
-        _mark(reached, CredentialState.REVOKED)
+    if action in STATUS_MOVES:
+        move = STATUS_MOVES[action]
+        _set_all(session, ctx, reached, move.purpose, move.value, now)
+        cert.state = move.state
+        _mark(reached, move.credential_state)
     else:
         if action is Action.RENEW:
             if cert.scheme.retired_at is not None:

@@ -80,3 +80,75 @@ def test_log_in_certify_suspend_and_see_the_state_change(server: Any, page: Any)
     page.get_by_label("State").select_option("suspended")
     page.get_by_role("button", name="Search").click()
     assert "Zoë Ångström-Ōtsuka" in page.locator("table").last.inner_text()
+
+
+def test_bulk_withdraw_dry_run_then_confirmed_final(tmp_path: Path, monkeypatch) -> None:
+    """Bulk page in a browser without JavaScript: the dry run lists what would change and
+    what would be refused, the confirmation carries the selection (numbers on several lines)
+    and cannot be sent until "I understand this is final" is ticked; the single Withdraw form
+    needs its own box."""
+    from sqlalchemy import select
+
+    from issuer.db.models import Certification, State
+    from issuer.services import lifecycle
+
+    for name in list(os.environ):
+        if name.startswith("CERTVC_"):
+            monkeypatch.delenv(name)
+    with served_instance(tmp_path, now=NOW) as it:
+        factory = db.session_factory(it.engine)
+        ctx = it.app.extensions["certvc.issuer"]
+        db.run_transaction(
+            factory,
+            lambda s: accounts.create_user(
+                s, username="olga", password=PASSWORD, role=Role.OFFICER, actor="t", now=NOW
+            ),
+        )
+        for number in ("BR-1", "BR-2", "BR-3"):
+            request = lifecycle.IssueRequest(
+                scheme_code="CWI-2", scope="VT", person_name=f"Person {number}", number=number
+            )
+            db.run_transaction(
+                factory,
+                lambda s, r=request: lifecycle.issue(s, ctx, r, reason="exam", actor="t", now=NOW),
+            )
+
+        def states() -> dict[str, State]:
+            with factory() as session:
+                rows = session.execute(select(Certification.number, Certification.state))
+                return {number: state for number, state in rows}
+
+        for browser in launched_browser():
+            page = browser.new_context(java_script_enabled=False).new_page()
+            page.goto(it.url("/admin/login"))
+            page.get_by_label("User name").fill("olga")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("link", name="Bulk").click()
+            page.get_by_label("Certificate numbers").fill("BR-1\nBR-2\n# the end\nNOPE-1\n")
+            page.get_by_label("Withdraw (final)").check()
+            page.get_by_label("Reason").fill("fraud ring")
+            page.get_by_role("button", name="Dry run").click()
+            summary = page.locator("#summary").inner_text()
+            assert "3 selected" not in summary and "2 selected, 2 would change, 1 would" in summary
+            assert "no certification with number NOPE-1" in page.locator("#refused").inner_text()
+            assert states()["BR-1"] is State.ACTIVE
+            confirm = page.locator("#confirm")
+            confirm.get_by_role("button", name="Withdraw 2 certifications").click()
+            assert page.locator("#confirm").is_visible()  # the box is required: not sent
+            assert states()["BR-1"] is State.ACTIVE
+            confirm.get_by_label("I understand this is final").check()
+            confirm.get_by_role("button", name="Withdraw 2 certifications").click()
+            assert "2 selected, 2 changed, 1 refused" in page.locator("#summary").inner_text()
+            screenshot(page, "admin_bulk_done.png", full_page=True)
+            assert states()["BR-1"] is State.WITHDRAWN and states()["BR-2"] is State.WITHDRAWN
+
+            page.goto(it.url("/admin/certifications/BR-3"))
+            withdraw = page.locator("form", has=page.get_by_role("heading", name="Withdraw"))
+            withdraw.get_by_label("Reason").fill("fraud")
+            assert "every verifier then says REVOKED" in withdraw.inner_text()
+            withdraw.get_by_role("button", name="Withdraw (final)").click()
+            assert states()["BR-3"] is State.ACTIVE  # the box is required
+            withdraw.get_by_label("Withdrawal is final").check()
+            withdraw.get_by_role("button", name="Withdraw (final)").click()
+            assert page.locator("#state").inner_text().strip().lower() == "withdrawn"

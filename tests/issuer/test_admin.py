@@ -116,14 +116,16 @@ def test_missing_forged_and_replayed_csrf_tokens_are_refused(ui) -> None:
     assert token != old_token
     events = _count(ui, AuditEvent)
     for forged in ("", "x" * 43, old_token):
-        data = {"reason": "sneaky"} | ({"csrf_token": forged} if forged else {})
+        data = {"reason": "sneaky", "confirm_final": "yes"}
+        data |= {"csrf_token": forged} if forged else {}
         reply = ui.client.post(f"/admin/certifications/{number}/withdraw", data=data)
         assert reply.status_code == 403 and b"csrf_invalid" in reply.data
     assert _count(ui, AuditEvent) == events
     other = ui.app.test_client()  # another browser: its own session, its own token
     stolen = login(other, "adam")
     reply = ui.client.post(
-        f"/admin/certifications/{number}/withdraw", data={"reason": "x", "csrf_token": stolen}
+        f"/admin/certifications/{number}/withdraw",
+        data={"reason": "x", "confirm_final": "yes", "csrf_token": stolen},
     )
     assert reply.status_code == 403
 

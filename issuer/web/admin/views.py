@@ -68,6 +68,10 @@ ACTION_LABELS = {
     Action.REDUCE_SCOPE: "Reduce scope",
 }
 
+#: The box a withdrawal form must have ticked (withdrawal is final; checked here, not only in
+#: the browser).
+CONFIRM_WITHDRAW = "confirm_final"
+
 
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
@@ -219,6 +223,7 @@ def certification(number: str, error: CertvcError | None = None, status: int = 2
         events=events,
         error=error,
         now=moment,
+        confirm_field=CONFIRM_WITHDRAW,
     ), status
 
 
@@ -233,6 +238,10 @@ def act(number: str, action: str) -> Any:
         abort(404)
     form = request.form
     try:
+        if chosen is Action.WITHDRAW and form.get(CONFIRM_WITHDRAW) != "yes":
+            raise FieldError(
+                CONFIRM_WITHDRAW, "withdrawal is final: tick the box to confirm it (nothing done)"
+            )
         scope = fields.text(form, "scope", required=False, max_length=2000, multiline=True)
         effective = fields.moment(form, "effective")
         ctx, moment, actor = issuer.context(), now(), user_actor()

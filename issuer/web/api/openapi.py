@@ -219,6 +219,19 @@ def openapi_document(public_url: str) -> dict[str, Any]:
         "/oid4vci/nonce": {"post": _op("Nonce endpoint", None)},
         "/oid4vci/credential": {"post": _op("Credential endpoint (Bearer access token)", None)},
         "/api/v1/register": {"get": _register_export()},
+        "/api/v1/bulk": {
+            "post": _op(
+                "Suspend, reinstate or withdraw every certification a selection finds (at most "
+                "10,000; more is field_invalid: narrow it). dryRun: what would change and what "
+                "would be refused, and why, changing nothing. The real run applies it in chunks "
+                "of 200, one transaction each, one audit event per certification; expect (a "
+                "dry run's fingerprint) makes it refuse to start (conflict) if the result "
+                "would differ. Answer: {action, dryRun, selected, changed: [numbers], refused: "
+                "[{number, code, message}], fingerprint}",
+                "status",
+                body="BulkRequest",
+            )
+        },
         "/api/v1/audit": {
             "get": _op("The audit log, newest first", "admin", params=[_query("subject"), *_PAGING])
         },
@@ -444,6 +457,40 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                     "type": "object",
                     "required": ["enabled", "reason"],
                     "properties": {"enabled": {"type": "boolean"}, "reason": _REASON},
+                },
+                "BulkRequest": {
+                    "type": "object",
+                    "required": ["action", "selection", "reason"],
+                    "properties": {
+                        "action": {"enum": ["suspend", "reinstate", "withdraw"]},
+                        "selection": {
+                            "type": "object",
+                            "description": "every filter given must hold; at least one",
+                            "properties": {
+                                "scheme": {"type": "string"},
+                                "state": {"enum": ["active", "suspended", "withdrawn", "expired"]},
+                                "numbers": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "maxItems": 10000,
+                                    "description": "unknown numbers are refused (not_found)",
+                                },
+                                "references": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "maxItems": 10000,
+                                    "description": "persons' references: all their certifications",
+                                },
+                                "expiringBefore": _DATE,
+                            },
+                        },
+                        "reason": _REASON,
+                        "dryRun": {"type": "boolean", "default": False},
+                        "expect": {
+                            "type": "string",
+                            "description": "a dry run's fingerprint",
+                        },
+                    },
                 },
                 "LifecycleAction": {
                     "type": "object",
