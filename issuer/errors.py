@@ -24,6 +24,9 @@ class IssuerCode(Code):
     CSRF_INVALID = "csrf_invalid"
     AUDIT_CHAIN_BROKEN = "audit_chain_broken"
     INSTANCE_NOT_READY = "instance_not_ready"
+    #: The command line was used wrongly: an unknown option or command, a missing option or
+    #: argument, a value not among the choices (``certvc: error: usage: ...``, exit 2).
+    USAGE = "usage"
 
 
 class FieldError(CertvcError):

@@ -28,6 +28,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, NoReturn
 
+from contexts.errors import InputError
 from keys._hazmat import ScryptParams as ScryptParams  # the KDF cost type, public here
 from keys._hazmat import new_salt, stretch_passphrase
 from keys.did import VerificationMethodEntry
@@ -98,7 +99,12 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def _atomic_write(path: Path, data: bytes, *, overwrite: bool) -> None:
-    """Write via a 0600 temp file in the same directory, then rename (or link: no clobber)."""
+    """Write via a 0600 temp file in the same directory, then rename (or link: no clobber).
+
+    :raises InputError: the folder does not exist (named as given, not the temporary file).
+    """
+    if not path.parent.is_dir():
+        raise InputError(f"the folder {path.parent} does not exist: create it first")
     temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(temp, flags, 0o600)  # created private: never chmod-ed after the fact

@@ -4,7 +4,8 @@ The CLI is the outermost adapter: it may import every package. Its commands are 
 table, :data:`COMMANDS` (name -> ``module:attribute``), loaded lazily as in click's documented
 ``LazyGroup`` pattern, so ``certvc verify`` imports neither Flask nor the issuer's database. A
 command whose module does not import fails loudly with the import error: it never silently
-disappears from the list.
+disappears from the list. Usage errors of every command are one line, as every other error
+(:mod:`issuer.cli.usage`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from importlib import import_module
 from typing import Any
 
 import click
+
+from .usage import one_line
 
 #: Every ``certvc`` command, in one place.
 COMMANDS: Mapping[str, str] = {
@@ -61,7 +64,9 @@ def load_command(target: str) -> click.Command:
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported when used (click's ``LazyGroup`` pattern)."""
+    """A group whose subcommands are imported when used (click's ``LazyGroup`` pattern), and
+    whose usage errors, its own and its subcommands', are one line (``certvc: error: usage:``).
+    """
 
     def __init__(self, *args: Any, lazy: Mapping[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,6 +79,18 @@ class LazyGroup(click.Group):
         if name in self.lazy:
             return load_command(self.lazy[name])
         return super().get_command(ctx, name)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            raise one_line(error) from error
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            raise one_line(error) from error
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})

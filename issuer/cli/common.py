@@ -19,6 +19,7 @@ import click
 
 from contexts.errors import CertvcError, InputError
 from contexts.loader import ContextStore, default_store, parse_context_option
+from issuer.errors import FieldError
 from keys.errors import KeyCode, KeyMaterialError
 from keys.keypair import KeyPair
 from keys.keystore import load_passphrase, read_key_file
@@ -30,9 +31,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 
 
+def error_line(code: str, message: str) -> str:
+    """``certvc: error: <code>: <what to fix>``: the one format of every CLI error."""
+    return f"certvc: error: {code}: {message}"
+
+
 def fail(error: CertvcError) -> None:
     """One line on stderr naming the code and what to fix; no traceback, ever."""
-    click.echo(f"certvc: error: {error.code}: {error.message}", err=True)
+    click.echo(error_line(error.code, error.message), err=True)
     sys.exit(EXIT_UNUSABLE)
 
 
@@ -46,9 +52,35 @@ def reports_errors(func: F) -> F:
         except CertvcError as error:
             fail(error)
         except OSError as error:
-            fail(InputError(f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")))
+            fail(InputError(_os_error_text(error)))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _os_error_text(error: OSError) -> str:
+    """The OS's reason and the file; a file in a folder that does not exist names the folder
+    (never a temporary name an atomic write made up)."""
+    name = error.filename
+    if isinstance(error, FileNotFoundError) and isinstance(name, str | Path):
+        folder = Path(name).parent
+        if not folder.is_dir():
+            return f"the folder {folder} does not exist: create it first"
+    return f"{error.strerror or error}: {name or ''}".rstrip(": ")
+
+
+def output_file(path: Path, option: str = "--out") -> Path:
+    """``path`` as given, once its folder is known to exist: checked before any work, so the
+    error names the folder the user typed (a temporary file beside it would fail later with
+    its own, made-up name).
+
+    :raises FieldError: ``field_invalid`` naming ``option`` and the folder.
+    """
+    folder = path.parent
+    if not folder.exists():
+        raise FieldError(option, f"the folder {folder} does not exist: create it first")
+    if not folder.is_dir():
+        raise FieldError(option, f"{folder} is not a folder")
+    return path
 
 
 def now() -> datetime:
@@ -102,7 +134,17 @@ def load_signing_key(path: str, *, passphrase_file: Path | None, plaintext: bool
         raise KeyMaterialError(f"{path} is not a key file (expected a JSON object)")
     if "privateKeyPem" in data:
         passphrase = load_passphrase(os.environ, passphrase_file)
-        return read_key_file(Path(path), passphrase=passphrase, allow_plaintext=plaintext)
+        try:
+            return read_key_file(Path(path), passphrase=passphrase, allow_plaintext=plaintext)
+        except KeyMaterialError as error:
+            if error.code is not KeyCode.PLAINTEXT_KEY_REFUSED:
+                raise
+            raise KeyMaterialError(
+                f"{path} holds an unencrypted key, allowed only in development mode: add "
+                "--plaintext to sign with it anyway, or use an encrypted key file "
+                "(certvc keys generate without --plaintext)",
+                code=KeyCode.PLAINTEXT_KEY_REFUSED,
+            ) from error
     if "secretKeyMultibase" in data or "privateKeyMultibase" in data:
         click.echo("certvc: warning: signing with an unencrypted Multikey key pair", err=True)
         return KeyPair.from_multikey(data)

@@ -24,6 +24,7 @@ from keys.keystore import load_passphrase
 
 from .. import db, signing_pool
 from ..db.models import Action
+from ..errors import FieldError
 from ..services import (
     accounts,
     audit,
@@ -144,15 +145,59 @@ def _certification_text(data: dict[str, Any]) -> str:
     )
 
 
+#: The issuing services' field names (the API's) -> the ``issue`` command's own options.
+_ISSUE_FLAGS = {
+    "scheme": "--scheme",
+    "scope": "--scope",
+    "effective": "--effective",
+    "personId": "--person-id",
+    "person.name": "--name",
+    "number": "--number",
+}
+
+
+def _in_cli_words(error: FieldError, reference: str | None) -> FieldError:
+    """A service's field error named with the command's options instead of the API's fields
+    (``give personId, ...`` -> ``--name``, ``--person-id`` or ``--reference``)."""
+    if error.field == "person":
+        if reference:
+            return FieldError(
+                "--name",
+                f"no person is registered under --reference {reference!r}: give their name "
+                "with --name to register them",
+                code=error.code,
+            )
+        return FieldError(
+            "--name",
+            "give the person's name (--name NAME), or a registered person "
+            "(--person-id ID or --reference REF)",
+            code=error.code,
+        )
+    flag = _ISSUE_FLAGS.get(error.field)
+    if flag is None:
+        return error
+    return FieldError(flag, error.message.removeprefix(f"{error.field}: "), code=error.code)
+
+
 @click.command("issue")
 @instance_option
 @click.argument("number", required=False)
+@click.option(
+    "--number",
+    "number_option",
+    metavar="NUMBER",
+    help="The certificate number (generated if omitted; the same as the NUMBER argument).",
+)
 @click.option("--scheme", required=True, help="The scheme code.")
 @click.option("--scope", required=True, help="The certified scope.")
 @click.option("--person-id", type=int, help="An existing person.")
 @click.option("--name", help="The person's name (a new person unless --reference exists).")
 @click.option("--reference", help="The person's reference (the body's own id).")
-@click.option("--effective", help="Effective date, YYYY-MM-DD or a date-time (default: now).")
+@click.option(
+    "--effective",
+    help="Effective date: YYYY-MM-DD (2026-11-01) or a date-time with a time zone "
+    "(2026-11-01T09:00:00Z); default: now.",
+)
 @reason_option
 @passphrase_option
 @json_option
@@ -160,6 +205,7 @@ def _certification_text(data: dict[str, Any]) -> str:
 def issue(
     instance_dir: Path,
     number: str | None,
+    number_option: str | None,
     scheme: str,
     scope: str,
     person_id: int | None,
@@ -170,30 +216,45 @@ def issue(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Certify a person: record certification NUMBER (generated if omitted) and sign its
-    credential."""
-    request = lifecycle.IssueRequest(
-        scheme_code=scheme,
-        scope=scope,
-        person_id=person_id,
-        person_name=name,
-        person_reference=reference,
-        number=fields.code({"number": number}, "number", required=False),
-        effective=fields.moment({"effective": effective}, "effective"),
-    )
-    opened = OpenedInstance.open(instance_dir, passphrase_file)
-    ctx, moment = opened.context(), now()
+    """Certify a person: record certificate number NUMBER (or --number; generated if omitted)
+    and sign its credential."""
+    if number is not None and number_option is not None and number != number_option:
+        raise click.UsageError(
+            f"the certificate number is given twice, differently ({number!r} and --number "
+            f"{number_option!r}): give it once"
+        )
+    try:
+        request = lifecycle.IssueRequest(
+            scheme_code=scheme,
+            scope=scope,
+            person_id=person_id,
+            person_name=name,
+            person_reference=reference,
+            number=fields.code({"--number": number_option or number}, "--number", required=False),
+            effective=fields.moment({"--effective": effective}, "--effective"),
+        )
+        if person_id is None and not (name and name.strip()) and not reference:
+            raise FieldError("person", "no person")  # worded for the CLI below
+        opened = OpenedInstance.open(instance_dir, passphrase_file)
+        ctx, moment = opened.context(), now()
 
-    def work(session: Session) -> dict[str, Any]:
-        cert = lifecycle.issue(session, ctx, request, reason=reason, actor=cli_actor(), now=moment)
-        current = cert.current_credential
-        assert current is not None
-        return {
-            "certification": lifecycle.certification_json(cert, moment),
-            "verifiableCredential": lifecycle.credential_document(current),
-        }
+        def work(session: Session) -> dict[str, Any]:
+            cert = lifecycle.issue(
+                session, ctx, request, reason=reason, actor=cli_actor(), now=moment
+            )
+            current = cert.current_credential
+            assert current is not None
+            return {
+                "certification": lifecycle.certification_json(cert, moment),
+                "verifiableCredential": lifecycle.credential_document(current),
+            }
 
-    result = opened.write(work)
+        result = opened.write(work)
+    except FieldError as error:
+        worded = _in_cli_words(error, reference)
+        if worded is error:
+            raise
+        raise worded from error
     echo_result(as_json, result, _certification_text(result["certification"]))
 
 
@@ -214,7 +275,7 @@ def _lifecycle_command(action: Action, help_text: str) -> click.Command:
         scope: str | None = None,
         effective: str | None = None,
     ) -> None:
-        when = fields.moment({"effective": effective}, "effective")
+        when = fields.moment({"--effective": effective}, "--effective")
         opened = OpenedInstance.open(instance_dir, passphrase_file)
         ctx, moment = opened.context(), now()
 
@@ -239,7 +300,9 @@ def _lifecycle_command(action: Action, help_text: str) -> click.Command:
         command = click.option("--scope", required=True, help="The new, narrower scope.")(command)
     if action is Action.RENEW:
         command = click.option(
-            "--effective", help="Start of the new period, YYYY-MM-DD (default: now)."
+            "--effective",
+            help="Start of the new period: YYYY-MM-DD (2026-11-01) or a date-time with a time "
+            "zone (2026-11-01T09:00:00Z); default: now.",
         )(command)
     return command
 
@@ -262,8 +325,22 @@ reduce_scope = _lifecycle_command(
 # --- import, keys, status, audit ----------------------------------------------------------
 
 
+def _print_template(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(csv_import.TEMPLATE.replace("\r\n", "\n"), nl=False)
+        ctx.exit()
+
+
 @click.command("import-csv")
 @instance_option
+@click.option(
+    "--template",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_template,
+    help="Print a template CSV (every column, one example row) and exit.",
+)
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @reason_option
 @click.option(
@@ -286,19 +363,21 @@ def import_csv(
 ) -> None:
     """Import persons (and certifications) from FILE; bad rows are reported, good ones kept.
 
-    Running the same file again imports nothing twice: rows already done are reported as
-    already present.
+    FILE: UTF-8 (a byte-order mark is fine), comma, semicolon or tab separated, a header row
+    naming the columns name (required), reference, and to certify scheme, scope, number,
+    effective (YYYY-MM-DD or a date-time with a time zone); --template prints one. Running the
+    same file again imports nothing twice: rows already done are reported as already present.
     """
     try:
-        text = csv_file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{csv_file} is not UTF-8 text") from error
+        text = csv_import.decode(csv_file.read_bytes())
+    except FieldError as error:
+        raise InputError(f"{csv_file}: {error.message.removeprefix('file: ')}") from error
     audit.check_reason(reason)
+    certifies = "scheme" in csv_import.columns(text)  # a bad header is refused before any work
     total = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
     report = csv_import.ImportReport()
     with contextlib.ExitStack() as stack:
         opened = stack.enter_context(OpenedInstance.open(instance_dir, passphrase_file))
-        certifies = "scheme" in text.partition("\n")[0]
         ctx = opened.context() if certifies else None
         signer: issuance.BatchSigner = issuance.sign_here
         if ctx is not None and jobs > 1 and signing_pool.available():

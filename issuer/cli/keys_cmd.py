@@ -14,7 +14,7 @@ from keys.keypair import KeyPair, KeyType
 from keys.keystore import load_passphrase, write_key_file
 
 from . import LazyGroup
-from .common import now, reports_errors
+from .common import now, output_file, reports_errors
 
 
 @click.group(
@@ -49,6 +49,7 @@ def generate(
     key_type: str, out: Path, passphrase_file: Path | None, plaintext: bool, as_json: bool
 ) -> None:
     """Write a new key pair to OUT (mode 0600) and print its public Multikey and did:key."""
+    output_file(out)
     passphrase = None if plaintext else load_passphrase(os.environ, passphrase_file)
     pair = KeyPair.generate(KeyType(key_type))
     write_key_file(out, pair, passphrase=passphrase, plaintext=plaintext, now=now())

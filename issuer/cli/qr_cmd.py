@@ -28,7 +28,7 @@ from verifier.qr_symbol import (
     render_svg,
 )
 
-from .common import read_input_bytes, reports_errors
+from .common import output_file, read_input_bytes, reports_errors
 
 #: The print size the figures are given for (a QR on a certificate or a badge).
 PRINT_MM = 30.0
@@ -97,6 +97,7 @@ def encode(
     """Write the QR code of CREDENTIAL (a signed JSON file, a vc+jwt file or '-')."""
     if out.suffix.lower() not in (".png", ".svg"):
         raise InputError("--out must name a .png or .svg file")
+    output_file(out)
     credential = _credential(read_input_bytes(credential_path))
     base = _verifier_url(verifier_url)
     if mode == "embed":

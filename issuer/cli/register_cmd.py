@@ -17,9 +17,8 @@ from typing import TextIO
 
 import click
 
-from ..errors import FieldError
 from ..services import fields, register
-from .common import now
+from .common import now, output_file
 from .opened import OpenedInstance, cli_actor, instance_option, reports_instance_errors
 from .reading import read_session
 
@@ -36,8 +35,7 @@ def _target(out: Path | None) -> Iterator[TextIO | None]:
     if out is None:
         yield None
         return
-    if not out.parent.is_dir():
-        raise FieldError("out", f"the folder {out.parent} does not exist")
+    output_file(out, "out")  # the register names its options as its API fields
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
     try:
         os.chmod(temporary, 0o600)

@@ -14,13 +14,15 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from contexts.errors import InputError
+from contexts.errors import InputError, ShapeError
 from issuer.bulk_signing import BulkSigning, sign_lines, split_lines
+from issuer.services import fields
 from issuer.signing import sign_credential
 from keys.dates import parse_datetime_stamp
 from keys.suites import REGISTRY, ProofOptions
@@ -44,7 +46,11 @@ from .common import (
     "--key", "key_path", required=True, help="Key file, Multikey key pair or private JWK."
 )
 @click.option("--suite", type=click.Choice(sorted(REGISTRY)), required=True)
-@click.option("--created", metavar="ISO8601", help="The proof's created time (default: now).")
+@click.option(
+    "--created",
+    metavar="ISO8601",
+    help="The proof's created time, e.g. 2026-11-01T09:00:00Z (default: now).",
+)
 @click.option("--verification-method", metavar="URL", help="Default: the key's did:key method.")
 @click.option(
     "--passphrase-file",
@@ -102,13 +108,14 @@ def sign(
     """
     if (proof_id or previous_proofs) and REGISTRY[suite].cryptosuite is None:
         raise click.UsageError("--proof-id and --previous-proof need a Data Integrity suite")
+    when = _created(created)
     previous = previous_proofs[0] if len(previous_proofs) == 1 else list(previous_proofs)
     chain: dict[str, Any] = {"id": proof_id, "previous_proof": previous or None}
     if jsonl:
         _sign_batch(
             key_path,
             suite,
-            created,
+            when,
             verification_method,
             passphrase_file,
             plaintext,
@@ -122,7 +129,6 @@ def sign(
     if not isinstance(credential, dict):
         raise InputError("the input must be a JSON object (a credential)")
     pair = load_signing_key(key_path, passphrase_file=passphrase_file, plaintext=plaintext)
-    when = parse_datetime_stamp(created) if created is not None else now()
     options = ProofOptions(created=when, verification_method=verification_method, **chain)
     secured: Any = sign_credential(
         credential,
@@ -137,6 +143,22 @@ def sign(
     )
 
 
+def _created(value: str | None) -> datetime:
+    """The proof's ``created``: a dateTimeStamp as given (its offset kept), or a date
+    (midnight UTC); anything else is refused saying what to type.
+
+    :raises FieldError: ``field_invalid`` naming ``--created``.
+    """
+    if value is None:
+        return now()
+    try:
+        return parse_datetime_stamp(value)
+    except ShapeError:
+        moment = fields.moment({"--created": value}, "--created")
+        assert moment is not None
+        return moment
+
+
 def _usable_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
@@ -146,7 +168,7 @@ def _usable_cpus() -> int:
 def _sign_batch(
     key_path: str,
     suite: str,
-    created: str | None,
+    when: datetime,
     verification_method: str | None,
     passphrase_file: Path | None,
     plaintext: bool,
@@ -157,7 +179,6 @@ def _sign_batch(
 ) -> None:
     lines = split_lines(read_input_bytes(input_path))
     pair = load_signing_key(key_path, passphrase_file=passphrase_file, plaintext=plaintext)
-    when = parse_datetime_stamp(created) if created is not None else now()
     job = BulkSigning(
         signer=pair.signer(verification_method),
         suite=suite,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..services import oid4vci, public_page, wallet_files
 from ..services.wallet_files import ExportFormat, PaperSize, QrMode
-from .common import now
+from .common import now, output_file
 from .opened import (
     OpenedInstance,
     cli_actor,
@@ -90,6 +90,7 @@ def export(
 ) -> None:
     """Export a certificate's credential: PDF, baked badge, QR code, JSON or vc+jwt."""
     chosen = ExportFormat(form)
+    output_file(out)
     with OpenedInstance.open(instance_dir, passphrase_file) as opened:
         ctx, moment, actor = opened.context(), now(), cli_actor()
         source = opened.write(

@@ -2,8 +2,10 @@
 
 Columns (header row required, order free): ``name`` (required), ``reference`` (the body's own
 id, unique), and for rows that also certify: ``scheme``, ``scope``, optional ``number`` and
-``effective``. Good rows are imported, bad rows are reported with their line number and why;
-one bad row never stops the others.
+``effective`` (a date, ``YYYY-MM-DD``, or a date-time with a time zone). Files as spreadsheets
+save them are read: UTF-8 with or without a byte-order mark, comma, semicolon or tab
+separated (the header line's), column names in any case. Good rows are imported, bad rows are
+reported with their line number and why; one bad row never stops the others.
 
 Rows are processed in chunks, one transaction each (the caller runs :func:`import_chunk` through
 ``run_transaction``), with one audit event per chunk besides one per certification. The rows
@@ -19,6 +21,7 @@ and not refused.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,6 +40,14 @@ from . import audit, fields, issuance
 from .issuing_context import IssuerContext
 
 COLUMNS = ("name", "reference", "scheme", "scope", "number", "effective")
+DELIMITERS = (",", ";", "\t")
+#: The template offered for download (admin) and printed by ``certvc import-csv --template``:
+#: every column and one example row (a new person certified in the demo scheme).
+TEMPLATE = (
+    "name,reference,scheme,scope,number,effective\r\n"
+    'Zoë Ångström-Ōtsuka,P-0001,CWI-2,"VT-2, steel groups 1 and 2",,2026-11-01\r\n'
+)
+_SAVE_AS = "save it as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)"
 MAX_ROWS = 100_000
 MAX_CELL = 2000
 CHUNK = 500
@@ -110,42 +121,120 @@ def _row(line: int, record: dict[str, Any]) -> Row:
     )
 
 
+def decode(data: bytes) -> str:
+    """The text of an uploaded or read CSV file: UTF-8, with or without a byte-order mark
+    (Excel's "CSV UTF-8" writes one).
+
+    :raises FieldError: ``file``: any other encoding, naming how to save the file instead.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FieldError("file", f"the file is UTF-16 text, not UTF-8: {_SAVE_AS}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FieldError("file", f"the file is not UTF-8 text: {_SAVE_AS}") from None
+
+
+def delimiter(text: str) -> str:
+    """The header line's delimiter: the most frequent of comma, semicolon and tab outside
+    quotes (ties and a one-column header: comma). The header holds only column names, so
+    counting is exact where ``csv.Sniffer`` guesses from the rows too."""
+    line = text.lstrip("\ufeff").partition("\n")[0]
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda candidate: counts[candidate])
+    return best if counts[best] else ","
+
+
+def _reader(text: str) -> Iterator[list[str]]:
+    body = io.StringIO(text.lstrip("\ufeff"), newline="")
+    return csv.reader(body, delimiter=delimiter(text), strict=True)
+
+
+def _columns(header: list[str] | None) -> list[str]:
+    """The header's column names, trimmed and in lower case (``Name`` is ``name``); an empty
+    name is a column without a header (a spreadsheet's trailing separator), kept as ``""``.
+
+    :raises FieldError: no ``name`` column, unknown or repeated columns.
+    """
+    names = [cell.strip().lstrip("\ufeff").lower() for cell in header or []]
+    if "name" not in names:
+        raise FieldError(
+            "file",
+            "the header row must name a 'name' column "
+            f"(columns: {', '.join(COLUMNS)}; separated by commas, semicolons or tabs)",
+        )
+    unknown = [
+        cell for cell, name in zip(header or [], names, strict=True) if name and name not in COLUMNS
+    ]
+    if unknown:
+        raise FieldError("file", f"unknown columns {unknown}; known: {', '.join(COLUMNS)}")
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise FieldError("file", f"columns named more than once: {', '.join(repeated)}")
+    return names
+
+
+def columns(text: str) -> list[str]:
+    """The columns the header row of ``text`` names (see :func:`parse`), checked.
+
+    :raises FieldError: as :func:`parse` for the header.
+    """
+    try:
+        header = next(_reader(text), None)
+    except csv.Error as error:
+        raise FieldError("file", f"not a CSV file ({error})") from error
+    return [name for name in _columns(header) if name]
+
+
 def parse(text: str) -> Iterator[Row | RowError]:
     """Rows of a CSV document, each a :class:`Row` or a :class:`RowError` with its line.
 
+    As spreadsheets write them: a byte-order mark is skipped; the delimiter (comma,
+    semicolon or tab) is the header line's (:func:`delimiter`); column names are trimmed and
+    matched in any case; a column without a name must hold nothing.
+
     :raises FieldError: no header, no ``name`` column, unknown columns, too many rows.
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
+    reader = _reader(text)
     try:
-        header = reader.fieldnames
+        header = next(reader, None)
     except csv.Error as error:
         raise FieldError("file", f"not a CSV file ({error})") from error
-    if not header or "name" not in [h.strip() for h in header]:
-        raise FieldError("file", "the header row must name a 'name' column")
-    unknown = [h for h in header if h.strip() not in COLUMNS]
-    if unknown:
-        raise FieldError("file", f"unknown columns {unknown}; known: {', '.join(COLUMNS)}")
+    names = _columns(header)
     count = 0
     while True:
         try:
-            record = next(reader)
+            cells = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
             yield RowError(reader.line_num, f"unreadable CSV: {error}")
             return
+        if not cells:
+            continue  # an empty line
         count += 1
         if count > MAX_ROWS:
             raise FieldError("file", f"more than {MAX_ROWS} rows; split the file")
         line = reader.line_num
-        if None in record:
+        if len(cells) > len(names):
             yield RowError(line, "more cells than columns")
             continue
-        if all(not (value or "").strip() for value in record.values()):
+        if all(not value.strip() for value in cells):
             continue  # blank line
-        clean = {key.strip(): value for key, value in record.items()}
+        if any(value.strip() for name, value in zip(names, cells, strict=False) if not name):
+            yield RowError(line, "a cell under a column without a name in the header row")
+            continue
+        record: dict[str, str | None] = dict.fromkeys(names[len(cells) :])
+        record.update((name, value) for name, value in zip(names, cells, strict=False) if name)
+        record.pop("", None)
         try:
-            yield _row(line, clean)
+            yield _row(line, record)
         except CertvcError as error:
             yield RowError(line, error.message)
 

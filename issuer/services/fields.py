@@ -93,25 +93,66 @@ def choice(data: Mapping[str, Any], name: str, enum: type[E], *, default: E | No
         raise FieldError(name, f"must be one of: {allowed}") from None
 
 
+#: What to type wherever a date is asked (CLI options, CSV cells, forms, JSON): one wording.
+DATE_FORMS = "YYYY-MM-DD (2026-11-01) or a date-time with a time zone (2026-11-01T09:00:00Z)"
+_NUMERIC_DATE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
+_NO_ZONE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?")
+
+
 def moment(data: Mapping[str, Any], name: str, *, required: bool = False) -> datetime | None:
-    """A date (``YYYY-MM-DD``, midnight UTC) or an XML Schema dateTimeStamp."""
+    """A date (``YYYY-MM-DD``, midnight UTC) or an XML Schema dateTimeStamp.
+
+    A refusal says what to type (:data:`DATE_FORMS`): ``01/11/2026`` is ambiguous (1 November
+    or 11 January), so it is refused with both ``YYYY-MM-DD`` readings named; a date-time
+    without a time zone is refused with the ``Z`` form named.
+
+    :raises FieldError: ``field_invalid`` naming ``name``.
+    """
     value = data.get(name)
     if value is None or value == "":
         if required:
-            raise FieldError(name, "is required")
+            raise FieldError(name, f"is required: {DATE_FORMS}")
         return None
     if not isinstance(value, str):
-        raise FieldError(name, "must be a date (YYYY-MM-DD) or a date-time with a time zone")
+        raise FieldError(name, f"must be a date: {DATE_FORMS}")
     value = value.strip()
     if _DATE.fullmatch(value):
         try:
             return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
         except ValueError:
-            raise FieldError(name, f"{value!r} is not a real date") from None
+            raise FieldError(name, f"{value!r} is not a real date; write {DATE_FORMS}") from None
     try:
         return parse_datetime_stamp(value).astimezone(UTC)
     except ShapeError as error:
-        raise FieldError(name, error.message) from error
+        raise FieldError(name, _what_to_type(value)) from error
+
+
+def _what_to_type(value: str) -> str:
+    """Why ``value`` is not a date certvc takes, and the form to write instead."""
+    shown = repr(value if len(value) <= 40 else value[:40] + "...")
+    numeric = _NUMERIC_DATE.fullmatch(value)
+    if numeric:
+        first, second, year = (int(part) for part in numeric.groups())
+        readings = []
+        for day, month in ((first, second), (second, first)):
+            try:
+                readings.append(datetime(year, month, day).strftime("%Y-%m-%d"))
+            except ValueError:
+                continue
+        readings = list(dict.fromkeys(readings))
+        if len(readings) == 2:
+            return (
+                f"{shown} is ambiguous (day or month first?): write it as YYYY-MM-DD, "
+                f"{readings[0]} or {readings[1]}"
+            )
+        if readings:
+            return f"{shown}: write the date as YYYY-MM-DD, {readings[0]}"
+        return f"{shown} is not a real date; write {DATE_FORMS}"
+    if _NO_ZONE.fullmatch(value):
+        stamp = value.replace(" ", "T")
+        stamp += ":00" if stamp.count(":") == 1 else ""
+        return f"{shown} has no time zone: write {stamp}Z (UTC) or add an offset such as +01:00"
+    return f"{shown} is not a date: write {DATE_FORMS}"
 
 
 def url(data: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:

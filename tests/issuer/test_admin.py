@@ -204,6 +204,80 @@ def test_csv_import_shows_progress_and_lists_bad_rows(ui) -> None:
     assert _count(ui, Person) == persons + 30
 
 
+def _wait_done(ui, location: str) -> bytes:
+    for _ in range(200):
+        page = ui.client.get(location).data
+        if b"Done:" in page or b"Failed" in page:
+            return page
+        time.sleep(0.02)
+    return page
+
+
+def test_the_import_page_documents_the_format_and_offers_a_template(ui) -> None:
+    """Issue 19: the hint names the columns, the date forms and the re-run; the template is a
+    download (BOM for spreadsheets) that parses and imports one row."""
+    token = login(ui.client)
+    page = ui.client.get("/admin/import").data.decode()
+    assert 'href="/admin/import/template.csv"' in page
+    for words in ("<code>name</code> (required)", "2026-11-01T09:00:00Z", "semicolons or tabs"):
+        assert words in page
+    assert "already present, not imported twice" in " ".join(page.split())
+    reply = ui.client.get("/admin/import/template.csv")
+    assert reply.status_code == 200 and reply.mimetype == "text/csv"
+    assert "attachment" in reply.headers["Content-Disposition"]
+    assert reply.data.startswith(b"\xef\xbb\xbfname,reference,scheme,scope,number,effective\r\n")
+    persons = _count(ui, Person)
+    upload = ui.client.post(
+        "/admin/import",
+        data={
+            "csrf_token": token,
+            "reason": "template",
+            "file": (io.BytesIO(reply.data.replace(b"P-0001", b"TPL-ADMIN")), "template.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 302
+    assert b"Done: 1 of 1 rows imported, 0 refused." in _wait_done(ui, upload.location)
+    assert _count(ui, Person) == persons + 1
+
+
+def test_the_template_needs_a_sign_in(ui) -> None:
+    assert ui.client.get("/admin/import/template.csv").status_code in (302, 401, 403)
+
+
+def test_an_excel_semicolon_file_with_a_bom_uploads(ui) -> None:
+    token = login(ui.client)
+    persons = _count(ui, Person)
+    excel = "\ufeffName;Reference;Effective\r\nÉdith Piaf;XLS-1;\r\nJacques Brel;XLS-2;\r\n"
+    reply = ui.client.post(
+        "/admin/import",
+        data={
+            "csrf_token": token,
+            "reason": "from Excel",
+            "file": (io.BytesIO(excel.encode()), "excel.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 302, reply.data[:300]
+    assert b"Done: 2 of 2 rows imported, 0 refused." in _wait_done(ui, reply.location)
+    assert _count(ui, Person) == persons + 2
+
+
+def test_a_bad_header_is_refused_at_the_upload(ui) -> None:
+    token = login(ui.client)
+    reply = ui.client.post(
+        "/admin/import",
+        data={
+            "csrf_token": token,
+            "reason": "r",
+            "file": (io.BytesIO(b"name;password\nAda;x\n"), "bad.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 400
+    assert b"unknown columns [&#39;password&#39;]; known: name, reference" in reply.data
+
+
 def test_a_10000_row_csv_uploads_through_the_admin_ui(ui) -> None:
     """The documented limit (16 MiB) is the real one: a 10,000-row file (about 330 KB) is
     taken, not refused with 413 by a form-memory cap."""

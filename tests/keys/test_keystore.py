@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from contexts.errors import InputError
 from keys.did import did_web_document, find_verification_method
 from keys.errors import KeyCode, KeyMaterialError
 from keys.keypair import KeyPair, KeyType
@@ -454,3 +455,13 @@ def test_store_repr_and_pickling_hide_the_passphrase(tmp_path: Path) -> None:
     assert PASSPHRASE.decode() not in repr(store)
     with pytest.raises(TypeError):
         pickle.dumps(store)
+
+
+def test_a_key_file_in_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
+    """Issue 19: the error names the folder, never the temporary file the write made up."""
+    missing = tmp_path / "nowhere"
+    pair = KeyPair.generate(KeyType.ED25519)
+    with pytest.raises(InputError) as refused:
+        _write(missing / "k.json", pair, passphrase=None, plaintext=True)
+    assert refused.value.message == f"the folder {missing} does not exist: create it first"
+    assert not tmp_path.joinpath("nowhere").exists()

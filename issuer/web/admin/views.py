@@ -31,6 +31,7 @@ from ...errors import FieldError, NotFound
 from ...services import (
     audit,
     catalog,
+    csv_import,
     fields,
     jobs,
     lifecycle,
@@ -293,10 +294,8 @@ def import_csv() -> Any:
         try:
             if upload is None or not upload.filename:
                 raise FieldError("file", "choose a CSV file to upload")
-            try:
-                text = upload.read().decode("utf-8")
-            except UnicodeDecodeError:
-                raise FieldError("file", "the file is not UTF-8 text") from None
+            text = csv_import.decode(upload.read())
+            csv_import.columns(text)  # a bad header row is refused here, not in the job
             reason = audit.check_reason(request.form.get("reason", ""))
             job_id = import_jobs.start(
                 text, source=upload.filename, reason=reason, actor=user_actor(), now=now()
@@ -306,6 +305,16 @@ def import_csv() -> Any:
             error = failure
     status = 200 if error is None else _status(error)
     return render_template("admin/import.html", error=error), status
+
+
+@bp.get("/import/template.csv")
+@login_required(CAN_ACT)
+def import_template() -> Response:
+    """The CSV template: every column and one example row, with a byte-order mark so that a
+    spreadsheet opens it as UTF-8."""
+    response = Response("\ufeff" + csv_import.TEMPLATE, mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="certvc-import-template.csv"'
+    return response
 
 
 @bp.get("/import/<int:job_id>")
