@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,10 @@ from ..services import (
     fields,
     instance,
     issuance,
+    key_report,
     lifecycle,
     static_publish,
+    status_lists,
 )
 from .common import EXIT_INVALID, now
 from .opened import (
@@ -420,29 +423,95 @@ def import_csv(
     show_default=True,
 )
 @click.option("--reason", default="scheduled key rotation", show_default=True)
+@click.option(
+    "--reissue-affected",
+    is_flag=True,
+    help="A compromised key: after rotating, reissue every live certification whose current "
+    "credential an older key signed, and re-sign every status list with the new key.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="With --reissue-affected: list what would be reissued; rotate and change nothing.",
+)
 @passphrase_option
 @json_option
 @reports_instance_errors
 def keys_rotate(
-    instance_dir: Path, key_type: str, reason: str, passphrase_file: Path | None, as_json: bool
+    instance_dir: Path,
+    key_type: str,
+    reason: str,
+    reissue_affected: bool,
+    dry_run: bool,
+    passphrase_file: Path | None,
+    as_json: bool,
 ) -> None:
-    """Rotate the instance's signing key; the old key stays in did.json (old credentials verify)."""
-    opened = OpenedInstance.open(instance_dir, passphrase_file)
-    ctx, moment = opened.context(), now()
-    record = ctx.keyring.rotate(KeyType(key_type), moment)
-    opened.write(
-        lambda s: audit.record(
-            s,
-            action=Action.KEY_ROTATE,
-            actor=cli_actor(),
-            subject=record.id,
-            reason=reason,
-            now=moment,
-            details={"type": key_type},
+    """Rotate the instance's signing key; the old key stays in did.json (old credentials verify).
+
+    With --reissue-affected (a key that may be compromised) the certifications it signed are
+    reissued with the new key, each audited as reissue, in transactions of 200.
+    """
+    if dry_run and not reissue_affected:
+        raise InputError(
+            "--dry-run goes with --reissue-affected (a plain rotation changes no record)"
         )
-    )
-    data = {"active": record.id, "methods": [m.id for m in ctx.keyring.methods()]}
-    echo_result(as_json, data, f"active key: {record.id}")
+    with OpenedInstance.open(instance_dir, passphrase_file) as opened:
+        ctx, moment = opened.context(), now()
+        older = [record.id for record in ctx.keyring.records()]
+        if dry_run:
+            numbers = opened.write(lambda s: _signed_by(s, older, moment))
+            data = {"dryRun": True, "keys": older, "reissue": numbers}
+            lines = [f"would rotate and reissue {len(numbers)} certification(s):", *numbers]
+            echo_result(as_json, data, "\n".join(lines))
+            return
+        record = ctx.keyring.rotate(KeyType(key_type), moment)
+        opened.write(
+            lambda s: audit.record(
+                s,
+                action=Action.KEY_ROTATE,
+                actor=cli_actor(),
+                subject=record.id,
+                reason=reason,
+                now=moment,
+                details={"type": key_type, "reissueAffected": reissue_affected},
+            )
+        )
+        data: dict[str, Any] = {
+            "active": record.id,
+            "methods": [m.id for m in ctx.keyring.methods()],
+        }
+        lines = [f"active key: {record.id}"]
+        if reissue_affected:
+            numbers = opened.write(lambda s: _signed_by(s, older, moment))
+            for start in range(0, len(numbers), 200):
+                chunk = numbers[start : start + 200]
+                opened.write(
+                    lambda s, chunk=chunk: [
+                        lifecycle.reissue(
+                            s, ctx, number, reason=reason, actor=cli_actor(), now=moment
+                        )
+                        for number in chunk
+                    ]
+                )
+            opened.write(
+                lambda s: [
+                    status_lists.publish(s, ctx, row, moment) for row in status_lists.all_lists(s)
+                ]
+            )
+            data["reissued"] = numbers
+            lines.append(f"reissued {len(numbers)} certification(s); every status list re-signed")
+        echo_result(as_json, data, "\n".join(lines))
+
+
+def _signed_by(session: Session, keys: list[str], moment: datetime) -> list[str]:
+    """The live certifications whose current credential one of ``keys`` signed."""
+    numbers: list[str] = []
+    for key_id in keys:
+        numbers.extend(
+            item["number"]
+            for item in key_report.certifications_to_reissue(session, key_id, now=moment)
+        )
+    return sorted(set(numbers))
 
 
 @click.group("status")

@@ -131,6 +131,8 @@ class Action(Enum):
     LOGIN = "login"  # a staff member signed in
     LOGIN_FAILED = "login.failed"  # a wrong user name or password, or a throttled attempt
     LOGOUT = "logout"  # a staff member signed out (their session ended)
+    # key compromise (0008)
+    REISSUE = "reissue"  # the same certification, a new credential signed by the active key
 
 
 class JobKind(Enum):

@@ -408,6 +408,72 @@ def transition(
     return cert
 
 
+def reissue(
+    session: Session,
+    ctx: IssuerContext,
+    key: str,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Certification:
+    """A new credential for the same certification (same dates, scope and state), signed with
+    the active key: what a body does when the key that signed the current one may be
+    compromised. The old credential and its wallet copies are superseded (revocation bit set);
+    a suspended certification's new credential carries the suspension too.
+
+    :raises NotFound: :raises TransitionNotAllowed: not live, or a renewal not started yet.
+    """
+    reason = audit.check_reason(reason)
+    cert = catalog.get_certification(session, key)
+    session.refresh(cert, with_for_update=True)
+    shown = cert.state_at(now)
+    if shown not in (State.ACTIVE, State.SUSPENDED):
+        raise TransitionNotAllowed(
+            f"cannot reissue certification {cert.number}: it is {shown.value}"
+        )
+    if cert.pending_renewal is not None:
+        raise TransitionNotAllowed(
+            f"cannot reissue certification {cert.number}: its renewal has not started yet"
+        )
+    current = cert.current_credential
+    if current is None:
+        raise NotFound(f"certification {cert.number} has no credential")
+    reached = _reached(cert, current)
+    new = _new_credential(
+        session,
+        ctx,
+        cert,
+        valid_from=current.valid_from or cert.effective,
+        valid_until=current.valid_until or cert.expires,
+        now=now,
+    )
+    for old in reached:
+        old.superseded_by_id = new.id
+    _set_all(session, ctx, reached, StatusPurpose.REVOCATION, True, now)
+    _mark(reached, CredentialState.SUPERSEDED)
+    if cert.state is State.SUSPENDED:
+        _set_all(session, ctx, [new], StatusPurpose.SUSPENSION, True, now)
+        new.state = CredentialState.SUSPENDED
+    cert.updated_at = now
+    audit.record(
+        session,
+        action=Action.REISSUE,
+        actor=actor,
+        subject=cert.number,
+        reason=reason,
+        now=now,
+        details={
+            "superseded": [c.credential_id for c in reached],
+            "previousKey": current.key_id,
+            "credentialId": new.credential_id,
+            "keyId": new.key_id,
+            "status": entries_json(new),
+        },
+    )
+    return cert
+
+
 #: The actor of what certvc does by itself at a date a person decided earlier.
 SCHEDULER = "certvc:scheduler"
 
