@@ -263,3 +263,14 @@ def body_profile(body: CertificationBody, public_url: str | None = None) -> Body
         address=tuple(sorted(address.items())),
         country=body.country,
     )
+
+
+def published_did_document(body: CertificationBody, document: dict[str, Any]) -> dict[str, Any]:
+    """The DID document as the instance publishes it: its keys, and the body's website as a
+    ``LinkedDomains`` service (DID Specification Registries), so the current profile is one
+    look away from the DID."""
+    published = dict(document)
+    published["service"] = [
+        {"id": f"{document['id']}#website", "type": "LinkedDomains", "serviceEndpoint": body.url}
+    ]
+    return published

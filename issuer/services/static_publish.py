@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from . import status_lists
+from . import body_identity, catalog, status_lists
 from .issuing_context import IssuerContext
 
 
@@ -37,6 +37,9 @@ def publish_static(session: Session, ctx: IssuerContext, directory: Path) -> lis
         _write(path, row.signed.encode("utf-8"))
         written.append(path)
     did_path = directory / ".well-known" / "did.json"
-    _write(did_path, json.dumps(ctx.keyring.did_document(), indent=2).encode("utf-8"))
+    document = body_identity.published_did_document(
+        catalog.get_body(session), ctx.keyring.did_document()
+    )
+    _write(did_path, json.dumps(document, indent=2).encode("utf-8"))
     written.append(did_path)
     return written

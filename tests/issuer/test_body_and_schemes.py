@@ -390,3 +390,23 @@ def test_the_body_and_schemes_pages_are_for_admins_only(site) -> None:
     missing = site.client.post("/admin/body", data={**_body_form("x"), "csrf_token": ""})
     assert missing.status_code == 403
     assert _events(site, Action.BODY_UPDATE) == []
+
+
+def test_the_did_document_names_the_body_s_current_website(site) -> None:
+    """Issue 12: the did:web document shows the current profile (its website, as a
+    LinkedDomains service); credentials still verify against it."""
+    document = site.client.get("/.well-known/did.json").json
+    assert document["service"] == [
+        {
+            "id": f"{document['id']}#website",
+            "type": "LinkedDomains",
+            "serviceEndpoint": "http://127.0.0.1:8000",
+        }
+    ]
+    site.client.patch(
+        "/api/v1/body",
+        json={"url": "https://acme-welding.example", "reason": "new website"},
+        headers=site.auth("admin"),
+    )
+    document = site.client.get("/.well-known/did.json").json
+    assert document["service"][0]["serviceEndpoint"] == "https://acme-welding.example"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from ...db.models import StoredImage
-from ...services import catalog, lifecycle, status_lists
+from ...services import body_identity, catalog, lifecycle, status_lists
 from ...services.images import store
 from ...services.images.check import ImageType
 from ..extensions import database, issuer, now
@@ -55,7 +55,10 @@ def status_list(list_id: int) -> Response:
 
 @bp.get("/.well-known/did.json")
 def did_document() -> Response:
-    response = jsonify(issuer.context().keyring.did_document())
+    body = catalog.get_body(database.session())
+    response = jsonify(
+        body_identity.published_did_document(body, issuer.context().keyring.did_document())
+    )
     response.mimetype = "application/did+ld+json"
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"
