@@ -4,7 +4,8 @@ Which app: the issuer's (``issuer.app:create_app``, which mounts the verifier), 
 ``--app verifier`` the stand-alone verifier (``verifier.app:create_app``). The instance's own URL
 becomes a stand-alone verifier's ``CERTVC_PUBLIC_URL`` unless set (only that origin is
 allow-listed, with plain http only when it is loopback); an issuer keeps its instance's public
-URL, and ``serve`` warns when it listens elsewhere on loopback.
+URL, and ``serve`` refuses to serve a development instance on another address
+(:func:`check_origin`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections.abc import Callable, Mapping
 from importlib import import_module
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
-from contexts.errors import InputError
+from contexts.errors import CertvcError, InputError
 
+from ..errors import IssuerCode
 from .common import reports_errors
 
 #: The apps ``serve`` knows, most capable first: the issuer (which mounts the verifier) is the
@@ -78,6 +81,34 @@ def serve_environment(
     return updates
 
 
+def check_origin(public: str, listening: str, *, name: str, explicit: bool) -> None:
+    """One instance, one origin (issue 19): a development instance (its public URL on
+    loopback) served on another address would issue credentials, status lists and QR codes
+    pointing where nobody answers, while the CLI and the exports point at the first address.
+    Refuse, naming the command that fixes it. An instance for a public host is served behind a
+    proxy: its URL is not where ``serve`` listens, and that is right.
+
+    :raises CertvcError: ``instance_url_mismatch``.
+    """
+    public = public.rstrip("/")
+    parsed = urlsplit(public)
+    if name != "issuer" or explicit or public == listening:
+        return
+    if parsed.scheme != "http" or not (
+        _is_loopback(parsed.hostname or "") or parsed.hostname == "localhost"
+    ):
+        return
+    there = urlsplit(listening)
+    raise CertvcError(
+        f"this development instance issues for {public}, not {listening}: serve it there "
+        f"(certvc serve --host {parsed.hostname} --port {parsed.port or 80}), or make one for "
+        f"this address (certvc init --dev --public-url {listening} --instance "
+        f"instance-{there.port}, then CERTVC_INSTANCE=instance-{there.port} certvc serve "
+        f"--port {there.port})",
+        code=IssuerCode.INSTANCE_URL_MISMATCH,
+    )
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -109,11 +140,7 @@ def serve(
     listening = public_url(host, port, tls)
     public = os.environ.get("CERTVC_PUBLIC_URL") or _instance_url(app) or listening
     click.echo(f"certvc: serving the {name} app on {listening} (public URL {public})", err=True)
-    if public.rstrip("/") != listening and _is_loopback(host):
-        click.echo(
-            f"certvc: warning: what this instance issues points at {public}, not at {listening}",
-            err=True,
-        )
+    check_origin(public, listening, name=name, explicit=bool(os.environ.get("CERTVC_PUBLIC_URL")))
     run_simple(
         host,
         port,

@@ -512,3 +512,41 @@ def test_import_csv_with_an_unknown_column_lists_the_known_ones(
         "certvc: error: field_invalid: file: unknown columns ['password']; known: name, "
         "reference, scheme, scope, number, effective"
     )
+
+
+def test_serve_refuses_a_development_instance_on_another_address(tmp_path: Path) -> None:
+    """Issue 19, point 1: one instance, one origin. Served on another port than the one it
+    was made for, a development instance would issue for an address nobody answers at while
+    the CLI and the exports point at the first: refused, naming the commands that fix it."""
+    folder = tmp_path / "instance"
+    env = {"CERTVC_INSTANCE": str(folder), "CERTVC_DATABASE_URL": None, "CERTVC_PUBLIC_URL": None}
+    made = CliRunner().invoke(main, ["init", "--dev"], env=env)
+    assert made.exit_code == 0, made.output
+    # A real process with a deadline: were it not refused, it would serve until killed.
+    served = subprocess.run(
+        [sys.executable, "-m", "issuer", "serve", "--port", "8470"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "CERTVC_INSTANCE": str(folder)},
+        timeout=60,
+    )
+    assert served.returncode == 2
+    assert served.stderr.strip().splitlines()[-1] == (
+        "certvc: error: instance_url_mismatch: this development instance issues for "
+        "http://127.0.0.1:8000, not http://127.0.0.1:8470: serve it there (certvc serve "
+        "--host 127.0.0.1 --port 8000), or make one for this address (certvc init --dev "
+        "--public-url http://127.0.0.1:8470 --instance instance-8470, then "
+        "CERTVC_INSTANCE=instance-8470 certvc serve --port 8470)"
+    )
+
+
+def test_an_instance_for_a_public_host_is_served_behind_its_proxy() -> None:
+    """A production URL is not where ``serve`` listens (a TLS proxy is in front): no refusal."""
+    from issuer.cli.serve_cmd import check_origin
+
+    check_origin(
+        "https://certs.acme.example", "http://127.0.0.1:8000", name="issuer", explicit=False
+    )
+    check_origin("http://127.0.0.1:8000", "http://127.0.0.1:8470", name="verifier", explicit=False)
+    check_origin("http://127.0.0.1:8000", "http://127.0.0.1:8470", name="issuer", explicit=True)
