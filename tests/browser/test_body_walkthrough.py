@@ -193,4 +193,9 @@ def test_admin_sets_up_the_body_and_certifies_then_bulk_suspends(
     assert "accreditation of the scheme under review" in page.inner_text("main")
     _fits(page, width)
     screenshot(page, f"walkthrough_{width}_6_suspended.png", full_page=True)
+    # The register's list: counts per scheme and state, the search, the table (issue 19).
+    page.goto(site.url("/admin/"))
+    assert number in page.inner_text("main")
+    _fits(page, width)
+    screenshot(page, f"walkthrough_{width}_7_list.png", full_page=True)
     page.context.close()

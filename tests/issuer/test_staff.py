@@ -70,7 +70,7 @@ def _browser(site, username: str = "adam", password: str = PASSWORD) -> tuple[An
 
 
 def _revealed(page: bytes) -> str:
-    match = re.search(rb'id="new-password">([^<]+)<', page)
+    match = re.search(rb'id="generated-password">([^<]+)<', page)
     assert match, page[:2000]
     return match.group(1).decode()
 

@@ -22,6 +22,19 @@ from ..extensions import database, now
 
 bp = Blueprint("body_admin", __name__, url_prefix="/admin", template_folder="../../templates")
 
+#: What the form calls the fields a save changed (the flash message names them).
+_LABELS = {
+    "legal_name": "legal name",
+    "url": "website",
+    "email": "e-mail",
+    "accreditation": "accreditation statement",
+    "accreditation_body": "accreditation body",
+    "accreditation_number": "accreditation number",
+    "accreditation_standard": "standard",
+    "accredited_from": "accredited from",
+    "accredited_until": "accredited until",
+    "accreditation_url": "accreditation certificate link",
+}
 _BODY_TEXT = ("name", "legalName", "url", "email", "description", "country", "accreditation")
 _ADDRESS = ("street", "postalCode", "locality", "region")
 _ACCREDITED = ("body", "number", "standard", "validFrom", "validUntil", "url")
@@ -75,10 +88,8 @@ def update_body() -> Any:
         )
     except CertvcError as error:
         return _body_page(error, data)
-    flash(
-        f"Saved: {', '.join(sorted(changed))}." if changed else "Nothing changed.",
-        "success",
-    )
+    labels = sorted(_LABELS.get(column, column.replace("_", " ")) for column in changed)
+    flash(f"Saved: {', '.join(labels)}." if changed else "Nothing changed.", "success")
     return redirect(url_for("body_admin.body_page"))
 
 
