@@ -168,6 +168,47 @@ def _next(
     }
 
 
+def record_changes(
+    session: Session,
+    target: Any,
+    values: Mapping[str, Any],
+    *,
+    action: Action,
+    subject: str,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> dict[str, list[Any]]:
+    """Set the attributes ``values`` names on ``target`` and, when any changed, stamp its
+    ``updated_at`` and append one event naming each changed field with its old and new value.
+    Returns what changed (nothing recorded when nothing did)."""
+    changed: dict[str, list[Any]] = {}
+    for column, value in values.items():
+        old = getattr(target, column)
+        if old != value:
+            changed[column] = [_plain(old), _plain(value)]
+            setattr(target, column, value)
+    if changed:
+        target.updated_at = now
+        record(
+            session,
+            action=action,
+            actor=actor,
+            subject=subject,
+            reason=reason,
+            now=now,
+            details={"changed": changed},
+        )
+    return changed
+
+
+def _plain(value: Any) -> Any:
+    """A value as the event's JSON details hold it (dates as ISO 8601, enums by value)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return getattr(value, "value", value)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """The outcome of :func:`verify_chain`: ``ok``, how many events, where it broke and why."""

@@ -169,29 +169,17 @@ def update_body(
     if not isinstance(data, Mapping) or not data:
         raise FieldError("body", "give at least one field to change")
     body = catalog.get_body(session)
-    changes = _changes(body, data)
-    changed: dict[str, list[Any]] = {}
-    for column, value in changes.items():
-        old = getattr(body, column)
-        if old != value:
-            changed[column] = [_plain(old), _plain(value)]
-            setattr(body, column, value)
-    if changed:
-        body.updated_at = now
-        audit.record(
-            session,
-            action=Action.BODY_UPDATE,
-            actor=actor,
-            subject=body.did,
-            reason=reason,
-            now=now,
-            details={"changed": changed},
-        )
+    changed = audit.record_changes(
+        session,
+        body,
+        _changes(body, data),
+        action=Action.BODY_UPDATE,
+        subject=body.did,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
     return body, changed
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _stamp(value: datetime | None) -> str | None:

@@ -65,12 +65,6 @@ def _values(data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return getattr(value, "value", value)
-
-
 def update_scheme(
     session: Session,
     code: str,
@@ -90,23 +84,16 @@ def update_scheme(
     values = _values(data)
     if not values:
         raise FieldError("scheme", "give at least one field to change")
-    changed: dict[str, list[Any]] = {}
-    for column, value in values.items():
-        old = getattr(scheme, column)
-        if old != value:
-            changed[column] = [_plain(old), _plain(value)]
-            setattr(scheme, column, value)
-    if changed:
-        scheme.updated_at = now
-        audit.record(
-            session,
-            action=Action.SCHEME_UPDATE,
-            actor=actor,
-            subject=scheme.code,
-            reason=reason,
-            now=now,
-            details={"changed": changed},
-        )
+    changed = audit.record_changes(
+        session,
+        scheme,
+        values,
+        action=Action.SCHEME_UPDATE,
+        subject=scheme.code,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
     return scheme, changed
 
 
