@@ -24,6 +24,8 @@ class IssuerCode(Code):
     CSRF_INVALID = "csrf_invalid"
     AUDIT_CHAIN_BROKEN = "audit_chain_broken"
     INSTANCE_NOT_READY = "instance_not_ready"
+    #: The database could not be reached (HTTP 503 with Retry-After)
+    DATABASE_UNAVAILABLE = "database_unavailable"
     #: ``certvc serve`` of a development instance on another address than its own
     INSTANCE_URL_MISMATCH = "instance_url_mismatch"
     #: The command line was used wrongly: an unknown option or command, a missing option or

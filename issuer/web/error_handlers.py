@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from contexts.errors import CertvcError, ErrorCode
 from verifier.web.http_errors import http_error_code, http_status
+
+from ..errors import IssuerCode
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,24 @@ def register_error_handlers(app: Flask) -> None:
             if isinstance(response, Response):
                 response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(error: DBAPIError) -> Response | tuple[str, int]:
+        # The database could not be reached or dropped the connection (issue 16): the request
+        # may work again shortly, so 503 with Retry-After, not 500. "database is locked"
+        # after run_transaction's retries is the same kind of answer.
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        response = error_response(
+            IssuerCode.DATABASE_UNAVAILABLE,
+            "the database cannot be reached right now; try again shortly",
+            503,
+        )
+        if isinstance(response, Response):
+            response.headers["Retry-After"] = "5"
+            return response
+        page, status = response
+        return Response(page, status=status, headers={"Retry-After": "5"}, mimetype="text/html")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response | tuple[str, int]:

@@ -145,3 +145,38 @@ def test_dates_near_the_year_9999_are_refused_not_500(site) -> None:
         headers=site.auth("issue"),
     )
     assert renewed.status_code == 400 and "too far" in renewed.json["error"]["message"]
+
+
+def test_a_database_that_cannot_be_reached_is_503_with_retry_after(site) -> None:
+    """Issue 16, finding 5: with the database down every request was a 500 internal_error;
+    it is a 503 database_unavailable with Retry-After (the request may work shortly)."""
+    import dataclasses
+
+    from issuer import db
+    from tests.verifier.world import closed_port
+
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test?connect_timeout=2"
+    down = db.make_engine(url)
+    state = site.app.extensions["certvc.db"]
+    site.app.extensions["certvc.db"] = dataclasses.replace(
+        state, writer=db.session_factory(down), reader=db.session_factory(down)
+    )
+    try:
+        for method, path, kwargs in (
+            ("GET", "/api/v1/certifications", {"headers": site.auth("status")}),
+            ("POST", "/api/v1/certifications", {"json": CERTIFY, "headers": site.auth("issue")}),
+        ):
+            reply = site.client.open(path, method=method, **kwargs)
+            assert reply.status_code == 503, (path, reply.data[:200])
+            assert reply.json["error"]["code"] == "database_unavailable"
+            assert reply.headers["Retry-After"] == "5"
+        form = site.client.get("/admin/login").data  # served without the database
+        token = form.split(b'name="csrf_token" value="', 1)[1].split(b'"', 1)[0].decode()
+        page = site.client.post(
+            "/admin/login", data={"username": "a", "password": "b", "csrf_token": token}
+        )
+        assert page.status_code == 503 and b"database_unavailable" in page.data
+        assert page.headers["Retry-After"] == "5"
+    finally:
+        site.app.extensions["certvc.db"] = state
+        down.dispose()

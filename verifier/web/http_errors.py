@@ -44,6 +44,7 @@ STATUS: Mapping[str, int] = MappingProxyType(
         KeyCode.PASSPHRASE_WRONG: 503,
         KeyCode.PLAINTEXT_KEY_REFUSED: 503,
         "instance_not_ready": 503,  # issuer.errors.IssuerCode
+        "database_unavailable": 503,  # issuer.errors.IssuerCode
     }
 )
 
