@@ -124,7 +124,14 @@ def workers(database_url: str, tmp_path: Path) -> Iterator[_Workers]:
             s, name="load", scopes=frozenset({Scope.ADMIN}), actor="t", now=NOW
         )[1],
     )
-    env = {**os.environ, "CERTVC_INSTANCE": str(folder), "CERTVC_DATABASE_URL": database_url}
+    # Two nodes of one instance behind one public URL (a load balancer's): said explicitly, as
+    # serve refuses a development instance on an address that is not its own (issue 19).
+    env = {
+        **os.environ,
+        "CERTVC_INSTANCE": str(folder),
+        "CERTVC_DATABASE_URL": database_url,
+        "CERTVC_PUBLIC_URL": f"http://127.0.0.1:{ports[0]}",
+    }
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "issuer", "serve", "--port", str(port)],
