@@ -377,7 +377,7 @@ def import_csv(
         raise InputError(f"{csv_file}: {error.message.removeprefix('file: ')}") from error
     audit.check_reason(reason)
     certifies = "scheme" in csv_import.columns(text)  # a bad header is refused before any work
-    total = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
+    total = csv_import.count_rows(text)
     report = csv_import.ImportReport()
     with contextlib.ExitStack() as stack:
         opened = stack.enter_context(OpenedInstance.open(instance_dir, passphrase_file))

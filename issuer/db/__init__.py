@@ -15,7 +15,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -115,6 +115,15 @@ def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+#: Bound parameters per ``IN (...)`` query: well under SQLite's and PostgreSQL's limits.
+IN_BATCH = 900
+
+
+def in_batches(values: Sequence[T]) -> list[Sequence[T]]:
+    """``values`` in slices an ``IN (...)`` query can take one at a time."""
+    return [values[start : start + IN_BATCH] for start in range(0, len(values), IN_BATCH)]
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

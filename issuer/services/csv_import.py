@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from contexts.errors import CertvcError
 
+from ..db import in_batches
 from ..db.models import Action, Person
 from ..errors import FieldError
 from . import audit, fields, issuance
@@ -239,6 +240,11 @@ def parse(text: str) -> Iterator[Row | RowError]:
             yield RowError(line, error.message)
 
 
+def count_rows(text: str) -> int:
+    """The data rows of a CSV text, for a progress bar (non-blank lines after the header)."""
+    return max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
+
+
 def chunks(items: Iterable[Row | RowError], size: int = CHUNK) -> Iterator[list[Row | RowError]]:
     batch: list[Row | RowError] = []
     for item in items:
@@ -337,8 +343,7 @@ def _register(session: Session, rows: Sequence[Row], report: ImportReport, now: 
     reference and name) is a re-run. Returns how many were inserted."""
     references = sorted({row.reference for row in rows if row.reference})
     known: dict[str, str] = {}
-    for start in range(0, len(references), 900):
-        part = references[start : start + 900]
+    for part in in_batches(references):
         for reference, name in session.execute(
             select(Person.reference, Person.name).where(Person.reference.in_(part))
         ):

@@ -40,6 +40,7 @@ from issuer.signing import sign_credential
 from keys.suites import ProofOptions
 from verifier.model.credentials import StatusRef, certification_credential
 
+from ..db import in_batches
 from ..db.models import (
     Action,
     Certification,
@@ -65,8 +66,6 @@ _BATCH_ATTEMPTS = 5
 #: refused by the unique constraints and the batch is drawn again, checked this time. Saves
 #: three round trips of every single issuance (issue 15: HTTP issuance throughput).
 _OPTIMISTIC = 4
-#: Bound parameters per ``IN (...)`` query (well under SQLite's and PostgreSQL's limits).
-_IN_BATCH = 900
 
 
 @dataclass(frozen=True)
@@ -166,10 +165,6 @@ class _Plan:
     entries: tuple[tuple[int, int], ...] = ()
 
 
-def _in_batches(values: Sequence[Any]) -> list[Sequence[Any]]:
-    return [values[start : start + _IN_BATCH] for start in range(0, len(values), _IN_BATCH)]
-
-
 @dataclass
 class _Known:
     """What the batch's requests refer to, read once."""
@@ -192,17 +187,17 @@ def _read(session: Session, requests: Sequence[IssueRequest]) -> _Known:
         ).scalars()
     }
     by_id: dict[int, Person] = {}
-    for part in _in_batches(sorted({r.person_id for r in requests if r.person_id is not None})):
+    for part in in_batches(sorted({r.person_id for r in requests if r.person_id is not None})):
         for person in session.execute(select(Person).where(Person.id.in_(part))).scalars():
             by_id[person.id] = person
     by_reference: dict[str, Person] = {}
     references = sorted({r.person_reference for r in requests if r.person_reference})
-    for part in _in_batches(references):
+    for part in in_batches(references):
         for person in session.execute(select(Person).where(Person.reference.in_(part))).scalars():
             by_reference[person.reference or ""] = person
     person_ids = sorted({*by_id, *(p.id for p in by_reference.values())})
     live: set[tuple[int, int]] = set()
-    for part in _in_batches(person_ids):
+    for part in in_batches(person_ids):
         live.update(
             (row.person_id, row.scheme_id)
             for row in session.execute(
@@ -213,7 +208,7 @@ def _read(session: Session, requests: Sequence[IssueRequest]) -> _Known:
             )
         )
     numbers: dict[str, tuple[int, int]] = {}
-    for part in _in_batches(sorted({r.number for r in requests if r.number})):
+    for part in in_batches(sorted({r.number for r in requests if r.number})):
         for row in session.execute(
             select(Certification.number, Certification.person_id, Certification.scheme_id).where(
                 Certification.number.in_(part)
@@ -347,7 +342,7 @@ def _draw_numbers(
         if not checked:
             return
         held: set[str] = set()
-        for part in _in_batches([p.number for p in wanting]):
+        for part in in_batches([p.number for p in wanting]):
             held.update(
                 session.execute(
                     select(Certification.number).where(Certification.number.in_(part))

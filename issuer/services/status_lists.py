@@ -33,6 +33,7 @@ from keys.suites import ProofOptions
 from verifier.model.credentials import StatusRef, status_list_credential
 from verifier.model.status_list import Bitstring, StatusPurpose
 
+from ..db import in_batches
 from ..db.models import IssuedCredential, SecuringSuite, StatusEntry, StatusList
 from ..errors import Conflict, NotFound
 from .issuing_context import IssuerContext
@@ -106,15 +107,13 @@ def free_indexes(session: Session, row: StatusList) -> list[int]:
 
 
 def _held(session: Session, list_id: int, indexes: Iterable[int]) -> set[int]:
-    """Which of ``indexes`` entries of ``list_id`` already hold (one query per 900)."""
-    values = list(indexes)
+    """Which of ``indexes`` entries of ``list_id`` already hold (one query per batch)."""
     held: set[int] = set()
-    for start in range(0, len(values), 900):
+    for part in in_batches(list(indexes)):
         held.update(
             session.execute(
                 select(StatusEntry.status_index).where(
-                    StatusEntry.list_id == list_id,
-                    StatusEntry.status_index.in_(values[start : start + 900]),
+                    StatusEntry.list_id == list_id, StatusEntry.status_index.in_(part)
                 )
             ).scalars()
         )

@@ -89,7 +89,7 @@ def _start_once() -> None:
 def start(text: str, *, source: str, reason: str, actor: str, now: datetime) -> int:
     """Queue the import and have it run: by the worker thread, or right here when
     IMPORT_IN_BACKGROUND is off. Returns the job's id (its page is /admin/import/<id>)."""
-    total = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
+    total = csv_import.count_rows(text)
     job_id = database.write(
         lambda session: (
             jobs.enqueue(
