@@ -80,6 +80,15 @@ def fresh_database(backend: str, folder: Path, pg_database: str | None = None) -
         yield url.render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
+            # A connection a test left in a transaction (an unread streamed response keeps its
+            # cursor open until collected) would make the drop wait for ever: end it first.
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                    "current_database() AND pid <> pg_backend_pid() "
+                    "AND state = 'idle in transaction'"
+                )
+            )
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
 
