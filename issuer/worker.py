@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,7 +27,8 @@ from contexts.errors import CertvcError
 
 from . import db
 from .db.models import Job, JobKind, JobState
-from .services import csv_import, jobs, lifecycle, staff_sessions
+from .errors import AuditChainBroken
+from .services import audit_checkpoints, csv_import, jobs, lifecycle, staff_sessions
 from .services.issuing_context import IssuerContext
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,9 @@ class Worker:
     lease: timedelta = jobs.LEASE
     clock: Callable[[], datetime] = _utc_now
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: The instance folder: when set, the audit chain gets a signed checkpoint at most once a
+    #: minute when it grew (see :mod:`issuer.services.audit_checkpoints`).
+    instance_folder: Path | None = None
     _swept: datetime | None = field(default=None, repr=False)
 
     def run_pending(self) -> int:
@@ -78,12 +83,25 @@ class Worker:
         )
 
     def _housekeeping(self) -> None:
-        """Forget expired staff sessions and old sign-in attempts, at most once a minute."""
+        """Forget expired staff sessions and old sign-in attempts, and sign a checkpoint of the
+        audit chain when it grew, at most once a minute."""
         moment = self.clock()
         if self._swept is not None and moment - self._swept < timedelta(minutes=1):
             return
         self._swept = moment
         db.run_transaction(self.writer, lambda session: staff_sessions.purge(session, moment))
+        folder = self.instance_folder
+        if folder is None:
+            return
+        try:
+            db.run_transaction(
+                self.writer,
+                lambda session: audit_checkpoints.checkpoint(
+                    session, self.context().keyring, folder, now=moment
+                ),
+            )
+        except AuditChainBroken as error:  # the jobs go on; the log says why none is signed
+            log.error("audit checkpoint refused: %s", error.message)
 
     def run_forever(self, poll: float, wake: threading.Event | None = None) -> None:
         """Run jobs until :attr:`stopping` is set, looking for new ones every ``poll`` seconds

@@ -45,7 +45,7 @@ COMMANDS: Mapping[str, str] = {
     "worker": "issuer.cli.worker_cmd:worker",
     "jobs": "issuer.cli.worker_cmd:jobs_command",
     "status": "issuer.cli.instance_cmd:status_group",
-    "audit": "issuer.cli.instance_cmd:audit_group",
+    "audit": "issuer.cli.audit_cmd:audit_group",
     "register": "issuer.cli.register_cmd:register_group",
     # what the holder takes away
     "export": "issuer.cli.wallet_cmd:export",

@@ -1,9 +1,9 @@
 """The ``certvc`` commands that work on an instance: init, tokens, the lifecycle,
-import-csv, keys rotate, status publish, audit verify.
+import-csv, keys rotate, status publish (``certvc audit``: :mod:`issuer.cli.audit_cmd`).
 
 Adapters: they read the environment and the clock, open the instance, run one service in one
 transaction and print (JSON with ``--json``). Exit codes as the rest of the CLI: 0 success,
-1 not valid (``audit verify`` on a broken chain), 2 unusable input; errors are one line on
+1 not valid, 2 unusable input; errors are one line on
 stderr, ``certvc: error: <code>: <what to fix>``.
 """
 
@@ -38,7 +38,7 @@ from ..services import (
     static_publish,
     status_lists,
 )
-from .common import EXIT_INVALID, now
+from .common import now
 from .opened import (
     OpenedInstance,
     cli_actor,
@@ -537,25 +537,3 @@ def status_publish(
         files = static_publish.publish_static(session, ctx, directory)
     data = {"directory": str(directory), "files": [str(f.relative_to(directory)) for f in files]}
     echo_result(as_json, data, "\n".join(data["files"]))
-
-
-@click.group("audit")
-def audit_group() -> None:
-    """The audit log."""
-
-
-@audit_group.command("verify")
-@instance_option
-@json_option
-@reports_instance_errors
-def audit_verify(instance_dir: Path, as_json: bool) -> None:
-    """Check the hash chain of the audit log (exit 1 when broken)."""
-    opened = OpenedInstance.open(instance_dir)
-    with opened.writer() as session:
-        report = audit.verify_chain(session)
-    where = f" at event {report.broken_at}" if report.broken_at else ""
-    echo_result(
-        as_json, report.to_json(), f"{'ok' if report.ok else 'BROKEN'}: {report.message}{where}"
-    )
-    if not report.ok:
-        sys.exit(EXIT_INVALID)

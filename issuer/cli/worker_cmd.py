@@ -52,7 +52,10 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     with OpenedInstance.open(instance_dir, passphrase_file) as opened:
         runner = Worker(
-            writer=opened.writer, context=opened.context, lease=timedelta(seconds=lease)
+            writer=opened.writer,
+            context=opened.context,
+            lease=timedelta(seconds=lease),
+            instance_folder=opened.folder,
         )
 
         def stop(_signal: int, _frame: FrameType | None) -> None:

@@ -422,6 +422,20 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditCheckpoint(Base):
+    """A signed checkpoint of the audit chain: event ``seq`` had hash ``hash`` at ``at``,
+    signed by key ``key_id`` (see :mod:`issuer.services.audit_checkpoints`). Also appended to
+    a file in the instance folder, which a database writer cannot rewrite."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key_id: Mapped[str] = mapped_column(String(300))
+    signature: Mapped[str] = mapped_column(Text)
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 

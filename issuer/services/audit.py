@@ -5,19 +5,28 @@ field, so changing, removing or reordering any event breaks the chain from there
 lock the single ``audit_head`` row, so concurrent actions append one after the other instead of
 forking the chain. Appending is the last step of every action, so the head lock is held only
 from there to the commit.
+
+A database writer can recompute the whole chain, so :func:`verify_chain` also checks signed
+checkpoints (:class:`Checkpoint`, written by :mod:`issuer.services.audit_checkpoints`): each
+pins an event's hash with the instance's key, which the database does not hold.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
+
+from keys.did import find_verification_method
+from keys.errors import DidError
 
 from ..db.models import Action, AuditEvent, AuditHead
 from ..errors import FieldError, InstanceNotReady, ReasonRequired
@@ -126,6 +135,14 @@ def record_many(
     session.flush()
 
 
+def lock_head(session: Session) -> AuditHead:
+    """The chain head, locked until the transaction ends (no event is appended meanwhile).
+
+    :raises InstanceNotReady: no head row.
+    """
+    return _head(session)
+
+
 def _head(session: Session) -> AuditHead:
     """The chain head, locked until the transaction ends."""
     head = session.execute(
@@ -211,12 +228,16 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class ChainReport:
-    """The outcome of :func:`verify_chain`: ``ok``, how many events, where it broke and why."""
+    """The outcome of :func:`verify_chain`: ``ok``, how many events, where it broke and why;
+    with checkpoints, how many were checked, the latest one and the first that failed."""
 
     ok: bool
     events: int
     broken_at: int | None = None
     message: str = ""
+    checkpoints: int = 0
+    last_checkpoint: int | None = None
+    checkpoint_failed: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -224,11 +245,22 @@ class ChainReport:
             "events": self.events,
             "brokenAt": self.broken_at,
             "message": self.message,
+            "checkpoints": self.checkpoints,
+            "lastCheckpoint": self.last_checkpoint,
+            "checkpointFailed": self.checkpoint_failed,
         }
 
 
-def verify_chain(session: Session, *, batch: int = 1000) -> ChainReport:
-    """Recompute every hash and link; never raises for a broken chain, reports it."""
+def verify_chain(
+    session: Session,
+    *,
+    checkpoints: Sequence[Checkpoint] = (),
+    did_document: Mapping[str, Any] | None = None,
+    batch: int = 1000,
+) -> ChainReport:
+    """Recompute every hash and link, then check every signed checkpoint (its signature with
+    the keys of ``did_document``, and that its event is still there with the same hash); never
+    raises for a broken chain or a failed checkpoint, reports them."""
     result = session.execute(
         select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
     )
@@ -236,9 +268,22 @@ def verify_chain(session: Session, *, batch: int = 1000) -> ChainReport:
         count, last_hash, broken = _walk(result.scalars())
     finally:
         result.close()  # a server-side cursor on PostgreSQL: close it even when stopping early
-    if broken is not None:
-        return broken
-    head = session.get(AuditHead, 1)
+    chain = broken or _head_report(session.get(AuditHead, 1), count, last_hash)
+
+    def hashes(seqs: list[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for start in range(0, len(seqs), batch):
+            part = seqs[start : start + batch]
+            rows = session.execute(
+                select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.in_(part))
+            )
+            found.update({seq: digest for seq, digest in rows})
+        return found
+
+    return with_checkpoints(chain, checkpoints, did_document, hashes)
+
+
+def _head_report(head: AuditHead | None, count: int, last_hash: str) -> ChainReport:
     if head is None:
         return ChainReport(False, count, None, "the chain head is missing")
     if head.seq != count or head.hash != last_hash:
@@ -246,6 +291,159 @@ def verify_chain(session: Session, *, batch: int = 1000) -> ChainReport:
             False, count, count + 1, "the chain head does not match the last event (truncated?)"
         )
     return ChainReport(True, count, None, f"{count} events, chain intact")
+
+
+def verify_events(
+    rows: Sequence[AuditEvent],
+    checkpoints: Sequence[Checkpoint],
+    did_document: Mapping[str, Any],
+) -> ChainReport:
+    """:func:`verify_chain` over events held in memory (an exported bundle): no head row, the
+    last event is the head."""
+    count, _last, broken = _walk(rows)
+    chain = broken or ChainReport(True, count, None, f"{count} events, chain intact")
+    by_seq = {row.seq: row.hash for row in rows}
+    return with_checkpoints(
+        chain,
+        checkpoints,
+        did_document,
+        lambda seqs: {seq: by_seq[seq] for seq in seqs if seq in by_seq},
+    )
+
+
+# --- signed checkpoints ---------------------------------------------------------------------
+
+#: Signed bytes start with this, so a checkpoint's signature means nothing anywhere else.
+CHECKPOINT_DOMAIN = b"certvc-audit-checkpoint/1\n"
+
+
+def canonical(value: Any) -> bytes:
+    """The one JSON serialization certvc signs: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str) -> bytes:
+    """Strict base64url without padding: any other spelling of the same bytes is refused.
+
+    :raises ValueError: not canonical base64url.
+    """
+    try:
+        data = base64.b64decode(
+            text.translate(_TO_STANDARD) + "=" * (-len(text) % 4), validate=True
+        )
+    except binascii.Error as error:
+        raise ValueError(f"not base64url: {error}") from error
+    if b64url(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
+
+
+_TO_STANDARD = str.maketrans("-_", "+/")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Event ``seq`` had hash ``hash`` at time ``at``: signed by ``key_id`` (detached
+    signature, base64url, over :data:`CHECKPOINT_DOMAIN` and the canonical JSON of the rest)."""
+
+    seq: int
+    hash: str
+    at: str
+    key_id: str
+    signature: str
+
+    def signed_bytes(self) -> bytes:
+        return CHECKPOINT_DOMAIN + canonical(
+            {"seq": self.seq, "hash": self.hash, "at": self.at, "keyId": self.key_id}
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "hash": self.hash,
+            "at": self.at,
+            "keyId": self.key_id,
+            "signature": self.signature,
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> Checkpoint:
+        """:raises ValueError: not a checkpoint object."""
+        if not isinstance(value, dict) or set(value) != {"seq", "hash", "at", "keyId", "signature"}:
+            raise ValueError("a checkpoint is an object of seq, hash, at, keyId and signature")
+        seq = value["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise ValueError("a checkpoint's seq is a positive integer")
+        texts = [value[name] for name in ("hash", "at", "keyId", "signature")]
+        if not all(isinstance(item, str) for item in texts):
+            raise ValueError("a checkpoint's hash, at, keyId and signature are strings")
+        return cls(seq, *texts)
+
+    def check_signature(self, did_document: Mapping[str, Any]) -> str | None:
+        """Why the signature does not hold with the keys of ``did_document`` (None: it holds)."""
+        return check_signature(did_document, self.key_id, self.signature, self.signed_bytes())
+
+
+def check_signature(
+    did_document: Mapping[str, Any], key_id: str, signature: str, data: bytes
+) -> str | None:
+    """Why ``signature`` (base64url) by ``key_id`` of ``did_document`` does not hold over
+    ``data`` (None: it holds). Retired keys count: they stay in the document."""
+    try:
+        public, _controller = find_verification_method(did_document, key_id)
+        raw = unb64url(signature)
+    except (DidError, ValueError) as error:
+        return f"signature cannot be checked: {error}"
+    if not public.verify(raw, data):
+        return "signature does not verify"
+    return None
+
+
+def with_checkpoints(
+    chain: ChainReport,
+    checkpoints: Sequence[Checkpoint],
+    did_document: Mapping[str, Any] | None,
+    hashes: Callable[[list[int]], dict[int, str]],
+) -> ChainReport:
+    """``chain`` with every checkpoint checked: signed by a key of ``did_document``, its event
+    present with the same hash (``hashes`` maps event numbers to hashes)."""
+    unique = sorted(set(checkpoints), key=lambda item: (item.seq, item.at))
+    if not unique:
+        return chain
+    if did_document is None:
+        raise ValueError("checking checkpoints needs the DID document of the signing keys")
+    found = hashes(sorted({item.seq for item in unique}))
+    failed: tuple[Checkpoint, str] | None = None
+    for item in unique:
+        problem = item.check_signature(did_document)
+        problem = problem and f"its {problem}"
+        if problem is None and item.seq not in found:
+            problem = f"event {item.seq} is missing (the log was truncated or rolled back)"
+        elif problem is None and found[item.seq] != item.hash:
+            problem = f"event {item.seq} no longer has the signed hash (rewritten or reordered)"
+        if problem is not None:
+            failed = (item, problem)
+            break
+    last = unique[-1].seq
+    if failed is None:
+        message = f"{chain.message}; {len(unique)} checkpoint(s) hold, the last at event {last}"
+        return replace(chain, message=message, checkpoints=len(unique), last_checkpoint=last)
+    item, problem = failed
+    message = f"checkpoint of event {item.seq} signed at {item.at} fails: {problem}"
+    if not chain.ok:
+        message = f"{chain.message}; {message}"
+    return replace(
+        chain,
+        ok=False,
+        message=message,
+        checkpoints=len(unique),
+        last_checkpoint=last,
+        checkpoint_failed=item.seq,
+    )
 
 
 def _walk(rows: Iterable[AuditEvent]) -> tuple[int, str, ChainReport | None]:

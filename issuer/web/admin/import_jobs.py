@@ -16,6 +16,7 @@ import atexit
 import logging
 import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import Flask, current_app
 
@@ -38,6 +39,7 @@ class _AppWorker:
             writer=app.extensions["certvc.db"].writer,
             context=lambda: ctx,
             lease=timedelta(seconds=float(app.config["JOB_LEASE_SECONDS"])),
+            instance_folder=Path(app.config["INSTANCE"]),
         )
         self.poll = float(app.config["JOB_POLL_SECONDS"])
         #: Keep looking for jobs (JOB_WORKER_THREAD), or end once none is left.
