@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from contexts.errors import CertvcError, ShapeError
 from keys.dates import parse_datetime_stamp
@@ -156,9 +156,21 @@ def issue(
     if outcome.error is not None:
         raise outcome.error
     assert outcome.certification_id is not None, "an issued outcome names its certification"
-    cert = session.get(Certification, outcome.certification_id)
-    assert cert is not None
-    return cert
+    # One query for what the caller shows (the rows were inserted set-wise, so none of them is
+    # in the session yet): five lazy loads were a third of an HTTP issuance's round trips.
+    return (
+        session.execute(
+            select(Certification)
+            .where(Certification.id == outcome.certification_id)
+            .options(
+                joinedload(Certification.person),
+                joinedload(Certification.scheme),
+                joinedload(Certification.credentials).joinedload(IssuedCredential.status_entries),
+            )
+        )
+        .unique()
+        .scalar_one()
+    )
 
 
 def _set(
