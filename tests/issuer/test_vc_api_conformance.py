@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from issuer import db
 from issuer.app import create_app
+from issuer.cli import main
 from issuer.db.models import Scope
 from issuer.services import accounts, instance
 from keys.suites import vc_jwt
@@ -286,3 +288,24 @@ def test_instance_signs_with_p384(p384_env, database_url) -> None:
         "ecdsa-rdfc-2019": "p-384",
         "vc+jwt": "p-384",
     }
+
+
+def test_init_suite_key_choices_are_checked(tmp_path, monkeypatch) -> None:
+    """certvc init --suite-key: a suite/key type pair the suite cannot sign with is refused
+    before anything is written (VC-DI-EdDSA takes Ed25519 only; VC-DI-ECDSA P-256 and P-384);
+    keys rotate takes only the key types the instance signs with."""
+    for name in ("CERTVC_DATABASE_URL", "CERTVC_KEY_PASSPHRASE", "CERTVC_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    folder = tmp_path / "instance"
+    for bad in ("eddsa-rdfc-2022=p-384", "ecdsa-rdfc-2019=p-521", "nope=p-256", "vc+jwt"):
+        done = runner.invoke(main, ["init", "--instance", str(folder), "--dev", "--suite-key", bad])
+        assert done.exit_code == 2 and "field_invalid" in done.output, done.output
+        assert not folder.exists()
+    done = runner.invoke(main, ["init", "--instance", str(folder), "--dev", "--no-demo"])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(
+        main,
+        ["keys", "rotate", "--instance", str(folder), "--type", "p-521", "--reason", "test"],
+    )
+    assert done.exit_code == 2 and "field_invalid" in done.output, done.output
