@@ -34,6 +34,7 @@ from ..services import (
     instance,
     issuance,
     key_report,
+    keyring,
     lifecycle,
     static_publish,
     status_lists,
@@ -62,6 +63,14 @@ from .opened import (
     "--body-name",
     help="The certification body's name (later: certvc body set --name ... --reason ...).",
 )
+@click.option(
+    "--suite-key",
+    "suite_keys",
+    metavar="SUITE=TYPE",
+    multiple=True,
+    help="The key type a suite signs with, at creation (repeatable): ecdsa-rdfc-2019=p-384, "
+    "vc+jwt=p-256|p-384|p-521 (default: ecdsa-rdfc-2019 with p-256, vc+jwt with ed25519).",
+)
 @passphrase_option
 @json_option
 @reports_instance_errors
@@ -71,10 +80,23 @@ def init(
     dev: bool,
     no_demo: bool,
     body_name: str | None,
+    suite_keys: tuple[str, ...],
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Create or complete an instance (idempotent): folder, database, keys, body, demo scheme."""
+    """Create or complete an instance (idempotent): folder, database, keys, body, demo scheme.
+
+    --suite-key chooses the key type a suite signs with (e.g. P-384 for ecdsa-rdfc-2019 and
+    ES384 for vc+jwt); it is fixed when the instance is created."""
+    chosen: dict[str, str] | None = None
+    if suite_keys:
+        chosen = {}
+        for item in suite_keys:
+            suite, sep, key_type = item.partition("=")
+            if not sep or not suite.strip() or not key_type.strip():
+                raise FieldError("--suite-key", f"{item!r} is not SUITE=TYPE")
+            chosen[suite.strip()] = key_type.strip().lower()
+        keyring.suite_key_types(chosen)  # refused before the folder is made
     passphrase = load_passphrase(os.environ, passphrase_file)
     folder = instance_dir.resolve()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -91,6 +113,7 @@ def init(
             now=now(),
             demo=not no_demo,
             body_name=body_name.strip() if body_name and body_name.strip() else None,
+            suite_keys=chosen,
         )
     finally:
         engine.dispose()
@@ -418,7 +441,7 @@ def import_csv(
 @click.option(
     "--type",
     "key_type",
-    type=click.Choice([KeyType.ED25519.value, KeyType.P256.value]),
+    type=click.Choice([k.value for k in KeyType]),
     default=KeyType.ED25519.value,
     show_default=True,
 )

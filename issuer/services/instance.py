@@ -18,7 +18,8 @@ import ipaddress
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from ..db import migrate
 from ..db.models import Action
 from ..errors import FieldError, InstanceNotReady
 from . import audit, catalog
-from .keyring import Keyring
+from .keyring import Keyring, suite_key_types
 
 SETTINGS_FILE = "instance.json"
 KEYS_DIR = "keys"
@@ -51,18 +52,24 @@ class Settings:
     did: str
     dev_mode: bool
     secret_key: str = ""
+    #: Suite name -> key type name, where the instance signs with another key type than the
+    #: default (``certvc init --suite-key``; :func:`issuer.services.keyring.suite_key_types`).
+    suite_keys: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Settings(public_url={self.public_url!r}, did={self.did!r}, dev={self.dev_mode})"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": 1,
             "publicUrl": self.public_url,
             "did": self.did,
             "devMode": self.dev_mode,
             "secretKey": self.secret_key,
         }
+        if self.suite_keys:
+            data["suiteKeys"] = dict(self.suite_keys)
+        return data
 
 
 def did_for(public_url: str) -> str:
@@ -96,11 +103,21 @@ def read_settings(instance: Path) -> Settings:
             did=data["did"],
             dev_mode=bool(data["devMode"]),
             secret_key=data["secretKey"],
+            suite_keys=_suite_keys(data.get("suiteKeys", {})),
         )
     except FileNotFoundError as error:
         raise InstanceNotReady(f"{instance} is not a certvc instance: run certvc init") from error
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InstanceNotReady(f"{path} is unreadable or damaged") from error
+
+
+def _suite_keys(value: object) -> dict[str, str]:
+    """``suiteKeys`` as stored: an object of strings (checked in full by the keyring)."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise TypeError("suiteKeys must map suite names to key type names")
+    return dict(value)
 
 
 def _write_settings(instance: Path, settings: Settings) -> None:
@@ -136,6 +153,7 @@ def open_keyring(
         allow_plaintext=settings.dev_mode,
         now=now,
         kdf=kdf,
+        suite_keys=settings.suite_keys,
     )
 
 
@@ -156,6 +174,10 @@ class InitReport:
             "devMode": self.settings.dev_mode,
             "created": list(self.created),
             "keys": list(self.keys),
+            "suiteKeys": {
+                suite.value: key_type.value
+                for suite, key_type in suite_key_types(self.settings.suite_keys).items()
+            },
         }
 
 
@@ -171,11 +193,15 @@ def init_instance(
     demo: bool = True,
     kdf: ScryptParams = DEFAULT_KDF,
     body_name: str | None = None,
+    suite_keys: Mapping[str, str] | None = None,
 ) -> InitReport:
     """Create what is missing, change nothing that exists (idempotent).
 
     ``body_name``: the certification body's name (default: the demonstration body's, or for a
     real instance, ``--no-demo``, a placeholder to set with ``certvc body set``).
+    ``suite_keys``: the key type a suite signs with where not the default (``ecdsa-rdfc-2019``
+    -> ``p-384``, ``vc+jwt`` -> ``p-384``...); fixed at creation like the public URL: an
+    existing instance given another choice is refused, not changed.
 
     :raises KeyMaterialError: no passphrase outside dev mode, or the wrong one.
     :raises FieldError: a bad public URL. :raises InstanceNotReady: a conflicting instance.
@@ -183,12 +209,21 @@ def init_instance(
     instance = Path(instance).resolve()
     created: list[str] = []
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    chosen = {k: v for k, v in (suite_keys or {}).items()}
+    suite_key_types(chosen)  # refuse a bad choice before anything is written
     if (instance / SETTINGS_FILE).exists():
         settings = read_settings(instance)
         if public_url is not None and check_public_url(public_url) != settings.public_url:
             raise InstanceNotReady(
                 f"{instance} was initialised for {settings.public_url}; its credentials carry "
                 "that URL, so it cannot change here (set CERTVC_PUBLIC_URL to serve elsewhere)"
+            )
+        if suite_keys is not None and suite_key_types(chosen) != suite_key_types(
+            settings.suite_keys
+        ):
+            raise InstanceNotReady(
+                f"{instance} was initialised with other suite keys "
+                f"({dict(settings.suite_keys) or 'the defaults'}); they are not changed here"
             )
     else:
         url = check_public_url(public_url or DEFAULT_PUBLIC_URL)
@@ -197,7 +232,7 @@ def init_instance(
                 "set CERTVC_KEY_PASSPHRASE, or pass --dev for a development instance",
                 code=KeyCode.PASSPHRASE_REQUIRED,
             )
-        settings = Settings(url, did_for(url), dev_mode, secrets.token_urlsafe(32))
+        settings = Settings(url, did_for(url), dev_mode, secrets.token_urlsafe(32), chosen)
         _write_settings(instance, settings)
         created.append(SETTINGS_FILE)
 

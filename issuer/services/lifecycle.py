@@ -588,6 +588,8 @@ def issue_credential(
         raise FieldError("credential.credentialStatus", "is assigned by the issuer; omit it")
     if "proof" in document:
         raise FieldError("credential.proof", "an unsigned credential must not carry a proof")
+    if "id" in document and (not isinstance(document["id"], str) or not document["id"]):
+        raise FieldError("credential.id", "must be a URL (omit it to have one assigned)")
     wanted = credential_id or document.get("id") or ctx.new_credential_id()
     if not isinstance(wanted, str) or not wanted:
         raise FieldError("credential.id", "must be a URL")
@@ -596,8 +598,10 @@ def issue_credential(
     ).first():
         raise AlreadyExists(f"a credential with id {wanted!r} was already issued")
     document["id"] = wanted
-    valid_from = _optional_moment(document, "validFrom")
-    valid_until = _optional_moment(document, "validUntil")
+    v1 = _is_v1(document)
+    # VC 1.1 §4.6 / §4.7 name the validity period issuanceDate / expirationDate.
+    valid_from = _optional_moment(document, "issuanceDate" if v1 else "validFrom")
+    valid_until = _optional_moment(document, "expirationDate" if v1 else "validUntil")
     row = IssuedCredential(
         credential_id=wanted,
         certification_id=None,
@@ -615,6 +619,10 @@ def issue_credential(
     session.flush()
     refs = status.allocate_entries(session, ctx, row, now)
     document["credentialStatus"] = [ref.to_json() for ref in refs]
+    if v1 and STATUS_CONTEXT not in document["@context"]:
+        # The 1.1 context does not define BitstringStatusListEntry; Bitstring Status List
+        # 1.0's own context does (§2.1), and is what a 1.1 credential with status carries.
+        document["@context"] = [*document["@context"], STATUS_CONTEXT]
     row.document, row.key_id = _sign(session, ctx, document, suite, now)
     audit.record(
         session,
@@ -626,6 +634,16 @@ def issue_credential(
         details={"suite": suite.value, "status": entries_json(row)},
     )
     return row
+
+
+#: VC Data Model 1.1's context, and the Bitstring Status List context its credentials need.
+CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
+STATUS_CONTEXT = "https://www.w3.org/ns/credentials/status/v1"
+
+
+def _is_v1(document: Mapping[str, Any]) -> bool:
+    contexts = document.get("@context")
+    return isinstance(contexts, list) and contexts[:1] == [CREDENTIALS_V1]
 
 
 def _optional_moment(document: Mapping[str, Any], name: str) -> datetime | None:
