@@ -99,7 +99,14 @@ def openapi_document(public_url: str) -> dict[str, Any]:
     }
     paths: dict[str, Any] = {
         "/credentials/issue": {
-            "post": _op("W3C VC API: issue a credential", "issue", body="IssueRequest", ok=201)
+            "post": _op(
+                "W3C VC API: issue a credential ({verifiableCredential}: a secured JSON-LD "
+                "credential, or with vc+jwt an EnvelopedVerifiableCredential whose id is "
+                "data:application/vc+jwt,<JWS>); errors carry Problem Details fields",
+                "issue",
+                body="IssueRequest",
+                ok=201,
+            )
         },
         "/credentials/status": {
             "post": _op("W3C VC API: set or clear a status", "status", body="StatusRequest")
