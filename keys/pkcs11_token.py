@@ -26,6 +26,7 @@ import hashlib
 import os
 import secrets
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,21 +177,26 @@ class Token:
     at a time); the token is opened again in a forked child (see the module's docstring).
     """
 
-    __slots__ = ("_config", "_keys", "_lib", "_lock", "_mechanisms", "_pid", "_pin", "_session")
+    __slots__ = (
+        "_config",
+        "_generation",
+        "_keys",
+        "_lock",
+        "_mechanisms",
+        "_pid",
+        "_pin",
+        "_session",
+    )
 
     def __init__(
         self,
         config: TokenConfig,
         pin: str | None,
-        lib: Any,
-        session: pkcs11.Session,
-        mechanisms: frozenset[Mechanism],
+        connection: _Connection,
     ) -> None:
         self._config = config
         self._pin = pin
-        self._lib = lib
-        self._session = session
-        self._mechanisms = mechanisms
+        self._session, self._mechanisms, self._generation = connection
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._keys: dict[str, pkcs11.SignMixin] = {}
@@ -205,8 +211,7 @@ class Token:
             module), ``pkcs11_token_absent`` (no token with that label), ``pkcs11_pin_wrong``
             (also a locked or expired PIN), ``pkcs11_error`` (anything else the token answers).
         """
-        lib, session, mechanisms = _connect(config, pin or None, fresh=False)
-        return cls(config, pin or None, lib, session, mechanisms)
+        return cls(config, pin or None, _connect(config, pin or None))
 
     def _need_login(self) -> None:
         if self._pin is None:
@@ -225,21 +230,18 @@ class Token:
         return all(mechanism in self._mechanisms for mechanism in _NEEDS[key_type])
 
     def _live_session(self) -> pkcs11.Session:
-        """The session of this process (opened again after a fork). Call with the lock held."""
-        if self._pid != os.getpid():
-            self._lib, self._session, self._mechanisms = _connect(
-                self._config, self._pin, fresh=True
-            )
-            self._keys = {}
-            self._pid = os.getpid()
+        """The session of this process, opened again after a fork or after the module was
+        initialised anew (which ends every session). Call with the lock held."""
+        if self._pid != os.getpid() or self._generation != _generation(self._config.module):
+            self._reconnect()
         return self._session
 
-    def _relogin(self) -> pkcs11.Session:
-        """A new logged-in session: another session of this process logged out (PKCS#11
+    def _reconnect(self) -> None:
+        """A new logged-in session (a fork, a re-initialised module, or a logout: PKCS#11
         login state is per application, and ``C_Logout`` ends it for every session)."""
-        self._lib, self._session, self._mechanisms = _connect(self._config, self._pin, fresh=False)
+        self._session, self._mechanisms, self._generation = _connect(self._config, self._pin)
         self._keys = {}
-        return self._session
+        self._pid = os.getpid()
 
     # --- the KeyVault interface -----------------------------------------------------------
 
@@ -321,15 +323,11 @@ class Token:
         :raises KeyMaterialError: ``key_not_found`` (no such key in the token), ``key_invalid``
             (another type than recorded), ``pkcs11_error``.
         """
-        cka_id = _cka_id(reference)
         with self._lock:
-            session = self._live_session()
+            public = self._find(ObjectClass.PUBLIC_KEY, reference)
             try:
-                public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, id=cka_id)
                 raw = _point(public[Attribute.EC_POINT], key_type)
                 actual = public[Attribute.KEY_TYPE]
-            except p11.NoSuchKey as exc:
-                _fail(self._missing(reference), KeyCode.KEY_NOT_FOUND, exc)
             except p11.PKCS11Error as exc:
                 _fail(f"the PKCS#11 token: {type(exc).__name__}", KeyCode.PKCS11_ERROR, exc)
         expected = P11KeyType.EC_EDWARDS if key_type is KeyType.ED25519 else P11KeyType.EC
@@ -351,19 +349,38 @@ class Token:
     def _missing(self, reference: str) -> str:
         return f"the PKCS#11 token {self._config.token!r} holds no key {reference}"
 
+    def _find(self, kind: ObjectClass, reference: str) -> pkcs11.Key:
+        """The key object of ``kind`` with the reference's CKA_ID. Call with the lock held.
+
+        SoftHSM2 re-reads the token's files on each lookup and may read one while another
+        process writes it: a key not found, or an error, may be gone a moment on.
+        """
+        cka_id = _cka_id(reference)
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return self._live_session().get_key(object_class=kind, id=cka_id)
+            except _MISSING_OR_TRANSIENT as exc:
+                if attempt == _ATTEMPTS:
+                    if isinstance(exc, p11.NoSuchKey):
+                        _fail(self._missing(reference), KeyCode.KEY_NOT_FOUND, exc)
+                    _fail(f"the PKCS#11 token: {type(exc).__name__}", KeyCode.PKCS11_ERROR, exc)
+                _pause(attempt)
+            except _LOST as exc:
+                if attempt == _ATTEMPTS:
+                    _fail(f"the PKCS#11 token: {type(exc).__name__}", KeyCode.PKCS11_ERROR, exc)
+                self._reconnect()
+            except p11.PKCS11Error as exc:
+                _fail(f"the PKCS#11 token: {type(exc).__name__}", KeyCode.PKCS11_ERROR, exc)
+        raise AssertionError("unreachable: the last attempt raises")
+
     def _private(self, reference: str) -> pkcs11.SignMixin:
         """The private key object (cached per session). Call with the lock held."""
         hexid = _cka_id(reference).hex()
+        self._live_session()  # first: a forked child drops the parent's objects
         cached = self._keys.get(hexid)
         if cached is not None:
             return cached
-        session = self._live_session()
-        try:
-            key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=bytes.fromhex(hexid))
-        except p11.NoSuchKey as exc:
-            _fail(self._missing(reference), KeyCode.KEY_NOT_FOUND, exc)
-        except p11.PKCS11Error as exc:
-            _fail(f"the PKCS#11 token: {type(exc).__name__}", KeyCode.PKCS11_ERROR, exc)
+        key = self._find(ObjectClass.PRIVATE_KEY, reference)
         if not isinstance(key, pkcs11.SignMixin):
             raise KeyMaterialError(f"the token key {reference} cannot sign")
         self._keys[hexid] = key
@@ -382,14 +399,19 @@ class Token:
             message, mechanism = hashlib.new(key_type.hash_name, data).digest(), Mechanism.ECDSA
         self._need_login()
         with self._lock:
-            for attempt in (1, 2):
+            for attempt in range(1, _ATTEMPTS + 1):
                 try:
                     signature = self._private(reference).sign(message, mechanism=mechanism)
                     break
-                except p11.UserNotLoggedIn as exc:
-                    if attempt == 2:
-                        _fail("the PKCS#11 token logged out", KeyCode.PKCS11_ERROR, exc)
-                    self._relogin()
+                except (*_LOST, *_TRANSIENT) as exc:
+                    if attempt == _ATTEMPTS:
+                        _fail(
+                            f"the PKCS#11 token did not sign ({type(exc).__name__})",
+                            KeyCode.PKCS11_ERROR,
+                            exc,
+                        )
+                    _pause(attempt)
+                    self._reconnect()
                 except p11.PKCS11Error as exc:
                     _fail(
                         f"the PKCS#11 token did not sign ({type(exc).__name__})",
@@ -422,21 +444,86 @@ def _cka_id(reference: str) -> bytes:
     return value
 
 
-def _connect(
-    config: TokenConfig, pin: str | None, *, fresh: bool
-) -> tuple[Any, pkcs11.Session, frozenset[Mechanism]]:
+#: Failures that may pass: SoftHSM2's file store, read by one process while another writes it
+#: (a login updates the token's file), answers CKR_GENERAL_ERROR or lists no token for a
+#: moment (SoftHSMv2 issues 573, 757); a network HSM may drop a connection.
+_TRANSIENT: tuple[type[p11.PKCS11Error], ...] = (
+    p11.GeneralError,
+    p11.DeviceError,
+    p11.NoSuchToken,
+    p11.TokenNotPresent,
+)
+#: The session is gone: logged out by another session of this process, or closed.
+_LOST: tuple[type[p11.PKCS11Error], ...] = (
+    p11.UserNotLoggedIn,
+    p11.SessionHandleInvalid,
+    p11.SessionClosed,
+)
+_MISSING_OR_TRANSIENT: tuple[type[p11.PKCS11Error], ...] = (p11.NoSuchKey, *_TRANSIENT)
+_ATTEMPTS = 6  # pauses of 0.05, 0.1, 0.2, 0.4, 0.8 s: a real failure shows within 1.6 s
+
+_Connection = tuple[pkcs11.Session, frozenset[Mechanism], int]
+
+#: Module path -> (the process that initialised it, how many times it did). python-pkcs11
+#: keeps one loaded library per path for the whole process, and so does the module's own
+#: state: a forked child finds it initialised by its parent and must initialise it anew
+#: before any use, and a re-initialisation ends every session, which then reconnect.
+_INITIALISED: dict[str, tuple[int, int]] = {}
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(0.05 * 2 ** (attempt - 1))
+
+
+def _generation(module: str) -> int:
+    return _INITIALISED.get(module, (0, 0))[1]
+
+
+def _library(module: str, *, anew: bool) -> tuple[Any, int]:
+    """The loaded module initialised by this process (``anew``: initialised again, to list
+    the tokens afresh), and its generation. :raises PKCS11Error: as python-pkcs11."""
+    lib = pkcs11.lib(module)
+    owner, generation = _INITIALISED.get(module, (os.getpid(), 0))
+    if owner != os.getpid() or anew:
+        lib.reinitialize()  # C_Finalize, C_Initialize: this process's own state
+        generation += 1
+    _INITIALISED[module] = (os.getpid(), generation)
+    return lib, generation
+
+
+def _connect(config: TokenConfig, pin: str | None) -> _Connection:
     """Load the module (initialising it anew in a forked child), find the token, log in
-    (a public session without ``pin``)."""
+    (a public session without ``pin``); what may pass is tried again, initialising the
+    module anew (SoftHSM2 lists its tokens only then).
+
+    :raises KeyMaterialError: as :meth:`Token.open`.
+    """
     if not Path(config.module).is_file():
         raise KeyMaterialError(
             f"the PKCS#11 module {config.module} does not exist",
             code=KeyCode.PKCS11_MODULE_MISSING,
         )
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return _connect_once(config, pin, anew=attempt > 1, last=attempt == _ATTEMPTS)
+        except _Again:
+            _pause(attempt)
+    raise AssertionError("unreachable: the last attempt raises")
+
+
+class _Again(Exception):
+    """A failure that may pass: try once more."""
+
+
+def _connect_once(config: TokenConfig, pin: str | None, *, anew: bool, last: bool) -> _Connection:
+    def again(exc: p11.PKCS11Error) -> None:
+        if isinstance(exc, _TRANSIENT) and not last:
+            raise _Again from exc
+
     try:
-        lib = pkcs11.lib(config.module)
-        if fresh:
-            lib.reinitialize()
+        lib, generation = _library(config.module, anew=anew)
     except p11.PKCS11Error as exc:
+        again(exc)
         why = str(exc).strip() or type(exc).__name__
         _fail(
             f"{config.module} cannot be loaded or initialised as a PKCS#11 module ({why})"[:300],
@@ -447,6 +534,7 @@ def _connect(
         token = lib.get_token(token_label=config.token)
         mechanisms = frozenset(token.slot.get_mechanisms())
     except (p11.NoSuchToken, p11.TokenNotPresent) as exc:
+        again(exc)
         _fail(
             f"no PKCS#11 token labelled {config.token!r} in {config.module}",
             KeyCode.PKCS11_TOKEN_ABSENT,
@@ -459,6 +547,7 @@ def _connect(
             exc,
         )
     except p11.PKCS11Error as exc:
+        again(exc)
         _fail(f"the PKCS#11 module: {type(exc).__name__}", KeyCode.PKCS11_ERROR, exc)
     try:
         session = token.open(rw=True, user_pin=pin) if pin else token.open()
@@ -480,7 +569,8 @@ def _connect(
             exc,
         )
     except p11.PKCS11Error as exc:
+        again(exc)
         _fail(
             f"cannot log in to the PKCS#11 token: {type(exc).__name__}", KeyCode.PKCS11_ERROR, exc
         )
-    return lib, session, mechanisms
+    return session, mechanisms, generation
