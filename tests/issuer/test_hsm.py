@@ -28,7 +28,7 @@ from issuer.services import instance
 from keys.errors import KeyCode, KeyMaterialError
 from tests.support.softhsm import create_token
 
-from .support import BACKENDS, app_config, fresh_database
+from .support import BACKENDS, NOW, app_config, fresh_database
 
 URL = "https://certs.hsm-body.example"
 SUITES = ("eddsa-rdfc-2022", "ecdsa-rdfc-2019", "vc+jwt")
@@ -317,3 +317,58 @@ def test_bad_configuration_is_one_line_when_a_command_or_the_server_starts(
     settings["keyBackend"]["module"] = str(tmp_path / "gone.so")
     (folder / "instance.json").write_text(json.dumps(settings))
     _one_line(_certvc(serve, env), "pkcs11_module_missing")
+
+
+def test_a_key_gone_from_the_token_mid_run_is_a_503_and_nothing_is_recorded(
+    softhsm: Any, tmp_path: Path
+) -> None:
+    """The server signed with the key, then the key left the token: the next certification is
+    refused with the token's code (503: the server's state, not the request), and nothing of
+    it is written."""
+    import pkcs11
+    from pkcs11 import ObjectClass
+    from pkcs11 import exceptions as p11
+
+    from issuer.db.models import Certification, Scope
+    from issuer.services import accounts
+
+    folder = tmp_path / "instance"
+    database = f"sqlite:///{folder / 'certvc.db'}"
+    run = _hsm_instance(softhsm, folder, database)
+    _issue(run, "ecdsa-rdfc-2019", "First")
+    app = create_app(app_config(folder, database, PKCS11_PIN=softhsm.pin))
+    try:
+        factory = app.extensions["certvc.db"].writer
+        with factory() as session, session.begin():
+            _, token = accounts.create_token(
+                session, name="t", scopes=frozenset({Scope.ISSUE}), actor="t", now=NOW
+            )
+        client = app.test_client()
+        body = {
+            "person": {"name": "Second"},
+            "scheme": "S-ecdsa",
+            "scope": "inspection",
+            "reason": "examination passed",
+        }
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.post("/api/v1/certifications", json=body, headers=headers).status_code in (
+            200,
+            201,
+        )
+        record = json.loads((folder / "keys" / "p-256" / "keystore.json").read_text())["keys"][0]
+        lib = pkcs11.lib(softhsm.module)
+        try:
+            session = lib.get_token(token_label=softhsm.token).open(rw=True, user_pin=softhsm.pin)
+        except p11.UserAlreadyLoggedIn:
+            session = lib.get_token(token_label=softhsm.token).open(rw=True)
+        cka_id = bytes.fromhex(record["file"].removeprefix("pkcs11:"))
+        session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=cka_id).destroy()
+
+        body["person"] = {"name": "Third"}
+        reply = client.post("/api/v1/certifications", json=body, headers=headers)
+        assert reply.status_code == 503, reply.data[:300]
+        assert reply.json["error"]["code"] in ("pkcs11_error", "key_not_found"), reply.json
+        with app.extensions["certvc.db"].reader() as session:
+            assert len(session.execute(select(Certification.id)).all()) == 2  # First, Second
+    finally:
+        app.extensions["certvc.db"].engine.dispose()
