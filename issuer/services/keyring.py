@@ -11,6 +11,10 @@ setting keep verifying. Key ids are ``<did>#<type>-<n>``, n counting rotations.
 
 A store is re-read when its index changes on disk, so ``certvc keys rotate`` takes effect in a
 running server without a restart.
+
+With an HSM (``certvc init --key-backend pkcs11``) the stores hold only their index: the keys
+are generated and used inside the token (the ``vault``, :class:`keys.pkcs11_token.Token`),
+and the index names them by ``CKA_ID``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 from keys.did import VerificationMethodEntry, did_web_document
 from keys.errors import KeyCode, KeyMaterialError
 from keys.keypair import KeyType, Signer
-from keys.keystore import DEFAULT_KDF, INDEX_NAME, KeyRecord, KeyStore, ScryptParams
+from keys.keystore import DEFAULT_KDF, INDEX_NAME, KeyRecord, KeyStore, KeyVault, ScryptParams
 from keys.suites import REGISTRY
 
 from ..db.models import SecuringSuite
@@ -79,6 +83,7 @@ class Keyring:
         now: datetime,
         kdf: ScryptParams = DEFAULT_KDF,
         suite_keys: Mapping[str, str] | None = None,
+        vault: KeyVault | None = None,
     ) -> None:
         """``suite_keys``: the instance's ``suiteKeys`` (see :func:`suite_key_types`)."""
         self._suite_keys = suite_key_types(suite_keys)
@@ -87,6 +92,7 @@ class Keyring:
         self._passphrase = passphrase
         self._allow_plaintext = allow_plaintext
         self._kdf = kdf
+        self._vault = vault
         self._now = now
         self._lock = threading.Lock()
         self._stores: dict[KeyType, tuple[float | None, KeyStore]] = {}
@@ -106,6 +112,11 @@ class Keyring:
         type an earlier setting used: its keys stay published for what they signed)."""
         current = self.key_types
         return tuple(k for k in KeyType if k in current or (self._path(k) / INDEX_NAME).is_file())
+
+    @property
+    def vault(self) -> KeyVault | None:
+        """Where the private keys are when not in key files (a PKCS#11 token), else None."""
+        return self._vault
 
     def _path(self, key_type: KeyType) -> Path:
         return self._directory / key_type.value
@@ -129,6 +140,7 @@ class Keyring:
                 allow_plaintext=self._allow_plaintext,
                 now=now or self._now,
                 kdf=self._kdf,
+                vault=self._vault,
             )
             self._stores[key_type] = (stamp, store)
             return store
@@ -195,4 +207,5 @@ class Keyring:
         return did_web_document(self._did, self.methods())
 
     def __repr__(self) -> str:
-        return f"Keyring({str(self._directory)!r}, did={self._did!r})"
+        where = "" if self._vault is None else f", vault={self._vault!r}"
+        return f"Keyring({str(self._directory)!r}, did={self._did!r}{where})"
