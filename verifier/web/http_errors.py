@@ -38,6 +38,8 @@ STATUS: Mapping[str, int] = MappingProxyType(
         "transition_not_allowed": 409,
         "conflict": 409,
         "unknown_reference": 422,
+        "claim_unknown": 404,
+        "claim_gone": 410,
         # the server's own state, not the request: its keys, its instance
         KeyCode.KEY_NOT_FOUND: 503,
         KeyCode.PASSPHRASE_REQUIRED: 503,
