@@ -2,7 +2,8 @@
 
 Configuration comes from the defaults below, then ``config`` (a class or a mapping), then the
 environment (``CERTVC_*`` via ``app.config.from_prefixed_env``): ``CERTVC_INSTANCE``,
-``CERTVC_DATABASE_URL``, ``CERTVC_PUBLIC_URL``, ``CERTVC_KEY_PASSPHRASE``, ... Nothing is read
+``CERTVC_DATABASE_URL``, ``CERTVC_PUBLIC_URL``, ``CERTVC_KEY_PASSPHRASE``,
+``CERTVC_PKCS11_PIN`` (or ``CERTVC_PKCS11_PIN_FILE``), ... Nothing is read
 or opened at import time. The instance must exist (``certvc init``); otherwise creating the
 app fails with ``instance_not_ready``.
 """
@@ -53,6 +54,9 @@ class DefaultConfig:
     DATABASE_URL: str | None = None
     PUBLIC_URL: str | None = None
     KEY_PASSPHRASE: str | None = None
+    #: The PKCS#11 token's user PIN (an instance with --key-backend pkcs11), or a file holding it
+    PKCS11_PIN: str | None = None
+    PKCS11_PIN_FILE: str | None = None
     CONTEXTS_MANIFEST: str | None = None
     SECRET_KEY: str | None = None  # default: the instance's own (instance.json)
     # Request caps: JSON bodies (API) are small; the CSV upload of the admin UI is the largest.
@@ -99,9 +103,14 @@ _INTEGERS = (
     "JOB_LEASE_SECONDS",
     "JOB_POLL_SECONDS",
 )
+<<<<<<< HEAD
 _FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD", "METRICS")
 _NUMBERS = ("READY_TIMEOUT_SECONDS",)
 _TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY", "METRICS_TOKEN")
+=======
+_FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD")
+_TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY", "PKCS11_PIN", "PKCS11_PIN_FILE")
+>>>>>>> h18a
 
 
 def _coerce(config: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from contexts.errors import InputError
 from keys.keypair import KeyType
 from keys.keystore import load_passphrase
+from keys.pkcs11_token import TokenConfig, load_pin
 
 from .. import db, signing_pool
 from ..db.models import Action
@@ -63,6 +64,20 @@ from .opened import (
     help="The certification body's name (later: certvc body set --name ... --reason ...).",
 )
 @passphrase_option
+@click.option(
+    "--key-backend",
+    type=click.Choice(["file", "pkcs11"]),
+    default=None,
+    help="Where the signing keys live: encrypted key files in the instance (the default), or "
+    "generated inside a PKCS#11 token (an HSM; PIN from $CERTVC_PKCS11_PIN or the file "
+    "$CERTVC_PKCS11_PIN_FILE names). Fixed at the first init.",
+)
+@click.option(
+    "--pkcs11-module",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --key-backend pkcs11: the token's PKCS#11 module (a .so file).",
+)
+@click.option("--pkcs11-token", help="With --key-backend pkcs11: the token's label.")
 @json_option
 @reports_instance_errors
 def init(
@@ -72,10 +87,14 @@ def init(
     no_demo: bool,
     body_name: str | None,
     passphrase_file: Path | None,
+    key_backend: str | None,
+    pkcs11_module: Path | None,
+    pkcs11_token: str | None,
     as_json: bool,
 ) -> None:
     """Create or complete an instance (idempotent): folder, database, keys, body, demo scheme."""
-    passphrase = load_passphrase(os.environ, passphrase_file)
+    token = _token_config(key_backend, pkcs11_module, pkcs11_token)
+    passphrase = None if token is not None else load_passphrase(os.environ, passphrase_file)
     folder = instance_dir.resolve()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     url = instance.database_url(folder, os.environ.get("CERTVC_DATABASE_URL"))
@@ -91,10 +110,12 @@ def init(
             now=now(),
             demo=not no_demo,
             body_name=body_name.strip() if body_name and body_name.strip() else None,
+            key_backend=token,
+            pin=load_pin(os.environ),
         )
     finally:
         engine.dispose()
-    if report.settings.dev_mode and passphrase is None:
+    if report.settings.dev_mode and passphrase is None and report.settings.key_backend is None:
         click.echo("certvc: warning: development instance, keys are NOT encrypted", err=True)
     lines = [f"instance {report.instance} ({report.settings.did})"]
     lines += [f"created {item}" for item in report.created] or ["nothing to do: up to date"]
@@ -104,6 +125,19 @@ def init(
             "certvc schemes create ...; certvc users create ..."
         )
     echo_result(as_json, report.to_json(), "\n".join(lines))
+
+
+def _token_config(
+    backend: str | None, module: Path | None, label: str | None
+) -> TokenConfig | None:
+    """The PKCS#11 token ``init`` names, or None for the file key store."""
+    if backend != "pkcs11":
+        if module is not None or label is not None:
+            raise InputError("--pkcs11-module and --pkcs11-token go with --key-backend pkcs11")
+        return None
+    if module is None or not label:
+        raise InputError("--key-backend pkcs11 needs --pkcs11-module PATH and --pkcs11-token LABEL")
+    return TokenConfig(str(module.absolute()), label)
 
 
 # --- tokens (users: users_cmd.py) ---------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from keys.keystore import load_passphrase
+from keys.pkcs11_token import load_pin
 
 from .. import db
 from ..db import migrate
@@ -97,7 +98,9 @@ class OpenedInstance:
     def context(self) -> IssuerContext:
         if self._ctx is None:
             passphrase = load_passphrase(os.environ, self.passphrase_file)
-            keyring = instance.open_keyring(self.folder, self.settings, passphrase, now=now())
+            keyring = instance.open_keyring(
+                self.folder, self.settings, passphrase, now=now(), pin=load_pin(os.environ)
+            )
             public_url = os.environ.get("CERTVC_PUBLIC_URL") or self.settings.public_url
             self._ctx = IssuerContext(
                 public_url=instance.check_public_url(public_url),

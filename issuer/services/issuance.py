@@ -494,6 +494,10 @@ def _insert(
     now: datetime,
 ) -> dict[int, Outcome]:
     """Write the signed plans: persons, certifications, credentials, entries, audit events."""
+    if not plans:
+        # Every one refused (a signer that failed: a token gone, say). An INSERT of no rows
+        # is not "nothing": it inserts one row of defaults, which the schema refuses.
+        return {}
     new_keys = list(dict.fromkeys(p.new_person for p in plans if p.new_person))
     new_ids: dict[str, int] = {}
     if new_keys:

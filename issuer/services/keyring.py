@@ -7,6 +7,10 @@ active and retired. Key ids are ``<did>#<type>-<n>``, n counting rotations.
 
 A store is re-read when its index changes on disk, so ``certvc keys rotate`` takes effect in a
 running server without a restart.
+
+With an HSM (``certvc init --key-backend pkcs11``) the stores hold only their index: the keys
+are generated and used inside the token (the ``vault``, :class:`keys.pkcs11_token.Token`),
+and the index names them by ``CKA_ID``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 from keys.did import VerificationMethodEntry, did_web_document
 from keys.errors import KeyCode, KeyMaterialError
 from keys.keypair import KeyType, Signer
-from keys.keystore import DEFAULT_KDF, INDEX_NAME, KeyRecord, KeyStore, ScryptParams
+from keys.keystore import DEFAULT_KDF, INDEX_NAME, KeyRecord, KeyStore, KeyVault, ScryptParams
 
 from ..db.models import SecuringSuite
 
@@ -44,12 +48,14 @@ class Keyring:
         allow_plaintext: bool,
         now: datetime,
         kdf: ScryptParams = DEFAULT_KDF,
+        vault: KeyVault | None = None,
     ) -> None:
         self._directory = Path(directory)
         self._did = did
         self._passphrase = passphrase
         self._allow_plaintext = allow_plaintext
         self._kdf = kdf
+        self._vault = vault
         self._now = now
         self._lock = threading.Lock()
         self._stores: dict[KeyType, tuple[float | None, KeyStore]] = {}
@@ -57,6 +63,11 @@ class Keyring:
     @property
     def did(self) -> str:
         return self._did
+
+    @property
+    def vault(self) -> KeyVault | None:
+        """Where the private keys are when not in key files (a PKCS#11 token), else None."""
+        return self._vault
 
     def _path(self, key_type: KeyType) -> Path:
         return self._directory / key_type.value
@@ -80,6 +91,7 @@ class Keyring:
                 allow_plaintext=self._allow_plaintext,
                 now=now or self._now,
                 kdf=self._kdf,
+                vault=self._vault,
             )
             self._stores[key_type] = (stamp, store)
             return store
@@ -132,4 +144,5 @@ class Keyring:
         return did_web_document(self._did, self.methods())
 
     def __repr__(self) -> str:
-        return f"Keyring({str(self._directory)!r}, did={self._did!r})"
+        where = "" if self._vault is None else f", vault={self._vault!r}"
+        return f"Keyring({str(self._directory)!r}, did={self._did!r}{where})"

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contexts.loader import ContextStore, default_store
+from keys.pkcs11_token import PIN_ENV, PIN_FILE_ENV, load_pin
 from keys.suites import canonicalizer_named
 
 from .. import db
@@ -103,8 +104,20 @@ class Issuer:
             passphrase = passphrase.encode("utf-8")
         app.config["KEY_PASSPHRASE"] = None  # kept only inside the key stores from here on
         kdf = app.config.get("KEY_KDF")
+        pin = load_pin(
+            {
+                PIN_ENV: str(app.config.get("PKCS11_PIN") or ""),
+                PIN_FILE_ENV: str(app.config.get("PKCS11_PIN_FILE") or ""),
+            }
+        )
+        app.config["PKCS11_PIN"] = None  # kept only inside the token session from here on
         keyring = instance.open_keyring(
-            folder, settings, passphrase, now=datetime.now(UTC), **({"kdf": kdf} if kdf else {})
+            folder,
+            settings,
+            passphrase,
+            now=datetime.now(UTC),
+            pin=pin,
+            **({"kdf": kdf} if kdf else {}),
         )
         keyring.check()
         public_url = instance.check_public_url(app.config.get("PUBLIC_URL") or settings.public_url)
