@@ -37,6 +37,11 @@ _LISTENING = re.compile(rb"Listening at: http://127\.0\.0\.1:(\d+)")
 START_WITHIN = 90.0
 
 
+def haproxy_binary() -> str | None:
+    """Debian's haproxy (in /usr/sbin, which a user's PATH may lack)."""
+    return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
+
+
 def free_port() -> int:
     """A port free now (for a server that cannot be asked for port 0 and report it)."""
     with socket.socket() as probe:
@@ -163,7 +168,7 @@ class Proxy:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self, port: int) -> Proxy:
-        haproxy = shutil.which("haproxy")
+        haproxy = haproxy_binary()
         assert haproxy is not None, "haproxy is not installed (.ci/run installs it)"
         check = subprocess.run(
             [haproxy, "-c", "-f", str(HAPROXY_CFG)],
