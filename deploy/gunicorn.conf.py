@@ -8,6 +8,11 @@ Read-only root filesystem: the workers' heartbeat files go to ``/dev/shm`` when 
 (``worker_tmp_dir``), nothing else is written outside the instance volume and
 ``PROMETHEUS_MULTIPROC_DIR``.
 
+Bad configuration (no instance, the database unreachable or not migrated, a missing passphrase
+or PIN, a wrong one, an absent token) stops the server before any worker starts, with one line
+``certvc: error: <code>: <message>`` and exit status 2: the app is built once in the master as
+a check (then let go; each worker builds its own).
+
 Prometheus multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` set, ``CERTVC_METRICS=1``): the
 directory is emptied when the server starts (figures of an earlier run would be added to this
 one's), and a worker that exits is marked dead (its counters stay in the sums).
@@ -16,6 +21,7 @@ one's), and a worker that exits is marked dead (its counters stay in the sums).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 wsgi_app = "issuer.app:create_app()"
@@ -40,13 +46,26 @@ def _multiproc_dir() -> Path | None:
 
 
 def on_starting(server: object) -> None:
-    """Empty the metrics directory of an earlier run (its files only)."""
+    """Empty the metrics directory of an earlier run (its files only), then check the
+    configuration by building the app once."""
     directory = _multiproc_dir()
-    if directory is None:
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("*.db"):
-        stale.unlink()
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+    _check_configuration()
+
+
+def _check_configuration() -> None:
+    from contexts.errors import CertvcError  # noqa: PLC0415 - the app's code, at start only
+    from issuer.app import create_app  # noqa: PLC0415
+
+    try:
+        app = create_app()
+    except CertvcError as error:
+        sys.stderr.write(f"certvc: error: {error.code}: {error.message}\n")
+        sys.exit(2)
+    app.extensions["certvc.db"].engine.dispose()
 
 
 def child_exit(server: object, worker: object) -> None:

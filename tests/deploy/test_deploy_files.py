@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from .nodes import HAPROXY_CFG, ROOT, clean_env, haproxy_binary, tls_certificate
+from tests.issuer.support import init
+from tests.verifier.world import closed_port
+
+from .nodes import GUNICORN_CONF, HAPROXY_CFG, ROOT, clean_env, haproxy_binary, tls_certificate
 
 ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
 
@@ -70,3 +74,30 @@ def test_the_dockerfile_copies_what_exists_and_runs_unprivileged() -> None:
     assert re.search(r"^USER 10001:10001$", dockerfile, re.M)
     assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
     assert "/etc/certvc/gunicorn.conf.py" in dockerfile
+
+
+@pytest.mark.parametrize("case", ["no instance", "database unreachable"])
+def test_gunicorn_stops_at_start_with_one_line_on_bad_configuration(
+    tmp_path: Path, case: str
+) -> None:
+    folder = tmp_path / "instance"
+    url = f"sqlite:///{tmp_path / 'certvc.db'}"
+    if case == "database unreachable":
+        init(folder, url)
+        url = f"postgresql+psycopg://certvc@127.0.0.1:{closed_port()}/certvc"
+    env = clean_env(CERTVC_INSTANCE=str(folder), CERTVC_DATABASE_URL=url, CERTVC_BIND="127.0.0.1:0")
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("certvc: error:")]
+    assert len(errors) == 1 and "Traceback" not in done.stderr
+    assert errors[0].startswith("certvc: error: instance_not_ready: ")
+    assert ("run certvc init" if case == "no instance" else "cannot reach the database") in errors[
+        0
+    ]
