@@ -179,23 +179,32 @@ def _work(client: Client, worker: int, progress: Callable[[], None]) -> None:
         client.verify(credential, number, "active")
         plan = ["suspend", "reinstate"] + (["withdraw"] if n % 2 else [])
         for action in plan:
-            reply = client.call(
-                "POST",
-                f"/api/v1/certifications/{number}/{action}",
-                {"reason": f"multi-node {action}"},
-                scope="status",
-            )
-            if reply.status == 200:
-                state = reply.json["certification"]["state"]
-                with tally.lock:
-                    tally.changes.append((number, action))
-            else:
-                assert reply.status == 0 or reply.status >= 500, reply.body[:300]
-                state = client.state(number)  # committed or not: look
+            state = _change(client, number, action)
             with tally.lock:
                 tally.known[number] = state
             client.verify(credential, number, state)
             progress()
+
+
+def _change(client: Client, number: str, action: str) -> str:
+    """Apply ``action``; after a request that got no answer, look: done (the node committed it
+    before it died) or not (sent again). The state the certification is in afterwards."""
+    for _ in range(LOOKS):
+        reply = client.call(
+            "POST",
+            f"/api/v1/certifications/{number}/{action}",
+            {"reason": f"multi-node {action}"},
+            scope="status",
+        )
+        if reply.status == 200:
+            with client.tally.lock:
+                client.tally.changes.append((number, action))
+            return str(reply.json["certification"]["state"])
+        assert reply.status == 0 or reply.status >= 500, reply.body[:300]
+        state = client.state(number)
+        if state == AFTER[action]:
+            return state
+    raise AssertionError(f"{action} {number} never went through")
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
