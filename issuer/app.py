@@ -40,7 +40,10 @@ from .web.admin import (
 from .web.api import api_v1, bulk_api, register_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
+from .web.health import init_health
+from .web.metrics import init_metrics
 from .web.public import claim_page, credential_page, documents
+from .web.request_log import init_request_log
 from .web.security_headers import init_security_headers
 from .web.wallet import init_wallet
 
@@ -77,6 +80,14 @@ class DefaultConfig:
     JOB_WORKER_THREAD = True
     JOB_LEASE_SECONDS = 60
     JOB_POLL_SECONDS = 5
+    #: Operations (docs/deployment.md): Prometheus metrics at /metrics, off unless turned on;
+    #: a bearer token they need when set; the log format (json or text; unset: logging is
+    #: left as the server set it up) and level; how long /readyz waits for the database.
+    METRICS = False
+    METRICS_TOKEN: str | None = None
+    LOG_FORMAT: str | None = None
+    LOG_LEVEL = "INFO"
+    READY_TIMEOUT_SECONDS = 1.0
     SESSION_COOKIE_NAME = "certvc_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -93,8 +104,16 @@ _INTEGERS = (
     "JOB_LEASE_SECONDS",
     "JOB_POLL_SECONDS",
 )
-_FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD")
-_TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY", "PKCS11_PIN", "PKCS11_PIN_FILE", "SMTP_URL")
+_FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD", "METRICS")
+_NUMBERS = ("READY_TIMEOUT_SECONDS",)
+_TEXT_SECRETS = (
+    "KEY_PASSPHRASE",
+    "SECRET_KEY",
+    "PKCS11_PIN",
+    "PKCS11_PIN_FILE",
+    "METRICS_TOKEN",
+    "SMTP_URL",
+)
 
 
 def _coerce(config: dict[str, Any]) -> None:
@@ -104,6 +123,8 @@ def _coerce(config: dict[str, Any]) -> None:
     for key in _FLAGS:
         if isinstance(config.get(key), str):
             config[key] = setting_flag(config[key])
+    for key in _NUMBERS:
+        config[key] = float(config[key])
 
 
 class _OwnDidResolver:
@@ -151,9 +172,12 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
             app.config[key] = os.environ[f"CERTVC_{key}"]
     _coerce(app.config)
     app.config["INSTANCE"] = str(Path(app.config["INSTANCE"]).resolve())
+    init_request_log(app)  # first: every later hook and log line has the request id
 
     database.init_app(app)
     issuer.init_app(app)
+    init_health(app)  # /healthz, /readyz
+    init_metrics(app)  # /metrics when METRICS is on (before the verifier: it counts verdicts)
     init_security_headers(
         app, https=app.extensions["certvc.issuer"].public_url.startswith("https://")
     )

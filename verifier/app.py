@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from contexts.errors import ErrorCode
@@ -77,6 +77,8 @@ class DefaultConfig:
     #: The home body's record of replaced credentials (``verifier.service.Successors``): its
     #: superseded credentials are SUPERSEDED here, not REVOKED.
     VERIFIER_SUCCESSORS = None
+    #: Told every verification result (a callable; the issuer's metrics count verdicts).
+    VERIFIER_ON_RESULT = None
 
 
 def _utc_now() -> datetime:
@@ -131,6 +133,7 @@ def init_verifier(app: Flask) -> None:
         home=home,
         local=config["VERIFIER_LOCAL_SOURCE"],
         successors=config["VERIFIER_SUCCESSORS"],
+        on_result=config["VERIFIER_ON_RESULT"],
     )
     if home is None and settings.trust_file is None and not settings.trust_any:
         log.warning(
@@ -184,5 +187,12 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     @app.get("/")
     def index() -> Response:
         return redirect(url_for("verifier.page"))  # type: ignore[return-value]
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        """Liveness for a load balancer: the process serves (it keeps no database)."""
+        response = jsonify({"status": "ok"})
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     return app
