@@ -39,6 +39,7 @@ from .web.api import api_v1, bulk_api, register_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
 from .web.public import credential_page, documents
+from .web.rate_limits import init_rate_limits
 from .web.security_headers import init_security_headers
 from .web.wallet import init_wallet
 
@@ -77,6 +78,12 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     JSON_SORT_KEYS = False
+    #: Rate-limit counts (Flask-Limiter): ``memory://`` for one process, ``redis://host:port``
+    #: shared by every process; the prefix separates instances sharing one Redis.
+    RATELIMIT_STORAGE_URL = "memory://"
+    RATELIMIT_KEY_PREFIX = "certvc"
+    #: Wrong API tokens one address may present before its API requests are refused (429).
+    RATELIMIT_API_TOKEN_FAILURES = "20 per 10 minute"
 
 
 #: Settings read from the environment as numbers or flags (from_prefixed_env gives text).
@@ -152,6 +159,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     init_security_headers(
         app, https=app.extensions["certvc.issuer"].public_url.startswith("https://")
     )
+    init_rate_limits(app, (api_v1.bp, vc_api.bp, wallet_api.bp, register_api.bp, bulk_api.bp))
     app.register_blueprint(documents.bp)
     app.register_blueprint(vc_api.bp)
     app.register_blueprint(api_v1.bp)
