@@ -31,6 +31,13 @@ class IssuerCode(Code):
     #: The command line was used wrongly: an unknown option or command, a missing option or
     #: argument, a value not among the choices (``certvc: error: usage: ...``, exit 2).
     USAGE = "usage"
+    #: ``certvc restore``: the backup's manifest is missing or damaged, or a file does not
+    #: match its SHA-256 (nothing is restored).
+    BACKUP_INVALID = "backup_invalid"
+    #: ``certvc backup|restore`` of PostgreSQL: ``pg_dump`` / ``pg_restore`` is not installed.
+    BACKUP_TOOL_MISSING = "backup_tool_missing"
+    #: ``certvc restore`` into a database or instance folder that holds data (``--force``).
+    RESTORE_TARGET_NOT_EMPTY = "restore_target_not_empty"
 
 
 class FieldError(CertvcError):
@@ -96,3 +103,15 @@ class InstanceNotReady(CertvcError):
     """The instance folder, database or keys are missing or unusable (run ``certvc init``)."""
 
     code = IssuerCode.INSTANCE_NOT_READY
+
+
+class BackupInvalid(CertvcError):
+    code = IssuerCode.BACKUP_INVALID
+
+
+class BackupToolMissing(CertvcError):
+    code = IssuerCode.BACKUP_TOOL_MISSING
+
+
+class RestoreTargetNotEmpty(CertvcError):
+    code = IssuerCode.RESTORE_TARGET_NOT_EMPTY
