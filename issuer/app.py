@@ -84,6 +84,9 @@ class DefaultConfig:
     RATELIMIT_KEY_PREFIX = "certvc"
     #: Wrong API tokens one address may present before its API requests are refused (429).
     RATELIMIT_API_TOKEN_FAILURES = "20 per 10 minute"
+    #: Reverse proxies in front of the app whose ``X-Forwarded-For`` names the client (0: none,
+    #: the header is ignored). Behind one TLS proxy: 1.
+    TRUSTED_PROXIES = 0
 
 
 #: Settings read from the environment as numbers or flags (from_prefixed_env gives text).
@@ -94,6 +97,7 @@ _INTEGERS = (
     "MAX_FORM_MEMORY_SIZE",
     "JOB_LEASE_SECONDS",
     "JOB_POLL_SECONDS",
+    "TRUSTED_PROXIES",
 )
 _FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD")
 _TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY")

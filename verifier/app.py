@@ -24,7 +24,7 @@ from contexts.loader import ContextStore, default_store
 
 from .service import Verifier, VerifierSettings, setting_flag
 from .web.http_errors import http_error_code
-from .web.rate_limits import init_limiter, log_breach, per_window
+from .web.rate_limits import init_limiter, log_breach, per_window, trust_proxies
 from .web.views import EXTENSION, VerifierExtension, bp, error_response
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,8 @@ class DefaultConfig:
     #: (shared by every process); ``RATELIMIT_KEY_PREFIX`` separates instances on one Redis.
     RATELIMIT_STORAGE_URL = "memory://"
     RATELIMIT_KEY_PREFIX = "certvc"
+    #: Reverse proxies in front of the app whose ``X-Forwarded-For`` names the client (0: none).
+    TRUSTED_PROXIES = 0
     CONTEXTS_MANIFEST: str | None = None
     # Injected parts (tests): a clock () -> datetime, a Fetcher, a ContextStore.
     VERIFIER_CLOCK = None
@@ -183,6 +185,7 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     app.config.from_prefixed_env("CERTVC")
+    trust_proxies(app)
     init_verifier(app)
     _json_errors(app)
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from flask import Blueprint, Flask, Response
 
-from verifier.web.rate_limits import init_limiter, log_breach
+from verifier.web.rate_limits import init_limiter, log_breach, trust_proxies
 
 from .auth import bearer_token
 
@@ -33,7 +33,10 @@ def _wrong_token(response: Response) -> bool:
 
 
 def init_rate_limits(app: Flask, api_blueprints: Iterable[Blueprint]) -> None:
-    """Attach the app's limiter and the token-guessing limit shared by ``api_blueprints``."""
+    """Attach the app's limiter and the token-guessing limit shared by ``api_blueprints``;
+    believe ``TRUSTED_PROXIES`` proxies about the client's address (sign-in throttling and the
+    audit log read the same address)."""
+    trust_proxies(app)
     app.config.setdefault("RATELIMIT_API_TOKEN_FAILURES", DEFAULT_TOKEN_FAILURES)
     guessing = init_limiter(app).shared_limit(
         str(app.config["RATELIMIT_API_TOKEN_FAILURES"]),

@@ -109,3 +109,32 @@ def test_redis_counts_are_shared_by_every_process(database_url, tmp_path) -> Non
     finally:
         env.engine.dispose()
         env.app.extensions["certvc.db"].engine.dispose()
+
+
+def _through_proxy(client, token: str, forwarded_for: str):
+    return client.get(
+        "/api/v1/schemes",
+        headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": forwarded_for},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},  # the reverse proxy
+    )
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(database_url, tmp_path) -> None:
+    """``TRUSTED_PROXIES=1``: the proxy's X-Forwarded-For names the client, so one guessing
+    client does not close the API for everyone behind the same proxy."""
+    env = AppEnv(tmp_path / "instance", database_url, TRUSTED_PROXIES=1, **LIMITS)
+    try:
+        for n in range(4):
+            _through_proxy(env.client, f"guess-{n}", ATTACKER)
+        assert _through_proxy(env.client, env.tokens["status"], ATTACKER).status_code == 429
+        assert _through_proxy(env.client, env.tokens["status"], OTHER).status_code == 200
+    finally:
+        env.engine.dispose()
+        env.app.extensions["certvc.db"].engine.dispose()
+
+
+def test_without_trusted_proxies_the_header_cannot_pick_the_address(limited_env) -> None:
+    """``TRUSTED_PROXIES=0`` (the default): a made-up X-Forwarded-For changes nothing."""
+    for n in range(4):
+        _through_proxy(limited_env.client, f"guess-{n}", f"192.0.2.{n}")
+    assert _through_proxy(limited_env.client, "guess", "192.0.2.200").status_code == 429

@@ -12,6 +12,12 @@ to a stand-alone one) would otherwise share counts and configuration.
 
 A refused request is 429 with ``Retry-After`` (seconds until the window lets one through) and
 the code ``rate_limited``; the answers are rendered by each app's own error handler.
+
+Limits count per client address. Behind a reverse proxy every request comes from the proxy's
+address, so one client's excess would refuse everyone: ``TRUSTED_PROXIES``
+(``CERTVC_TRUSTED_PROXIES``, default 0) says how many proxies in front of the app to believe
+about ``X-Forwarded-For`` (werkzeug's ``ProxyFix``); with 0 the header is ignored, so a client
+cannot pick the address it is counted under.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import time
 from flask import Flask, Response
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,16 @@ def init_limiter(app: Flask) -> Limiter:
         return response
 
     return limiter
+
+
+def trust_proxies(app: Flask) -> None:
+    """Take the client's address from ``X-Forwarded-For`` as set by ``TRUSTED_PROXIES``
+    proxies (0, the default: the connecting address, the header ignored)."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops < 0:
+        raise ValueError("TRUSTED_PROXIES is a number of proxies, 0 or more")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
 
 
 def retry_after(limit: RequestLimit) -> int:
