@@ -43,6 +43,7 @@ from .web.extensions import database, issuer
 from .web.health import init_health
 from .web.metrics import init_metrics
 from .web.public import claim_page, credential_page, documents
+from .web.rate_limits import init_rate_limits
 from .web.request_log import init_request_log
 from .web.security_headers import init_security_headers
 from .web.wallet import init_wallet
@@ -93,6 +94,15 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     JSON_SORT_KEYS = False
+    #: Rate-limit counts (Flask-Limiter): ``memory://`` for one process, ``redis://host:port``
+    #: shared by every process; the prefix separates instances sharing one Redis.
+    RATELIMIT_STORAGE_URL = "memory://"
+    RATELIMIT_KEY_PREFIX = "certvc"
+    #: Wrong API tokens one address may present before its API requests are refused (429).
+    RATELIMIT_API_TOKEN_FAILURES = "20 per 10 minute"
+    #: Reverse proxies in front of the app whose ``X-Forwarded-For`` names the client (0: none,
+    #: the header is ignored). Behind one TLS proxy: 1.
+    TRUSTED_PROXIES = 0
 
 
 #: Settings read from the environment as numbers or flags (from_prefixed_env gives text).
@@ -103,6 +113,7 @@ _INTEGERS = (
     "MAX_FORM_MEMORY_SIZE",
     "JOB_LEASE_SECONDS",
     "JOB_POLL_SECONDS",
+    "TRUSTED_PROXIES",
 )
 _FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD", "METRICS")
 _NUMBERS = ("READY_TIMEOUT_SECONDS",)
@@ -181,6 +192,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     init_security_headers(
         app, https=app.extensions["certvc.issuer"].public_url.startswith("https://")
     )
+    init_rate_limits(app, (api_v1.bp, vc_api.bp, wallet_api.bp, register_api.bp, bulk_api.bp))
     app.register_blueprint(documents.bp)
     app.register_blueprint(vc_api.bp)
     app.register_blueprint(api_v1.bp)

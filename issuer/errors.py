@@ -38,6 +38,13 @@ class IssuerCode(Code):
     CLAIM_GONE = "claim_gone"
     #: The mail server could not be reached or refused a message (kept as its last error)
     MAIL_UNDELIVERED = "mail_undelivered"
+    #: ``certvc restore``: the backup's manifest is missing or damaged, or a file does not
+    #: match its SHA-256 (nothing is restored).
+    BACKUP_INVALID = "backup_invalid"
+    #: ``certvc backup|restore`` of PostgreSQL: ``pg_dump`` / ``pg_restore`` is not installed.
+    BACKUP_TOOL_MISSING = "backup_tool_missing"
+    #: ``certvc restore`` into a database or instance folder that holds data (``--force``).
+    RESTORE_TARGET_NOT_EMPTY = "restore_target_not_empty"
 
 
 class FieldError(CertvcError):
@@ -115,3 +122,15 @@ class ClaimGone(CertvcError):
     """A claim link that was revoked or has expired: 410, nothing else said."""
 
     code = IssuerCode.CLAIM_GONE
+
+
+class BackupInvalid(CertvcError):
+    code = IssuerCode.BACKUP_INVALID
+
+
+class BackupToolMissing(CertvcError):
+    code = IssuerCode.BACKUP_TOOL_MISSING
+
+
+class RestoreTargetNotEmpty(CertvcError):
+    code = IssuerCode.RESTORE_TARGET_NOT_EMPTY

@@ -24,7 +24,7 @@ from contexts.loader import ContextStore, default_store
 
 from .service import Verifier, VerifierSettings, setting_flag
 from .web.http_errors import http_error_code
-from .web.ratelimit import TokenBucketLimiter
+from .web.rate_limits import init_limiter, log_breach, per_window, trust_proxies
 from .web.views import EXTENSION, VerifierExtension, bp, error_response
 
 log = logging.getLogger(__name__)
@@ -56,14 +56,19 @@ class DefaultConfig:
     VERIFIER_ALLOW_ORIGINS = ""
     VERIFIER_MAX_JSON_BYTES = 1024 * 1024
     VERIFIER_MAX_UPLOAD_BYTES = 12 * 1024 * 1024
-    #: Token bucket per client address on the POST endpoints; 0 turns it off.
+    #: Per client address on the POST endpoints: this many a minute on average, at most
+    #: ``VERIFIER_RATE_BURST`` at once (Flask-Limiter, ``verifier.web.rate_limits``); 0: off.
     VERIFIER_RATE_PER_MINUTE = 60
     VERIFIER_RATE_BURST = 20
+    #: Where rate-limit counts live: ``memory://`` (one process) or ``redis://host:port``
+    #: (shared by every process); ``RATELIMIT_KEY_PREFIX`` separates instances on one Redis.
+    RATELIMIT_STORAGE_URL = "memory://"
+    RATELIMIT_KEY_PREFIX = "certvc"
+    #: Reverse proxies in front of the app whose ``X-Forwarded-For`` names the client (0: none).
+    TRUSTED_PROXIES = 0
     CONTEXTS_MANIFEST: str | None = None
-    # Injected parts (tests): a clock () -> datetime, a monotonic clock for the rate limiter, a
-    # Fetcher, a ContextStore.
+    # Injected parts (tests): a clock () -> datetime, a Fetcher, a ContextStore.
     VERIFIER_CLOCK = None
-    VERIFIER_MONOTONIC = None
     VERIFIER_FETCHER = None
     VERIFIER_STORE = None
     #: A DidResolver asked first (the issuer mounting this verifier answers for its own DID).
@@ -141,14 +146,16 @@ def init_verifier(app: Flask) -> None:
             "every credential is UNTRUSTED_ISSUER"
         )
     rate = float(config["VERIFIER_RATE_PER_MINUTE"] or 0)
-    limiter = None
     if rate > 0:
-        monotonic = config["VERIFIER_MONOTONIC"]
-        kwargs = {"clock": monotonic} if monotonic is not None else {}
-        limiter = TokenBucketLimiter(rate / 60.0, int(config["VERIFIER_RATE_BURST"]), **kwargs)
+        init_limiter(app).shared_limit(
+            per_window(rate, int(config["VERIFIER_RATE_BURST"])),
+            methods=["POST"],
+            scope="verifier",
+            error_message="too many requests; try again shortly",
+            on_breach=log_breach,
+        )(bp)
     app.extensions[EXTENSION] = VerifierExtension(
         verifier=verifier,
-        limiter=limiter,
         max_json_bytes=int(config["VERIFIER_MAX_JSON_BYTES"]),
         max_upload_bytes=int(config["VERIFIER_MAX_UPLOAD_BYTES"]),
         clock=clock,
@@ -181,6 +188,7 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     app.config.from_prefixed_env("CERTVC")
+    trust_proxies(app)
     init_verifier(app)
     _json_errors(app)
 

@@ -567,6 +567,23 @@ class Oid4vciToken(Base):
     credential_ref: Mapped[str] = mapped_column(String(600))
     configuration_ids: Mapped[str] = mapped_column(String(600))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: The RFC 7638 thumbprint of the first holder key a proof showed with it (migration 0012).
+    holder_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class Oid4vciCredential(Base):
+    """The one credential an access token redeemed for one configuration (the text sent: JSON
+    or a compact JWS), so asking again answers it instead of a new copy; purged with the
+    token's rows (migration 0012)."""
+
+    __tablename__ = "oid4vci_credentials"
+    __table_args__ = (UniqueConstraint("token_digest", "configuration_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64))
+    configuration_id: Mapped[str] = mapped_column(String(200))
+    credential: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Oid4vciNonce(Base):

@@ -759,8 +759,10 @@ def credential_document(row: IssuedCredential) -> dict[str, Any] | str:
     return row.document if row.format is CredentialFormat.JWT_VC else json.loads(row.document)
 
 
-def credential_json(row: IssuedCredential) -> dict[str, Any]:
-    return {
+def credential_json(row: IssuedCredential, *, personal: bool = True) -> dict[str, Any]:
+    """A credential's record; ``personal=False`` leaves out the wallet's holder DID (an
+    identifier of a person) for callers without the right to persons' data."""
+    shown = {
         "id": row.credential_id,
         "format": row.format.value,
         "suite": row.suite.value,
@@ -774,11 +776,18 @@ def credential_json(row: IssuedCredential) -> dict[str, Any]:
         "status": entries_json(row),
         "holder": row.holder_did,
     }
+    if not personal:
+        del shown["holder"]
+    return shown
 
 
-def certification_json(cert: Certification, now: datetime) -> dict[str, Any]:
+def certification_json(
+    cert: Certification, now: datetime, *, personal: bool = True
+) -> dict[str, Any]:
+    """A certification as the API shows it; ``personal=False`` (a token without the ``issue``
+    scope) leaves out ``person`` and the holder DIDs of wallet copies (issue 16, least data)."""
     current = cert.current_credential
-    return {
+    shown = {
         "number": cert.number,
         "person": catalog.person_json(cert.person),
         "scheme": cert.scheme.code,
@@ -786,6 +795,9 @@ def certification_json(cert: Certification, now: datetime) -> dict[str, Any]:
         "effective": cert.effective.isoformat().replace("+00:00", "Z"),
         "expires": cert.expires.isoformat().replace("+00:00", "Z"),
         "state": cert.state_at(now).value,
-        "credential": credential_json(current) if current is not None else None,
-        "credentials": [credential_json(c) for c in cert.credentials],
+        "credential": credential_json(current, personal=personal) if current is not None else None,
+        "credentials": [credential_json(c, personal=personal) for c in cert.credentials],
     }
+    if not personal:
+        del shown["person"]
+    return shown

@@ -44,6 +44,9 @@ PG_URL = os.environ.get("CERTVC_TEST_DATABASE_URL") or None
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PG_ONLY_REASON = "needs PostgreSQL: set CERTVC_TEST_DATABASE_URL (CI does)"
+#: A Redis for the rate limits shared between processes (CI sets it; Redis runs on the machine).
+REDIS_URL = os.environ.get("CERTVC_TEST_REDIS_URL") or None
+REDIS_ONLY_REASON = "needs Redis: set CERTVC_TEST_REDIS_URL=redis://127.0.0.1:6379 (CI does)"
 
 
 @contextmanager

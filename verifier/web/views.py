@@ -26,7 +26,6 @@ from ..service import Outcome, Verifier
 from ..summary import summarize
 from ..vc_api import CheckSelection
 from .http_errors import http_error_code, http_status
-from .ratelimit import TokenBucketLimiter
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,6 @@ class VerifierExtension:
     """What the views need, built once by ``init_verifier`` and kept in ``app.extensions``."""
 
     verifier: Verifier
-    limiter: TokenBucketLimiter | None
     max_json_bytes: int
     max_upload_bytes: int
     clock: Any  # () -> datetime
@@ -86,14 +84,6 @@ def _guard() -> Response | None:
     media_type = (request.mimetype or "").lower()
     multipart = media_type == "multipart/form-data" or media_type in _IMAGE_TYPES
     request.max_content_length = ext.max_upload_bytes if multipart else ext.max_json_bytes
-    if ext.limiter is not None:
-        decision = ext.limiter.take(request.remote_addr or "unknown")
-        if not decision.allowed:
-            response = error_response(
-                429, ErrorCode.RATE_LIMITED, "too many requests; try again shortly"
-            )
-            response.headers["Retry-After"] = str(max(1, round(decision.retry_after)))
-            return response
     return None
 
 

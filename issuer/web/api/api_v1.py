@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from ...db.models import Action, Scope, State
-from ...errors import FieldError, NotFound
+from ...errors import FieldError, Forbidden, NotFound
 from ...services import audit, body_identity, catalog, fields, lifecycle, scheme_admin
-from ..auth import require_scope
+from ..auth import require_scope, sees_personal_data
 from ..extensions import database, issuer, now
 from .jsonio import query_int, read_json
 from .openapi import openapi_document
@@ -219,9 +219,13 @@ def issue_request(data: dict[str, Any]) -> lifecycle.IssueRequest:
 @bp.get("/certifications")
 def certifications() -> Response:
     require_scope(None)
+    personal = sees_personal_data()
+    person = request.args.get("person") or None
+    if person is not None and not personal:
+        raise Forbidden("searching by person (name or reference) needs the 'issue' scope")
     state = request.args.get("state") or None
     search = catalog.Search(
-        person=request.args.get("person") or None,
+        person=person,
         number=request.args.get("number") or None,
         scheme=request.args.get("scheme") or None,
         state=fields.choice({"state": state}, "state", State) if state else None,
@@ -235,7 +239,12 @@ def certifications() -> Response:
         offset=query_int("offset", 0, maximum=10**9),
     )
     return jsonify(
-        {"total": total, "certifications": [lifecycle.certification_json(c, moment) for c in rows]}
+        {
+            "total": total,
+            "certifications": [
+                lifecycle.certification_json(c, moment, personal=personal) for c in rows
+            ],
+        }
     )
 
 
@@ -269,7 +278,7 @@ def issue() -> tuple[Response, int]:
 def certification(number: str) -> Response:
     require_scope(None)
     cert = catalog.get_certification(database.session(), number)
-    return jsonify(lifecycle.certification_json(cert, now()))
+    return jsonify(lifecycle.certification_json(cert, now(), personal=sees_personal_data()))
 
 
 @bp.get("/certifications/<number>/credential")
@@ -291,6 +300,7 @@ def act(number: str, action: str) -> Response:
         raise NotFound(f"no lifecycle action {action!r} (see /api/v1/openapi.json)")
     assert chosen is not None
     actor = require_scope(ACTION_SCOPE[chosen])
+    personal = sees_personal_data()
     data = read_json()
     reason = data.get("reason")
     scope = fields.text(data, "scope", required=False, max_length=2000, multiline=True)
@@ -310,7 +320,7 @@ def act(number: str, action: str) -> Response:
             scope=scope,
             effective=effective,
         )
-        result = {"certification": lifecycle.certification_json(cert, moment)}
+        result = {"certification": lifecycle.certification_json(cert, moment, personal=personal)}
         if chosen in (Action.RENEW, Action.REDUCE_SCOPE):
             current = cert.current_credential
             assert current is not None
