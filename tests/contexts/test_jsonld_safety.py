@@ -386,10 +386,7 @@ def test_a_top_level_credential_subject_definition_cannot_change_its_meaning() -
     ("context", "url"),
     [
         ([V2, "https://evil.example/ctx"], "https://evil.example/ctx"),
-        (
-            [V2, "https://www.w3.org/ns/credentials/examples/v2"],
-            "https://www.w3.org/ns/credentials/examples/v2",
-        ),
+        ([V2, "https://w3id.org/citizenship/v4rc1"], "https://w3id.org/citizenship/v4rc1"),
         (
             [V2, {"foo": {"@id": "https://e.org/foo", "@context": "https://evil.example/scoped"}}],
             "https://evil.example/scoped",
