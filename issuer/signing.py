@@ -37,7 +37,8 @@ def sign_credential(
     ``canonicalizer``: the caller's choice (``keys.suites.canonicalizer_named``); the fast path
     and the plain pyld path give the same output.
 
-    :raises ShapeError: the credential breaks a VC 2.0 shape rule.
+    :raises ShapeError: the credential breaks a shape rule (VC 2.0 or 1.1), or names a pinned
+        context as a related resource with another digest (VC 2.0 §5.3).
     :raises JsonLdError, ContextNotAllowed: it is not JSON-LD safe.
     :raises ProofError: the suite is unknown or does not take the key.
     """
@@ -48,11 +49,13 @@ def sign_credential(
         # One walk for both checks: a shape read_shape accepts holds no number, so the shape
         # rules need not walk the credential again looking for tiny ones.
         shape = read_shape(document)
-        validate_credential_shape(document, Mode.ISSUE, without_numbers=shape is not None)
+        validate_credential_shape(
+            document, Mode.ISSUE, without_numbers=shape is not None, store=store
+        )
         check_jsonld_safe(document, store, canonicalizer, shape=shape)
     else:
         # Data Integrity suites check JSON-LD safety while canonicalizing.
-        validate_credential_shape(document, Mode.ISSUE)
+        validate_credential_shape(document, Mode.ISSUE, store=store)
     return secure(
         document, signer, suite, store=store, options=options, canonicalizer=canonicalizer
     )

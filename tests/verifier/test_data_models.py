@@ -19,6 +19,7 @@ import pytest
 
 from contexts import default_store
 from contexts.errors import ErrorCode, ShapeError
+from issuer.signing import sign_credential
 from keys.base58btc import b58encode
 from keys.did import LocalResolver, find_verification_method
 from keys.errors import DidError, KeyCode, ProofError
@@ -506,3 +507,30 @@ def test_shape_error_names_the_first_problem() -> None:
     with pytest.raises(ShapeError) as caught:
         validate_credential_shape(v1_credential("did:example:1", issuanceDate=...), Mode.ISSUE)
     assert caught.value.path == "/issuanceDate"
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "vc+jwt"])
+def test_signing_refuses_a_wrong_digest_of_a_pinned_context(key: KeyPair, suite: str) -> None:
+    """VC 2.0 §5.3: certvc never signs a relatedResource digest of a pinned context that its
+    verifier would refuse (STYLE §8: one set of shape rules)."""
+    credential = _with_related([{"id": V2, "digestSRI": _sri("sha384", b"other bytes")}])
+    credential["issuer"] = key.public_key.did_key
+    with pytest.raises(ShapeError) as caught:
+        sign_credential(
+            credential,
+            key.signer(),
+            suite,
+            store=STORE,
+            options=ProofOptions(created=NOW),
+            canonicalizer=FAST,
+        )
+    assert caught.value.code is VerifierCode.RELATED_RESOURCE_DIGEST_MISMATCH
+    credential["relatedResource"] = [{"id": V2, "digestSRI": _sri("sha384", STORE.raw(V2))}]
+    assert sign_credential(
+        credential,
+        key.signer(),
+        suite,
+        store=STORE,
+        options=ProofOptions(created=NOW),
+        canonicalizer=FAST,
+    )
