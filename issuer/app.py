@@ -2,7 +2,8 @@
 
 Configuration comes from the defaults below, then ``config`` (a class or a mapping), then the
 environment (``CERTVC_*`` via ``app.config.from_prefixed_env``): ``CERTVC_INSTANCE``,
-``CERTVC_DATABASE_URL``, ``CERTVC_PUBLIC_URL``, ``CERTVC_KEY_PASSPHRASE``, ... Nothing is read
+``CERTVC_DATABASE_URL``, ``CERTVC_PUBLIC_URL``, ``CERTVC_KEY_PASSPHRASE``,
+``CERTVC_PKCS11_PIN`` (or ``CERTVC_PKCS11_PIN_FILE``), ... Nothing is read
 or opened at import time. The instance must exist (``certvc init``); otherwise creating the
 app fails with ``instance_not_ready``.
 """
@@ -27,6 +28,7 @@ from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
 from .web.admin import (
     body_admin,
     bulk_page,
+    delivery,
     image_uploads,
     import_jobs,
     key_report_page,
@@ -38,7 +40,7 @@ from .web.admin import (
 from .web.api import api_v1, bulk_api, register_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
-from .web.public import credential_page, documents
+from .web.public import claim_page, credential_page, documents
 from .web.security_headers import init_security_headers
 from .web.wallet import init_wallet
 
@@ -50,6 +52,9 @@ class DefaultConfig:
     DATABASE_URL: str | None = None
     PUBLIC_URL: str | None = None
     KEY_PASSPHRASE: str | None = None
+    #: The PKCS#11 token's user PIN (an instance with --key-backend pkcs11), or a file holding it
+    PKCS11_PIN: str | None = None
+    PKCS11_PIN_FILE: str | None = None
     CONTEXTS_MANIFEST: str | None = None
     SECRET_KEY: str | None = None  # default: the instance's own (instance.json)
     # Request caps: JSON bodies (API) are small; the CSV upload of the admin UI is the largest.
@@ -89,7 +94,7 @@ _INTEGERS = (
     "JOB_POLL_SECONDS",
 )
 _FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD")
-_TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY")
+_TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY", "PKCS11_PIN", "PKCS11_PIN_FILE", "SMTP_URL")
 
 
 def _coerce(config: dict[str, Any]) -> None:
@@ -181,6 +186,8 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff.bp)  # staff accounts (issue 12)
     app.register_blueprint(bulk_page.bp)  # bulk status changes (issue 12)
     app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(delivery.bp)  # the outbox, claim links (issue 13)
+    app.register_blueprint(claim_page.bp)  # the holder's page (issue 13)
     register_error_handlers(app)
     app.add_url_rule("/", "home", _home)
     return app

@@ -32,14 +32,8 @@ def audit_group() -> None:
 
 
 def _public_keyring(opened: OpenedInstance) -> Keyring:
-    """The key ring for its public keys only (no passphrase: nothing is decrypted)."""
-    return Keyring(
-        opened.folder / instance.KEYS_DIR,
-        opened.settings.did,
-        None,
-        allow_plaintext=opened.settings.dev_mode,
-        now=now(),
-    )
+    """The key ring for its public keys only (no passphrase or PIN: nothing is decrypted)."""
+    return instance.public_keyring(opened.folder, opened.settings, now=now())
 
 
 def _report(as_json: bool, report: audit.ChainReport) -> None:

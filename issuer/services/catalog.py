@@ -23,7 +23,13 @@ from ..db.models import (
     SecuringSuite,
     State,
 )
-from ..errors import AlreadyExists, InstanceNotReady, NotFound, UnknownReference
+from ..errors import (
+    AlreadyExists,
+    InstanceNotReady,
+    NotFound,
+    TransitionNotAllowed,
+    UnknownReference,
+)
 from . import audit, fields, register
 
 MAX_VALIDITY_DAYS = 50 * 366
@@ -228,11 +234,14 @@ def create_person(
     now: datetime,
     reason: str = "registered for certification",
     audited: bool = True,
+    email: str | None = None,
 ) -> Person:
-    """:raises AlreadyExists: the reference is taken."""
+    """``email`` is checked by the adapter (:func:`fields.email`).
+
+    :raises AlreadyExists: the reference is taken."""
     if reference is not None and find_person_by_reference(session, reference) is not None:
         raise AlreadyExists(f"a person with reference {reference!r} exists")
-    person = Person(name=name, reference=reference, created_at=now)
+    person = Person(name=name, reference=reference, created_at=now, email=email)
     session.add(person)
     session.flush()
     if audited:
@@ -243,8 +252,41 @@ def create_person(
             subject=f"person:{person.id}",
             reason=reason,
             now=now,
-            details={"reference": reference},
+            details={"reference": reference, "email": email is not None},
         )
+    return person
+
+
+def set_person_email(
+    session: Session,
+    person_id: int,
+    email: str | None,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> Person:
+    """Change where a person's certificates are delivered (``email`` checked by the adapter,
+    None removes it); audited without the address itself (personal data stays in its record).
+
+    :raises NotFound: :raises ReasonRequired: :raises TransitionNotAllowed: no change.
+    """
+    reason = audit.check_reason(reason)
+    person = get_person(session, person_id)
+    session.refresh(person, with_for_update=True)
+    if person.email == email:
+        raise TransitionNotAllowed(f"person {person_id} has this e-mail address already")
+    had = person.email is not None
+    person.email = email
+    audit.record(
+        session,
+        action=Action.PERSON_UPDATE,
+        actor=actor,
+        subject=f"person:{person.id}",
+        reason=reason,
+        now=now,
+        details={"email": "removed" if email is None else ("changed" if had else "added")},
+    )
     return person
 
 
@@ -274,7 +316,12 @@ def list_persons(
 
 
 def person_json(person: Person) -> dict[str, Any]:
-    return {"id": person.id, "name": person.name, "reference": person.reference}
+    return {
+        "id": person.id,
+        "name": person.name,
+        "reference": person.reference,
+        "email": person.email,
+    }
 
 
 # --- certifications -----------------------------------------------------------------------

@@ -40,6 +40,7 @@ class _AppWorker:
             context=lambda: ctx,
             lease=timedelta(seconds=float(app.config["JOB_LEASE_SECONDS"])),
             instance_folder=Path(app.config["INSTANCE"]),
+            mail=app.extensions["certvc.mail"],
         )
         self.poll = float(app.config["JOB_POLL_SECONDS"])
         #: Keep looking for jobs (JOB_WORKER_THREAD), or end once none is left.
