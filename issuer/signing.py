@@ -80,7 +80,8 @@ def sign_credential(
     and the plain pyld path give the same output. A VC 1.1 credential is signed with a Data
     Integrity suite (its rules are the model's), never as vc+jwt.
 
-    :raises ShapeError: the credential breaks a shape rule.
+    :raises ShapeError: the credential breaks a shape rule (VC 2.0 or 1.1), or names a pinned
+        context as a related resource with another digest (VC 2.0 §5.3).
     :raises JsonLdError, ContextNotAllowed: it is not JSON-LD safe.
     :raises ProofError: the suite is unknown or does not take the key.
     """
@@ -92,12 +93,14 @@ def sign_credential(
         # One walk for both checks: a shape read_shape accepts holds no number, so the shape
         # rules need not walk the credential again looking for tiny ones.
         shape = read_shape(document)
-        validate_credential_shape(document, Mode.ISSUE, without_numbers=shape is not None)
+        validate_credential_shape(
+            document, Mode.ISSUE, without_numbers=shape is not None, store=store
+        )
         check_jsonld_safe(document, store, canonicalizer, shape=shape)
     else:
         # Data Integrity suites check JSON-LD safety while canonicalizing.
         document = _with_suite_context(document)
-        validate_credential_shape(document, Mode.ISSUE)
+        validate_credential_shape(document, Mode.ISSUE, store=store)
     return secure(
         document, signer, suite, store=store, options=options, canonicalizer=canonicalizer
     )
