@@ -56,6 +56,13 @@ def _query(name: str, kind: str = "string") -> dict[str, Any]:
 
 _PAGING = [_query("limit", "integer"), _query("offset", "integer")]
 _REASON = {"type": "string", "minLength": 1, "maxLength": 2000}
+_REMINDER_DAYS = {
+    "type": "array",
+    "items": {"type": "integer", "minimum": 1, "maximum": 3660},
+    "maxItems": 10,
+    "description": "days before expiry at which the person is e-mailed (default [90, 30, 7]; "
+    "[] for none)",
+}
 _DATE = {
     "type": "string",
     "description": "YYYY-MM-DD (midnight UTC) or an XML Schema dateTimeStamp",
@@ -360,6 +367,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                         },
                         "suite": {"enum": sorted(REGISTRY)},
                         "surveillanceMonths": {"type": "integer", "minimum": 1},
+                        "reminderDays": _REMINDER_DAYS,
                         "recertification": {"type": "string"},
                         "reason": _REASON,
                     },
@@ -414,6 +422,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                         },
                         "suite": {"enum": sorted(REGISTRY)},
                         "surveillanceMonths": {"type": ["integer", "null"], "minimum": 1},
+                        "reminderDays": _REMINDER_DAYS,
                         "recertification": {"type": "string"},
                         "reason": _REASON,
                     },
