@@ -31,6 +31,13 @@ class IssuerCode(Code):
     #: The command line was used wrongly: an unknown option or command, a missing option or
     #: argument, a value not among the choices (``certvc: error: usage: ...``, exit 2).
     USAGE = "usage"
+    #: An e-mail address that is malformed or carries a line break (header injection)
+    EMAIL_INVALID = "email_invalid"
+    #: A claim link that is unknown, revoked or expired (HTTP 404/410, nothing else said)
+    CLAIM_UNKNOWN = "claim_unknown"
+    CLAIM_GONE = "claim_gone"
+    #: Mail delivery is asked for while no SMTP server is configured (``CERTVC_SMTP_URL``)
+    MAIL_NOT_CONFIGURED = "mail_not_configured"
 
 
 class FieldError(CertvcError):

@@ -133,6 +133,11 @@ class Action(Enum):
     LOGOUT = "logout"  # a staff member signed out (their session ended)
     # key compromise (0008)
     REISSUE = "reissue"  # the same certification, a new credential signed by the active key
+    # delivery (0011)
+    PERSON_UPDATE = "person.update"  # a person's name or e-mail address changed
+    MAIL_RESEND = "mail.resend"  # staff sent an outbox message again
+    CLAIM_CREATE = "claim.create"  # staff made a claim link by hand (shown once)
+    CLAIM_REVOKE = "claim.revoke"  # staff revoked a holder's claim link
     # the certification cycle (0013)
     SURVEILLANCE_RECORD = "surveillance.record"  # a surveillance activity and its outcome
 
@@ -183,6 +188,15 @@ class JobKind(Enum):
     """What a background job does (``issuer.services.jobs``)."""
 
     CSV_IMPORT = "csv-import"
+
+
+class OutboxState(Enum):
+    """Where an outbox message is (``issuer.services.outbox``)."""
+
+    PENDING = "pending"  # waiting for its next attempt (``next_attempt_at``)
+    SENDING = "sending"  # a sender holds its lease and is talking to the mail server
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last attempt (``last_error`` says why)
 
 
 class JobState(Enum):
@@ -302,6 +316,8 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200))
     reference: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Where the certificate is delivered (0011, optional): its claim link goes there.
+    email: Mapped[str | None] = mapped_column(String(320))
 
 
 class Certification(Base):
@@ -680,6 +696,53 @@ class Oid4vciNonce(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     nonce_digest: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OutboxMessage(Base):
+    """An e-mail to send, written in the same transaction as the action that causes it, sent
+    later by the worker (``issuer.services.outbox``): a mail server outage loses nothing, and
+    ``dedupe_key`` (unique) makes the same message impossible to queue twice."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: What it is (``claim``, ``reminder``, ...): free text chosen by the code that queues it.
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[OutboxState] = mapped_column(_enum(OutboxState, "outbox_state"), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A delivery message: its claim link is minted when it is sent (only the hash is kept).
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim_tokens.id"), index=True)
+
+    claim: Mapped[ClaimToken | None] = relationship()
+
+
+class ClaimToken(Base):
+    """A holder's claim link to one certification: no account, the link is the key. Only the
+    SHA-256 of the token is kept; it expires, and staff may revoke it
+    (``issuer.services.claims``). ``token_digest`` is None until the link is first minted."""
+
+    __tablename__ = "claim_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certifications.id"), index=True)
+    token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    certification: Mapped[Certification] = relationship()
 
 
 @event.listens_for(AuditEvent, "before_update")

@@ -263,11 +263,14 @@ def create_person(
     now: datetime,
     reason: str = "registered for certification",
     audited: bool = True,
+    email: str | None = None,
 ) -> Person:
-    """:raises AlreadyExists: the reference is taken."""
+    """``email`` is checked by the adapter (:func:`fields.email`).
+
+    :raises AlreadyExists: the reference is taken."""
     if reference is not None and find_person_by_reference(session, reference) is not None:
         raise AlreadyExists(f"a person with reference {reference!r} exists")
-    person = Person(name=name, reference=reference, created_at=now)
+    person = Person(name=name, reference=reference, created_at=now, email=email)
     session.add(person)
     session.flush()
     if audited:
@@ -278,7 +281,7 @@ def create_person(
             subject=f"person:{person.id}",
             reason=reason,
             now=now,
-            details={"reference": reference},
+            details={"reference": reference, "email": email is not None},
         )
     return person
 
@@ -309,7 +312,12 @@ def list_persons(
 
 
 def person_json(person: Person) -> dict[str, Any]:
-    return {"id": person.id, "name": person.name, "reference": person.reference}
+    return {
+        "id": person.id,
+        "name": person.name,
+        "reference": person.reference,
+        "email": person.email,
+    }
 
 
 # --- certifications -----------------------------------------------------------------------

@@ -38,6 +38,8 @@ STATUS: Mapping[str, int] = MappingProxyType(
         "transition_not_allowed": 409,
         "conflict": 409,
         "unknown_reference": 422,
+        "claim_unknown": 404,
+        "claim_gone": 410,
         # the server's own state, not the request: its keys, its instance
         KeyCode.KEY_NOT_FOUND: 503,
         KeyCode.PASSPHRASE_REQUIRED: 503,
@@ -45,6 +47,7 @@ STATUS: Mapping[str, int] = MappingProxyType(
         KeyCode.PLAINTEXT_KEY_REFUSED: 503,
         "instance_not_ready": 503,  # issuer.errors.IssuerCode
         "database_unavailable": 503,  # issuer.errors.IssuerCode
+        "mail_not_configured": 503,  # issuer.errors.IssuerCode
     }
 )
 

@@ -2,7 +2,7 @@
 scheme's reminder days, the surveillance audit action
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011 (0009 in the brief; chained after h13a's 0011 once merged, for one head)
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -51,7 +51,8 @@ ACTIONS_0008 = (
     "logout",
     "reissue",
 )
-ACTIONS_0013 = (*ACTIONS_0008, "surveillance.record")
+ACTIONS_0011 = (*ACTIONS_0008, "person.update", "mail.resend", "claim.create", "claim.revoke")
+ACTIONS_0013 = (*ACTIONS_0011, "surveillance.record")
 
 
 def _enum(name: str, *values: str) -> sa.Enum:
@@ -166,7 +167,7 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.alter_column(
             "action",
-            existing_type=_action(ACTIONS_0008),
+            existing_type=_action(ACTIONS_0011),
             type_=_action(ACTIONS_0013),
             existing_nullable=False,
         )
@@ -177,7 +178,7 @@ def downgrade() -> None:
         batch_op.alter_column(
             "action",
             existing_type=_action(ACTIONS_0013),
-            type_=_action(ACTIONS_0008),
+            type_=_action(ACTIONS_0011),
             existing_nullable=False,
         )
     op.drop_table("reminder_log")
