@@ -27,6 +27,7 @@ from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
 from .web.admin import (
     body_admin,
     bulk_page,
+    cycle_pages,
     image_uploads,
     import_jobs,
     key_report_page,
@@ -35,7 +36,7 @@ from .web.admin import (
     views,
     wallet_actions,
 )
-from .web.api import api_v1, bulk_api, register_api, vc_api, wallet_api
+from .web.api import api_v1, bulk_api, register_api, surveillance_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
 from .web.public import credential_page, documents
@@ -72,11 +73,15 @@ class DefaultConfig:
     JOB_WORKER_THREAD = True
     JOB_LEASE_SECONDS = 60
     JOB_POLL_SECONDS = 5
+    #: The job worker runs the certification cycle (``certvc cycle run``) this often; 0: never.
+    CYCLE_INTERVAL_SECONDS = 600
     SESSION_COOKIE_NAME = "certvc_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     JSON_SORT_KEYS = False
+    #: The largest surveillance attachment (each file); MAX_CONTENT_LENGTH caps the request.
+    SURVEILLANCE_MAX_ATTACHMENT_BYTES = 5 * MIB
 
 
 #: Settings read from the environment as numbers or flags (from_prefixed_env gives text).
@@ -87,6 +92,8 @@ _INTEGERS = (
     "MAX_FORM_MEMORY_SIZE",
     "JOB_LEASE_SECONDS",
     "JOB_POLL_SECONDS",
+    "SURVEILLANCE_MAX_ATTACHMENT_BYTES",
+    "CYCLE_INTERVAL_SECONDS",
 )
 _FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD")
 _TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY")
@@ -181,6 +188,8 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff.bp)  # staff accounts (issue 12)
     app.register_blueprint(bulk_page.bp)  # bulk status changes (issue 12)
     app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(surveillance_api.bp)  # the certification cycle (issue 13)
+    app.register_blueprint(cycle_pages.bp)
     register_error_handlers(app)
     app.add_url_rule("/", "home", _home)
     return app

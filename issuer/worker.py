@@ -28,7 +28,7 @@ from contexts.errors import CertvcError
 from . import db
 from .db.models import Job, JobKind, JobState
 from .errors import AuditChainBroken
-from .services import audit_checkpoints, csv_import, jobs, lifecycle, staff_sessions
+from .services import audit_checkpoints, csv_import, cycle, jobs, lifecycle, staff_sessions
 from .services.issuing_context import IssuerContext
 
 log = logging.getLogger(__name__)
@@ -56,13 +56,20 @@ class Worker:
     #: The instance folder: when set, the audit chain gets a signed checkpoint at most once a
     #: minute when it grew (see :mod:`issuer.services.audit_checkpoints`).
     instance_folder: Path | None = None
+    #: Run the certification cycle (reminders, surveillance due) this often; None: never.
+    #: Every worker may: each reminder is sent once however many run it (services.cycle).
+    cycle_every: timedelta | None = None
+    #: The admin UI's cycle page, named in the staff message of the cycle.
+    cycle_admin_url: str | None = None
     _swept: datetime | None = field(default=None, repr=False)
+    _cycled: datetime | None = field(default=None, repr=False)
 
     def run_pending(self) -> int:
         """Apply the renewals that have started, then run every job there is to claim, one
         after the other; how many jobs were taken."""
         self.supersede_due()
         self._housekeeping()
+        self.run_cycle()
         taken = 0
         while not self.stopping.is_set():
             job_id = db.run_transaction(self.writer, self._claim)
@@ -102,6 +109,23 @@ class Worker:
             )
         except AuditChainBroken as error:  # the jobs go on; the log says why none is signed
             log.error("audit checkpoint refused: %s", error.message)
+
+    def run_cycle(self) -> cycle.CycleReport | None:
+        """Run the certification cycle when :attr:`cycle_every` has passed since this worker
+        last did; its report, or None when it was not time."""
+        moment = self.clock()
+        every = self.cycle_every
+        if every is None or (self._cycled is not None and moment - self._cycled < every):
+            return None
+        self._cycled = moment
+        report = cycle.run(
+            lambda work: db.run_transaction(self.writer, work),
+            moment,
+            admin_url=self.cycle_admin_url,
+        )
+        if report.notes:
+            log.info("certification cycle: %d new note(s)", len(report.notes))
+        return report
 
     def run_forever(self, poll: float, wake: threading.Event | None = None) -> None:
         """Run jobs until :attr:`stopping` is set, looking for new ones every ``poll`` seconds

@@ -120,12 +120,6 @@ class Note:
         }
 
 
-def _person_email(cert: Certification) -> str | None:
-    """The person's e-mail address, when the record has one (an optional field)."""
-    value = getattr(cert.person, "email", None)
-    return value or None
-
-
 def notes_for(
     cert: Certification,
     last_satisfactory: datetime | None,
@@ -143,7 +137,7 @@ def notes_for(
             threshold=threshold,
             day=day,
             person=cert.person.name,
-            email=_person_email(cert),
+            email=cert.person.email or None,
             scheme=cert.scheme.code,
         )
 
@@ -192,7 +186,9 @@ def _live(now: datetime) -> list[Any]:
     return [Certification.state.in_(_LIVE), Certification.expires > now]
 
 
-def candidate_ids(session: Session, now: datetime, policy: CyclePolicy = CyclePolicy()) -> list[int]:
+def candidate_ids(
+    session: Session, now: datetime, policy: CyclePolicy = CyclePolicy()
+) -> list[int]:
     """Certifications that may have a note today: active ones within their scheme's largest
     reminder days of expiry, and live ones whose surveillance is due within the notice days
     or overdue (an exact SQL filter; :func:`notes_for` then says precisely what)."""
@@ -326,9 +322,7 @@ def _overdue(session: Session, now: datetime) -> list[tuple[Certification, date]
                 select(Certification.id).where(
                     Certification.scheme_id == scheme.id,
                     *_live(now),
-                    _surveillance_clause(
-                        scheme.surveillance_months, today - timedelta(days=1)
-                    ),
+                    _surveillance_clause(scheme.surveillance_months, today - timedelta(days=1)),
                 )
             )
             .scalars()
@@ -349,7 +343,9 @@ def _overdue(session: Session, now: datetime) -> list[tuple[Certification, date]
     return found
 
 
-def _with_findings(session: Session, now: datetime) -> list[tuple[Certification, SurveillanceRecord]]:
+def _with_findings(
+    session: Session, now: datetime
+) -> list[tuple[Certification, SurveillanceRecord]]:
     """Live certifications whose latest surveillance found something and that no lifecycle
     move followed (recorded after it)."""
     later = aliased(SurveillanceRecord)
@@ -424,6 +420,8 @@ class Counts:
     expiring_soon: int
     surveillance_due: int
     surveillance_overdue: int
+    #: The "expiring soon" window, in days.
+    expiring_days: int = EXPIRING_SOON_DAYS
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -491,6 +489,7 @@ def counts(session: Session, now: datetime, policy: CyclePolicy = CyclePolicy())
         expiring_soon=expiring_soon_count(session, now, policy.expiring_soon_days),
         surveillance_due=len(surveillance_list(session, now, DueState.DUE, policy)),
         surveillance_overdue=len(_overdue(session, now)),
+        expiring_days=policy.expiring_soon_days,
     )
 
 
@@ -543,9 +542,7 @@ def _insert_note(session: Session, note: Note, now: datetime) -> int | None:
             recipient=note.email if note.kind is ReminderKind.EXPIRY else None,
             created_at=now,
         )
-        .on_conflict_do_nothing(
-            index_elements=["certification_id", "kind", "threshold", "period"]
-        )
+        .on_conflict_do_nothing(index_elements=["certification_id", "kind", "threshold", "period"])
         .returning(ReminderLog.id)
     )
     return session.execute(statement).scalar_one_or_none()
@@ -722,4 +719,3 @@ def staff_letter(
     link = f'<p><a href="{e(admin_url)}">Decide on the admin UI</a></p>' if admin_url else ""
     rich = f"<p>New in the certification cycle:</p><ul>{items}</ul>{link}"
     return subject, plain, rich
-
