@@ -28,6 +28,7 @@ from .web.admin import (
     body_admin,
     bulk_page,
     cycle_pages,
+    delivery,
     image_uploads,
     import_jobs,
     key_report_page,
@@ -39,7 +40,7 @@ from .web.admin import (
 from .web.api import api_v1, bulk_api, register_api, surveillance_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
-from .web.public import credential_page, documents
+from .web.public import claim_page, credential_page, documents
 from .web.security_headers import init_security_headers
 from .web.wallet import init_wallet
 
@@ -96,7 +97,7 @@ _INTEGERS = (
     "CYCLE_INTERVAL_SECONDS",
 )
 _FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD")
-_TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY")
+_TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY", "SMTP_URL")
 
 
 def _coerce(config: dict[str, Any]) -> None:
@@ -190,6 +191,8 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(bulk_api.bp)
     app.register_blueprint(surveillance_api.bp)  # the certification cycle (issue 13)
     app.register_blueprint(cycle_pages.bp)
+    app.register_blueprint(delivery.bp)  # the outbox, claim links (issue 13)
+    app.register_blueprint(claim_page.bp)  # the holder's page (issue 13)
     register_error_handlers(app)
     app.add_url_rule("/", "home", _home)
     return app

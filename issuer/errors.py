@@ -38,6 +38,8 @@ class IssuerCode(Code):
     CLAIM_GONE = "claim_gone"
     #: Mail delivery is asked for while no SMTP server is configured (``CERTVC_SMTP_URL``)
     MAIL_NOT_CONFIGURED = "mail_not_configured"
+    #: The mail server could not be reached or refused a message (kept as its last error)
+    MAIL_UNDELIVERED = "mail_undelivered"
 
 
 class FieldError(CertvcError):
@@ -103,3 +105,19 @@ class InstanceNotReady(CertvcError):
     """The instance folder, database or keys are missing or unusable (run ``certvc init``)."""
 
     code = IssuerCode.INSTANCE_NOT_READY
+
+
+class ClaimUnknown(CertvcError):
+    """No claim link with this token (or a malformed one): 404, nothing else said."""
+
+    code = IssuerCode.CLAIM_UNKNOWN
+
+
+class ClaimGone(CertvcError):
+    """A claim link that was revoked or has expired: 410, nothing else said."""
+
+    code = IssuerCode.CLAIM_GONE
+
+
+class MailNotConfigured(CertvcError):
+    code = IssuerCode.MAIL_NOT_CONFIGURED

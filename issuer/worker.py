@@ -28,8 +28,17 @@ from contexts.errors import CertvcError
 from . import db
 from .db.models import Job, JobKind, JobState
 from .errors import AuditChainBroken
-from .services import audit_checkpoints, csv_import, cycle, jobs, lifecycle, staff_sessions
+from .services import (
+    audit_checkpoints,
+    csv_import,
+    cycle,
+    jobs,
+    lifecycle,
+    mail_sender,
+    staff_sessions,
+)
 from .services.issuing_context import IssuerContext
+from .services.mail import MailSettings
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +70,14 @@ class Worker:
     cycle_every: timedelta | None = None
     #: The admin UI's cycle page, named in the staff message of the cycle.
     cycle_admin_url: str | None = None
+    #: Where the outbox's messages go (``CERTVC_SMTP_URL``); None: none is sent.
+    mail: MailSettings | None = None
     _swept: datetime | None = field(default=None, repr=False)
     _cycled: datetime | None = field(default=None, repr=False)
 
     def run_pending(self) -> int:
-        """Apply the renewals that have started, then run every job there is to claim, one
-        after the other; how many jobs were taken."""
+        """Apply the renewals that have started, run every job there is to claim, one after
+        the other, then send the outbox's due messages; how many jobs were taken."""
         self.supersede_due()
         self._housekeeping()
         self.run_cycle()
@@ -74,10 +85,24 @@ class Worker:
         while not self.stopping.is_set():
             job_id = db.run_transaction(self.writer, self._claim)
             if job_id is None:
-                return taken
+                break
             taken += 1
             self.run(job_id)
+        if not self.stopping.is_set():
+            self.send_mail()
         return taken
+
+    def send_mail(self) -> int:
+        """Send the outbox's due messages (:mod:`issuer.services.mail_sender`); how many."""
+        if self.mail is None:
+            return 0
+        return mail_sender.send_due(
+            self.writer,
+            self.mail,
+            worker=self.name,
+            clock=self.clock,
+            public_url=self.context().public_url,
+        )
 
     def supersede_due(self) -> int:
         """Supersede the credentials whose renewal has started (see lifecycle.supersede_due)."""

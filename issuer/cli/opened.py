@@ -22,8 +22,9 @@ from keys.keystore import load_passphrase
 from .. import db
 from ..db import migrate
 from ..errors import InstanceNotReady
-from ..services import instance
-from ..services.issuing_context import IssuerContext
+from ..services import instance, mail
+from ..services.issuing_context import Delivery, IssuerContext
+from ..services.mail import MailSettings
 from .common import canonicalizer, context_store, fail, now, reports_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,14 +100,23 @@ class OpenedInstance:
             passphrase = load_passphrase(os.environ, self.passphrase_file)
             keyring = instance.open_keyring(self.folder, self.settings, passphrase, now=now())
             public_url = os.environ.get("CERTVC_PUBLIC_URL") or self.settings.public_url
+            mail_settings = self.mail()
             self._ctx = IssuerContext(
                 public_url=instance.check_public_url(public_url),
                 keyring=keyring,
                 store=context_store(()),
                 rng=secrets.SystemRandom(),
                 canonicalizer=canonicalizer(),
+                delivery=Delivery(mail_settings.claim_ttl_days) if mail_settings else None,
             )
         return self._ctx
+
+    def mail(self) -> MailSettings | None:
+        """The SMTP settings from ``CERTVC_SMTP_URL``, ``CERTVC_MAIL_FROM``, ... (None: unset).
+
+        :raises InstanceNotReady: a malformed or unsafe setting.
+        """
+        return mail.settings_from(mail_environment(), dev_mode=self.settings.dev_mode)
 
     def write(self, work: Callable[[Session], Any]) -> Any:
         return db.run_transaction(self.writer, work)
@@ -122,3 +132,12 @@ class OpenedInstance:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def mail_environment() -> dict[str, str]:
+    """The ``CERTVC_*`` settings without their prefix (what :func:`mail.settings_from` reads)."""
+    return {
+        name.removeprefix("CERTVC_"): value
+        for name, value in os.environ.items()
+        if name.startswith("CERTVC_")
+    }

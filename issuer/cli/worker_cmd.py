@@ -1,5 +1,6 @@
-"""``certvc worker``: run background jobs (admin CSV imports) in a process of their own, on any
-host that shares the instance's database; ``certvc jobs``: what the jobs are doing."""
+"""``certvc worker``: run background jobs (admin CSV imports) and send the outbox's e-mail
+(when ``CERTVC_SMTP_URL`` is set) in a process of their own, on any host that shares the
+instance's database; ``certvc jobs``: what the jobs are doing."""
 
 from __future__ import annotations
 
@@ -72,6 +73,7 @@ def worker(
             instance_folder=opened.folder,
             cycle_every=timedelta(seconds=cycle_every) if cycle_every > 0 else None,
             cycle_admin_url=f"{public_url.rstrip('/')}/admin/cycle",
+            mail=opened.mail(),
         )
 
         def stop(_signal: int, _frame: FrameType | None) -> None:

@@ -736,6 +736,8 @@ class ClaimToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     certification_id: Mapped[int] = mapped_column(ForeignKey("certifications.id"), index=True)
+    #: The credential it was sent for: once superseded or revoked, the page says so.
+    credential_pk: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id"))
     token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -743,6 +745,7 @@ class ClaimToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     certification: Mapped[Certification] = relationship()
+    credential: Mapped[IssuedCredential] = relationship()
 
 
 @event.listens_for(AuditEvent, "before_update")

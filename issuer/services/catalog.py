@@ -23,7 +23,14 @@ from ..db.models import (
     SecuringSuite,
     State,
 )
-from ..errors import AlreadyExists, FieldError, InstanceNotReady, NotFound, UnknownReference
+from ..errors import (
+    AlreadyExists,
+    FieldError,
+    InstanceNotReady,
+    NotFound,
+    TransitionNotAllowed,
+    UnknownReference,
+)
 from . import audit, fields, register
 
 MAX_VALIDITY_DAYS = 50 * 366
@@ -283,6 +290,39 @@ def create_person(
             now=now,
             details={"reference": reference, "email": email is not None},
         )
+    return person
+
+
+def set_person_email(
+    session: Session,
+    person_id: int,
+    email: str | None,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> Person:
+    """Change where a person's certificates are delivered (``email`` checked by the adapter,
+    None removes it); audited without the address itself (personal data stays in its record).
+
+    :raises NotFound: :raises ReasonRequired: :raises TransitionNotAllowed: no change.
+    """
+    reason = audit.check_reason(reason)
+    person = get_person(session, person_id)
+    session.refresh(person, with_for_update=True)
+    if person.email == email:
+        raise TransitionNotAllowed(f"person {person_id} has this e-mail address already")
+    had = person.email is not None
+    person.email = email
+    audit.record(
+        session,
+        action=Action.PERSON_UPDATE,
+        actor=actor,
+        subject=f"person:{person.id}",
+        reason=reason,
+        now=now,
+        details={"email": "removed" if email is None else ("changed" if had else "added")},
+    )
     return person
 
 

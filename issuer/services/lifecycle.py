@@ -41,10 +41,11 @@ from ..db.models import (
     State,
 )
 from ..errors import AlreadyExists, FieldError, NotFound, TransitionNotAllowed
-from . import audit, body_identity, catalog, issuance
+from . import audit, body_identity, catalog, claims, issuance
 from . import status_lists as status
 from .issuance import IssueRequest, credential_format, sign_document
 from .issuing_context import IssuerContext
+from .mail_templates import ClaimEvent
 
 #: The moves each shown state allows (EXPIRED is shown, never stored; WITHDRAWN is final).
 ALLOWED: Mapping[State, frozenset[Action]] = {
@@ -388,6 +389,9 @@ def transition(
             # Supersede: the old credential's revocation bit is set: it no longer verifies.
             _set_all(session, ctx, reached, StatusPurpose.REVOCATION, True, now)
             _mark(reached, CredentialState.SUPERSEDED)
+        if ctx.delivery is not None:
+            event = ClaimEvent.RENEWED if action is Action.RENEW else ClaimEvent.SCOPE_REDUCED
+            claims.notify(session, ctx, [claims.notice_for(cert, new, event)], now=now)
         details.update(
             superseded=current.credential_id,
             credentialId=new.credential_id,
@@ -455,6 +459,8 @@ def reissue(
     if cert.state is State.SUSPENDED:
         _set_all(session, ctx, [new], StatusPurpose.SUSPENSION, True, now)
         new.state = CredentialState.SUSPENDED
+    if ctx.delivery is not None:
+        claims.notify(session, ctx, [claims.notice_for(cert, new, ClaimEvent.REISSUED)], now=now)
     cert.updated_at = now
     audit.record(
         session,

@@ -28,9 +28,10 @@ from keys.suites import canonicalizer_named
 from .. import db
 from ..db import migrate
 from ..errors import InstanceNotReady
-from ..services import instance
+from ..services import instance, mail
 from ..services.instance import Settings
-from ..services.issuing_context import IssuerContext
+from ..services.issuing_context import Delivery, IssuerContext
+from ..services.mail import MailSettings
 
 T = TypeVar("T")
 
@@ -108,6 +109,9 @@ class Issuer:
         )
         keyring.check()
         public_url = instance.check_public_url(app.config.get("PUBLIC_URL") or settings.public_url)
+        mail_settings = mail.settings_from(app.config, dev_mode=settings.dev_mode)
+        app.extensions["certvc.mail"] = mail_settings
+        app.extensions["certvc.claim_ttl_days"] = mail.claim_ttl_days(app.config)
         app.extensions["certvc.issuer"] = IssuerContext(
             public_url=public_url,
             keyring=keyring,
@@ -115,6 +119,7 @@ class Issuer:
             rng=app.config.get("RNG") or secrets.SystemRandom(),
             status_ttl_ms=int(app.config["STATUS_TTL_MS"]),
             canonicalizer=canonicalizer_named(app.config["CANONICALIZER"]),
+            delivery=Delivery(mail_settings.claim_ttl_days) if mail_settings else None,
         )
         app.extensions["certvc.settings"] = settings
         if not app.config.get("SECRET_KEY"):
@@ -129,6 +134,15 @@ class Issuer:
     @staticmethod
     def settings() -> Settings:
         return current_app.extensions["certvc.settings"]
+
+    @staticmethod
+    def mail() -> MailSettings | None:
+        """The SMTP settings; None when ``CERTVC_SMTP_URL`` is not set (nothing is sent)."""
+        return current_app.extensions["certvc.mail"]
+
+    @staticmethod
+    def claim_ttl_days() -> int:
+        return current_app.extensions["certvc.claim_ttl_days"]
 
 
 def _context_store(app: Flask) -> ContextStore:

@@ -42,6 +42,7 @@ class _AppWorker:
             instance_folder=Path(app.config["INSTANCE"]),
             cycle_every=_every(app.config["CYCLE_INTERVAL_SECONDS"]),
             cycle_admin_url=f"{ctx.public_url.rstrip('/')}/admin/cycle",
+            mail=app.extensions["certvc.mail"],
         )
         self.poll = float(app.config["JOB_POLL_SECONDS"])
         #: Keep looking for jobs (JOB_WORKER_THREAD), or end once none is left.

@@ -144,6 +144,7 @@ def create_person() -> tuple[Response, int]:
     data = read_json()
     name = fields.required_text(data, "name")
     reference = fields.text(data, "reference", required=False, max_length=100)
+    email = fields.email(data, "email")
     reason = fields.text(data, "reason", required=False, max_length=2000)
     moment = now()
     result = database.write(
@@ -152,6 +153,7 @@ def create_person() -> tuple[Response, int]:
                 session,
                 name=name,
                 reference=reference,
+                email=email,
                 actor=actor,
                 now=moment,
                 reason=reason or "registered for certification",
@@ -167,17 +169,38 @@ def person(person_id: int) -> Response:
     return jsonify(catalog.person_json(catalog.get_person(database.session(), person_id)))
 
 
+@bp.patch("/persons/<int:person_id>")
+def update_person(person_id: int) -> Response:
+    """Change a person's e-mail address (``"email": null`` removes it); audited."""
+    actor = require_scope(Scope.ISSUE)
+    data = read_json()
+    if "email" not in data:
+        raise FieldError("email", "is required (null removes the address)")
+    email = fields.email(data, "email")
+    reason = data.get("reason", "")
+    moment = now()
+    result = database.write(
+        lambda session: catalog.person_json(
+            catalog.set_person_email(
+                session, person_id, email, actor=actor, reason=reason, now=moment
+            )
+        )
+    )
+    return jsonify(result)
+
+
 # --- certifications -----------------------------------------------------------------------
 
 
 def issue_request(data: dict[str, Any]) -> lifecycle.IssueRequest:
     """An :class:`IssueRequest` from JSON (``personId`` or ``person: {name, reference}``)."""
     person_id = fields.integer(data, "personId", minimum=1, maximum=2**31 - 1, required=False)
-    person_name = person_reference = None
+    person_name = person_reference = person_email = None
     if person_id is None:
         person = fields.obj(data.get("person"), "person")
         person_name = fields.required_text(person, "name")
         person_reference = fields.text(person, "reference", required=False, max_length=100)
+        person_email = fields.email(person, "email")
     elif "person" in data:
         raise FieldError("person", "give personId or person, not both")
     return lifecycle.IssueRequest(
@@ -186,6 +209,7 @@ def issue_request(data: dict[str, Any]) -> lifecycle.IssueRequest:
         person_id=person_id,
         person_name=person_name,
         person_reference=person_reference,
+        person_email=person_email,
         number=fields.code(data, "number", required=False),
         effective=fields.moment(data, "effective"),
         expires=fields.moment(data, "expires"),

@@ -153,7 +153,15 @@ def openapi_document(public_url: str) -> dict[str, Any]:
             "get": _op("List persons", "issue", params=[_query("q"), *_PAGING]),
             "post": _op("Register a person", "issue", body="Person", ok=201),
         },
-        "/api/v1/persons/{id}": {"get": _op("One person", "issue", params=[_path_param("id")])},
+        "/api/v1/persons/{id}": {
+            "get": _op("One person", "issue", params=[_path_param("id")]),
+            "patch": _op(
+                "Change a person's e-mail address (null removes it; audited)",
+                "issue",
+                body="PersonEmail",
+                params=[_path_param("id")],
+            ),
+        },
         "/api/v1/certifications": {
             "get": _op(
                 "Search certifications",
@@ -438,6 +446,15 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                     "properties": {
                         "name": {"type": "string"},
                         "reference": {"type": "string"},
+                        "email": {"type": "string", "format": "email"},
+                        "reason": _REASON,
+                    },
+                },
+                "PersonEmail": {
+                    "type": "object",
+                    "required": ["email", "reason"],
+                    "properties": {
+                        "email": {"type": ["string", "null"], "format": "email"},
                         "reason": _REASON,
                     },
                 },
