@@ -229,6 +229,20 @@ def detect_type(data: bytes) -> AttachmentType | None:
     return None
 
 
+#: The file name endings each type may have (a name without one is taken as it is).
+_EXTENSIONS = {
+    AttachmentType.PDF: frozenset({"pdf"}),
+    AttachmentType.PNG: frozenset({"png"}),
+    AttachmentType.JPEG: frozenset({"jpg", "jpeg"}),
+    AttachmentType.TEXT: frozenset({"txt", "text", "csv", "log", "md"}),
+}
+
+
+def _extension(name: str) -> str:
+    base = re.split(r"[\\/]", name or "")[-1]
+    return base.rsplit(".", 1)[1].lower() if "." in base.strip(".") else ""
+
+
 def safe_filename(name: str, media_type: AttachmentType, index: int) -> str:
     """A name fit to show and to offer as a download: no folders, no control or reserved
     characters, at most 150 characters, ending in the extension of the type found."""
@@ -237,6 +251,14 @@ def safe_filename(name: str, media_type: AttachmentType, index: int) -> str:
     stem = base.rsplit(".", 1)[0] if "." in base else base
     stem = stem[:140] or f"attachment-{index + 1}"
     return f"{stem}.{media_type.extension}"
+
+
+_KIND_NAMES = {
+    AttachmentType.PDF: "a PDF",
+    AttachmentType.PNG: "a PNG image",
+    AttachmentType.JPEG: "a JPEG image",
+    AttachmentType.TEXT: "text",
+}
 
 
 def _size_text(count: int) -> str:
@@ -262,6 +284,14 @@ def check_attachment(upload: Upload, index: int, *, max_bytes: int) -> CheckedAt
         raise FieldError(
             field,
             f"{shown!r} is not a PDF, PNG, JPEG or UTF-8 text file (nothing was recorded)",
+            code=ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        )
+    extension = _extension(upload.filename)
+    if extension and extension not in _EXTENSIONS[media_type]:
+        raise FieldError(
+            field,
+            f"{shown!r} is named .{extension} but holds {_KIND_NAMES[media_type]}: only PDF, "
+            "PNG, JPEG and text files are kept, under their own name (nothing was recorded)",
             code=ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         )
     return CheckedAttachment(
