@@ -25,6 +25,7 @@ from issuer.db.models import (
 from issuer.services import catalog, cycle, lifecycle, surveillance
 from issuer.services.issuance import IssueRequest
 from issuer.services.surveillance import Activity, DueState, add_months, latest_basis
+from issuer.worker import Worker
 
 from .support import BACKENDS, NOW
 
@@ -342,3 +343,26 @@ def test_due_status_is_pure_and_closed_when_not_live() -> None:
         datetime(2027, 1, 11, tzinfo=UTC), last_satisfactory=datetime(2026, 12, 1, tzinfo=UTC)
     )
     assert (later.state, later.due) == (DueState.SCHEDULED, date(2027, 12, 1))
+
+
+def test_the_job_worker_runs_the_cycle_on_its_interval(env) -> None:
+    _certify(env, expires_in=20)
+    moments = iter([NOW, NOW + timedelta(minutes=5), NOW + timedelta(minutes=11)])
+    clock = {"now": NOW}
+    worker = Worker(
+        writer=env.factory,
+        context=lambda: env.ctx,
+        clock=lambda: clock["now"],
+        cycle_every=timedelta(minutes=10),
+    )
+    clock["now"] = next(moments)
+    first = worker.run_cycle()
+    assert first is not None and [n.threshold for n in first.notes] == [30]
+    clock["now"] = next(moments)
+    assert worker.run_cycle() is None  # not time yet
+    clock["now"] = next(moments)
+    again = worker.run_cycle()
+    assert again is not None and again.notes == []  # noted once only
+    worker.run_pending()  # the worker's round runs it too, and the jobs; nothing new
+    assert _count(env, ReminderLog) == 1
+    assert Worker(writer=env.factory, context=lambda: env.ctx).run_cycle() is None  # off
