@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from issuer.db.models import Action, AuditEvent, OutboxMessage, OutboxState, Person, Role
-from issuer.services import accounts, outbox
+from issuer.services import accounts, csv_import, outbox
 from issuer.worker import Worker
 
 from .conftest import AppEnv
@@ -296,3 +296,33 @@ def test_bad_addresses_and_header_injection_are_refused(
     assert _messages(site) == []
     assert _worker(site).send_mail() == 0
     assert smtp.inbox.messages == []
+
+
+def test_a_csv_import_queues_one_message_per_certified_person_once(
+    site: AppEnv, smtp: SmtpServer
+) -> None:
+    text = (
+        "name,reference,scheme,scope,email\n"
+        "Ada Lovelace,P-1,CWI-2,steel,ada@example.org\n"
+        "Grace Hopper,P-2,CWI-2,steel,\n"
+        "Edsger Dijkstra,P-3,CWI-2,steel,not-an-address\n"
+        "Barbara Liskov,P-4,,,barbara@example.org\n"
+    )
+    ctx = site.app.extensions["certvc.issuer"]
+
+    def run(session: Any) -> csv_import.ImportReport:
+        rows = list(csv_import.parse(text))
+        return csv_import.import_chunk(
+            session, ctx, rows, source="t.csv", reason="exam session 12", actor="t", now=NOW
+        )
+
+    report = site.write(run)
+    assert [error.line for error in report.errors] == [4]
+    assert "email" in report.errors[0].message
+    again = site.write(run)  # a re-run: everything present, nothing queued twice
+    assert len(again.present) == 3
+    assert _worker(site).send_mail() == 1
+    assert [rcpt for _, rcpt, _, _ in smtp.inbox.envelopes] == [["ada@example.org"]]
+    with site.read() as session:
+        emails = dict(session.execute(select(Person.reference, Person.email)).all())
+    assert emails == {"P-1": "ada@example.org", "P-2": None, "P-4": "barbara@example.org"}
