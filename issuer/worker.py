@@ -68,8 +68,9 @@ class Worker:
     #: Run the certification cycle (reminders, surveillance due) this often; None: never.
     #: Every worker may: each reminder is sent once however many run it (services.cycle).
     cycle_every: timedelta | None = None
-    #: The admin UI's cycle page, named in the staff message of the cycle.
-    cycle_admin_url: str | None = None
+    #: The instance's public URL: the body's logo and the admin UI's cycle page in the
+    #: cycle's messages.
+    public_url: str | None = None
     #: Where the outbox's messages go (``CERTVC_SMTP_URL``); None: none is sent.
     mail: MailSettings | None = None
     _swept: datetime | None = field(default=None, repr=False)
@@ -146,7 +147,7 @@ class Worker:
         report = cycle.run(
             lambda work: db.run_transaction(self.writer, work),
             moment,
-            admin_url=self.cycle_admin_url,
+            public_url=self.public_url,
         )
         if report.notes:
             log.info("certification cycle: %d new note(s)", len(report.notes))

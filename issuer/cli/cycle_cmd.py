@@ -75,8 +75,6 @@ def run(instance_dir: Path, dry_run: bool, as_json: bool) -> None:
                 report = cycle_service.plan(session, moment)
         else:
             public_url = os.environ.get("CERTVC_PUBLIC_URL") or opened.settings.public_url
-            report = cycle_service.run(
-                opened.write, moment, admin_url=f"{public_url.rstrip('/')}/admin/cycle"
-            )
+            report = cycle_service.run(opened.write, moment, public_url=public_url)
     data = report.to_json()
     echo_result(as_json, data, _text(data))

@@ -72,7 +72,7 @@ def worker(
             lease=timedelta(seconds=lease),
             instance_folder=opened.folder,
             cycle_every=timedelta(seconds=cycle_every) if cycle_every > 0 else None,
-            cycle_admin_url=f"{public_url.rstrip('/')}/admin/cycle",
+            public_url=public_url,
             mail=opened.mail(),
         )
 

@@ -25,7 +25,6 @@ with findings not followed by a lifecycle move) is listed for staff, who decide.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -47,7 +46,7 @@ from ..db.models import (
     SurveillanceOutcome,
     SurveillanceRecord,
 )
-from . import catalog, outbox
+from . import catalog, mail_templates, outbox
 from .surveillance import DUE_NOTICE_DAYS, DueState, due_status, latest_basis, midnight
 
 T = TypeVar("T")
@@ -99,6 +98,7 @@ class Note:
     person: str
     email: str | None
     scheme: str
+    scheme_name: str = ""
 
     @property
     def period(self) -> str:
@@ -139,6 +139,7 @@ def notes_for(
             person=cert.person.name,
             email=cert.person.email or None,
             scheme=cert.scheme.code,
+            scheme_name=cert.scheme.name,
         )
 
     if cert.state_at(now) is State.ACTIVE:
@@ -559,7 +560,7 @@ def _apply(
     ids: Sequence[int],
     now: datetime,
     policy: CyclePolicy,
-    admin_url: str | None,
+    public_url: str | None,
 ) -> tuple[list[Note], int, int]:
     """One transaction: note what is new for ``ids``, with its e-mails; (notes, person
     messages, staff messages)."""
@@ -573,10 +574,11 @@ def _apply(
     if not fresh:
         return [], 0, 0
     body = catalog.get_body(session)
+    sender = Sender.of(session, public_url)
     persons = 0
     for row_id, note in fresh:
         if note.kind is ReminderKind.EXPIRY and note.email is not None:
-            subject, plain, rich = expiry_letter(note, body.name)
+            subject, plain, rich = expiry_letter(note, sender)
             if outbox.enqueue(
                 session,
                 recipient=note.email,
@@ -590,7 +592,7 @@ def _apply(
                 persons += 1
     staff = 0
     if body.email:
-        subject, plain, rich = staff_letter([n for _, n in fresh], body.name, admin_url)
+        subject, plain, rich = staff_letter([n for _, n in fresh], sender)
         first, last_id = fresh[0][0], fresh[-1][0]
         if outbox.enqueue(
             session,
@@ -625,17 +627,18 @@ def run(
     now: datetime,
     policy: CyclePolicy = CyclePolicy(),
     *,
-    admin_url: str | None = None,
+    public_url: str | None = None,
 ) -> CycleReport:
     """Note what is due at ``now`` and queue its e-mails, ``policy.batch`` certifications per
     transaction (``write``); safe to run from several processes at once (module docstring).
-    ``admin_url``: the admin UI's cycle page, named in the staff message."""
+    ``public_url``: the instance's, for the body's logo and the admin UI's cycle page in the
+    messages."""
     ids = write(lambda session: candidate_ids(session, now, policy))
     report = CycleReport(at=now, dry_run=False, list_limit=policy.list_limit)
     for start in range(0, len(ids), policy.batch):
         part = ids[start : start + policy.batch]
         notes, persons, staff = write(
-            lambda session, part=part: _apply(session, part, now, policy, admin_url)
+            lambda session, part=part: _apply(session, part, now, policy, public_url)
         )
         report.notes.extend(notes)
         report.person_messages += persons
@@ -660,30 +663,47 @@ def recent_notes(session: Session, *, limit: int = 100) -> list[tuple[ReminderLo
 # --- the messages ---------------------------------------------------------------------------
 
 
-def _days(note: Note) -> str:
-    return f"{note.threshold} day{'' if note.threshold == 1 else 's'}"
+@dataclass(frozen=True)
+class Sender:
+    """Who the messages are from: the body's name, site and logo (the claim messages' look,
+    :mod:`issuer.services.mail_templates`), and the admin UI's cycle page for staff."""
+
+    body_name: str
+    body_url: str
+    logo_url: str | None
+    admin_url: str | None
+
+    @classmethod
+    def of(cls, session: Session, public_url: str | None) -> Sender:
+        body = catalog.get_body(session, with_logo=True)
+        base = public_url.rstrip("/") if public_url else None
+        logo = catalog.body_logo_url(body, base) if base else None
+        return cls(
+            body_name=body.name,
+            body_url=body.url,
+            logo_url=logo or body.logo_url,
+            admin_url=f"{base}/admin/cycle" if base else None,
+        )
 
 
-def expiry_letter(note: Note, body_name: str) -> tuple[str, str, str]:
+def expiry_letter(note: Note, sender: Sender) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the reminder to the certified person."""
-    day = note.day.isoformat()
-    subject = f"Your certification {note.number} expires on {day}"
-    plain = (
-        f"Dear {note.person},\n\n"
-        f"your certification {note.number} ({note.scheme}) from {body_name} expires on {day},"
-        f" within {_days(note)}.\n\n"
-        f"To keep it, apply for recertification with {body_name} before that date.\n\n"
-        f"{body_name}\n"
+    subject = f"Your certificate {note.number} expires on {note.period}: {note.scheme_name}"
+    plain, rich = mail_templates.render(
+        "reminder",
+        {
+            "subject": subject,
+            "person_name": note.person,
+            "certification_name": note.scheme_name,
+            "number": note.number,
+            "expires": note.period,
+            "days": note.threshold,
+            "body_name": sender.body_name,
+            "body_url": sender.body_url,
+            "logo_url": sender.logo_url,
+        },
     )
-    e = html.escape
-    rich = (
-        f"<p>Dear {e(note.person)},</p>"
-        f"<p>your certification <strong>{e(note.number)}</strong> ({e(note.scheme)}) from "
-        f"{e(body_name)} expires on <strong>{day}</strong>, within {_days(note)}.</p>"
-        f"<p>To keep it, apply for recertification with {e(body_name)} before that date.</p>"
-        f"<p>{e(body_name)}</p>"
-    )
-    return subject, plain, rich
+    return subject[:300], plain, rich
 
 
 _WHAT = {
@@ -693,29 +713,29 @@ _WHAT = {
 }
 
 
-def staff_letter(
-    notes: Iterable[Note], body_name: str, admin_url: str | None
-) -> tuple[str, str, str]:
+def staff_letter(notes: Iterable[Note], sender: Sender) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the staff message listing new notes."""
     listed = list(notes)
     counted: Mapping[ReminderKind, int] = {
         kind: sum(1 for n in listed if n.kind is kind) for kind in ReminderKind
     }
-    parts = [
-        f"{counted[ReminderKind.EXPIRY]} expiring",
-        f"{counted[ReminderKind.SURVEILLANCE_DUE]} surveillance due",
-        f"{counted[ReminderKind.SURVEILLANCE_OVERDUE]} overdue",
-    ]
-    subject = f"{body_name}: certification cycle, {', '.join(parts)}"
+    subject = (
+        f"{sender.body_name}: certification cycle, {counted[ReminderKind.EXPIRY]} expiring, "
+        f"{counted[ReminderKind.SURVEILLANCE_DUE]} surveillance due, "
+        f"{counted[ReminderKind.SURVEILLANCE_OVERDUE]} overdue"
+    )
     lines = [
         f"{n.number} {n.person} ({n.scheme}): {_WHAT[n.kind]} {n.period}"
         + (" - the person was e-mailed" if n.kind is ReminderKind.EXPIRY and n.email else "")
         for n in listed
     ]
-    where = f"\nDecide on the admin UI: {admin_url}\n" if admin_url else ""
-    plain = "New in the certification cycle:\n\n" + "\n".join(lines) + "\n" + where
-    e = html.escape
-    items = "".join(f"<li>{e(line)}</li>" for line in lines)
-    link = f'<p><a href="{e(admin_url)}">Decide on the admin UI</a></p>' if admin_url else ""
-    rich = f"<p>New in the certification cycle:</p><ul>{items}</ul>{link}"
-    return subject, plain, rich
+    plain, rich = mail_templates.render(
+        "cycle_staff",
+        {
+            "subject": subject,
+            "body_name": sender.body_name,
+            "lines": lines,
+            "admin_url": sender.admin_url,
+        },
+    )
+    return subject[:300], plain, rich

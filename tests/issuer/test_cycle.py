@@ -71,7 +71,7 @@ def _certify(
 
 
 def _run(env: Any, at: datetime) -> cycle.CycleReport:
-    return cycle.run(env.write, at, admin_url="http://127.0.0.1:8000/admin/cycle")
+    return cycle.run(env.write, at, public_url="http://127.0.0.1:8000")
 
 
 def _count(env: Any, model: Any, *where: Any) -> int:
@@ -102,9 +102,13 @@ def test_reminders_go_90_30_and_7_days_before_expiry_each_once(env) -> None:
     assert sent == {90: 10, 30: 70, 7: 93}
     letters = _mail(env, cycle.MAIL_EXPIRY)
     assert [m.recipient for m in letters] == ["ann@example.org"] * 3
-    assert all(m.subject == f"Your certification {number} expires on {expires}" for m in letters)
-    assert "within 90 days" in letters[0].text and "within 7 days" in letters[2].text
-    assert letters[0].html is not None and "O&#x27;Neil" in letters[0].html
+    name = "Certified Welding Inspector — Level 2"
+    assert all(
+        m.subject == f"Your certificate {number} expires on {expires}: {name}" for m in letters
+    )
+    assert "in 90 days or less" in letters[0].text and "in 7 days or less" in letters[2].text
+    assert "Dear Ann O'Neil," in letters[0].text  # plain text is not HTML-escaped
+    assert letters[0].html is not None and "Dear Ann O&#39;Neil," in letters[0].html
     staff = _mail(env, cycle.MAIL_STAFF)
     assert [m.recipient for m in staff] == [STAFF] * 3
     assert number in staff[0].text and "http://127.0.0.1:8000/admin/cycle" in staff[0].text

@@ -41,7 +41,7 @@ class _AppWorker:
             lease=timedelta(seconds=float(app.config["JOB_LEASE_SECONDS"])),
             instance_folder=Path(app.config["INSTANCE"]),
             cycle_every=_every(app.config["CYCLE_INTERVAL_SECONDS"]),
-            cycle_admin_url=f"{ctx.public_url.rstrip('/')}/admin/cycle",
+            public_url=ctx.public_url,
             mail=app.extensions["certvc.mail"],
         )
         self.poll = float(app.config["JOB_POLL_SECONDS"])
