@@ -78,10 +78,10 @@ class Worker:
 
     def run_pending(self) -> int:
         """Apply the renewals that have started, run every job there is to claim, one after
-        the other, then send the outbox's due messages; how many jobs were taken."""
+        the other, run the certification cycle when it is time, then send the outbox's due
+        messages (the cycle's among them); how many jobs were taken."""
         self.supersede_due()
         self._housekeeping()
-        self.run_cycle()
         taken = 0
         while not self.stopping.is_set():
             job_id = db.run_transaction(self.writer, self._claim)
@@ -90,6 +90,7 @@ class Worker:
             taken += 1
             self.run(job_id)
         if not self.stopping.is_set():
+            self.run_cycle()
             self.send_mail()
         return taken
 

@@ -44,9 +44,10 @@ def _text(data: dict[str, Any]) -> str:
         lines.append(f"e-mails queued: {emails['persons']} to persons, {emails['staff']} to staff")
     for key in ("reminders", "surveillanceDue", "surveillanceOverdue"):
         for note in data[key]:
+            when = f"{note['threshold']} days" if note["threshold"] else "passed"
             lines.append(
                 f"  {note['certification']} {note['kind']} {note['date']}"
-                f" ({note['threshold']} days){' e-mailed' if note['emailed'] else ''}"
+                f" ({when}){', person e-mailed' if note['emailed'] else ''}"
             )
     lines.append(
         f"expiring soon {counts['expiringSoon']}, surveillance due {counts['surveillanceDue']}, "
