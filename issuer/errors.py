@@ -36,8 +36,6 @@ class IssuerCode(Code):
     #: A claim link that is unknown, revoked or expired (HTTP 404/410, nothing else said)
     CLAIM_UNKNOWN = "claim_unknown"
     CLAIM_GONE = "claim_gone"
-    #: Mail delivery is asked for while no SMTP server is configured (``CERTVC_SMTP_URL``)
-    MAIL_NOT_CONFIGURED = "mail_not_configured"
     #: The mail server could not be reached or refused a message (kept as its last error)
     MAIL_UNDELIVERED = "mail_undelivered"
 
@@ -117,7 +115,3 @@ class ClaimGone(CertvcError):
     """A claim link that was revoked or has expired: 410, nothing else said."""
 
     code = IssuerCode.CLAIM_GONE
-
-
-class MailNotConfigured(CertvcError):
-    code = IssuerCode.MAIL_NOT_CONFIGURED

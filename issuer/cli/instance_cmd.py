@@ -197,6 +197,11 @@ def _in_cli_words(error: FieldError, reference: str | None) -> FieldError:
 @click.option("--name", help="The person's name (a new person unless --reference exists).")
 @click.option("--reference", help="The person's reference (the body's own id).")
 @click.option(
+    "--email",
+    help="A new person's e-mail address: the certificate is delivered there with a claim "
+    "link when CERTVC_SMTP_URL is set (docs/delivery.md).",
+)
+@click.option(
     "--effective",
     help="Effective date: YYYY-MM-DD (2026-11-01) or a date-time with a time zone "
     "(2026-11-01T09:00:00Z); default: now.",
@@ -214,6 +219,7 @@ def issue(
     person_id: int | None,
     name: str | None,
     reference: str | None,
+    email: str | None,
     effective: str | None,
     reason: str,
     passphrase_file: Path | None,
@@ -233,6 +239,7 @@ def issue(
             person_id=person_id,
             person_name=name,
             person_reference=reference,
+            person_email=fields.email({"--email": email}, "--email"),
             number=fields.code({"--number": number_option or number}, "--number", required=False),
             effective=fields.moment({"--effective": effective}, "--effective"),
         )

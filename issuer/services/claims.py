@@ -310,6 +310,13 @@ def standing(claim: ClaimToken) -> Standing:
     return Standing(withdrawn=withdrawn, superseded=superseded and not withdrawn)
 
 
+def mark_opened(session: Session, claim_id: int, now: datetime) -> None:
+    """Record that the holder opened their page (staff see "last opened")."""
+    claim = session.get(ClaimToken, claim_id)
+    if claim is not None:
+        claim.last_used_at = now
+
+
 def holder_set_public_page(
     session: Session, token: str, enabled: bool, *, now: datetime
 ) -> Certification:

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..db.models import Action, OutboxMessage, OutboxState
-from ..errors import FieldError, IssuerCode, NotFound
+from ..errors import FieldError, IssuerCode, NotFound, TransitionNotAllowed
 from . import audit, fields
 
 #: How long a sender holds a message it took (the SMTP dialogue is bounded by its timeout).
@@ -204,10 +204,10 @@ def get(session: Session, message_id: int) -> OutboxMessage:
 def resend(
     session: Session, message_id: int, *, actor: str, reason: str, now: datetime
 ) -> OutboxMessage:
-    """Send a message again (a failed one, or a sent one the person did not get): pending now,
-    its attempts counted afresh; audited. A message being sent right now is left alone.
+    """Send a message again (a failed one, a sent one the person did not get, or a pending one
+    now rather than after its back-off): pending now, its attempts counted afresh; audited.
 
-    :raises NotFound: no such message.
+    :raises NotFound: no such message. :raises TransitionNotAllowed: it is being sent now.
     """
     message = session.execute(
         select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
@@ -215,12 +215,13 @@ def resend(
     if message is None:
         raise NotFound(f"no outbox message {message_id}")
     previous = message.state
-    if previous is not OutboxState.SENDING:
-        message.state = OutboxState.PENDING
-        message.attempts = 0
-        message.next_attempt_at = now
-        message.lease_owner = None
-        message.lease_until = None
+    if previous is OutboxState.SENDING and message.lease_until and message.lease_until > now:
+        raise TransitionNotAllowed(f"message {message_id} is being sent right now")
+    message.state = OutboxState.PENDING
+    message.attempts = 0
+    message.next_attempt_at = now
+    message.lease_owner = None
+    message.lease_until = None
     audit.record(
         session,
         action=Action.MAIL_RESEND,

@@ -86,6 +86,9 @@ def test_the_holder_page_downloads_and_public_switch(site: AppEnv, claimed: dict
     text = page.get_data(as_text=True)
     assert number in text and "Ada Lovelace" in text
     assert '<meta name="referrer" content="no-referrer">' in text
+    with site.read() as session:
+        (opened,) = session.execute(select(ClaimToken.last_used_at)).scalars()
+    assert opened == NOW  # staff see when the holder opened it
     for fmt in ("pdf", "badge-png", "badge-svg", "json", "jwt"):
         assert f'id="download-{fmt}"' in text
     # every download explained in one line

@@ -47,7 +47,6 @@ STATUS: Mapping[str, int] = MappingProxyType(
         KeyCode.PLAINTEXT_KEY_REFUSED: 503,
         "instance_not_ready": 503,  # issuer.errors.IssuerCode
         "database_unavailable": 503,  # issuer.errors.IssuerCode
-        "mail_not_configured": 503,  # issuer.errors.IssuerCode
     }
 )
 

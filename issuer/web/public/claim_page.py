@@ -134,7 +134,9 @@ def _render(token: str, claim: ClaimToken, *, offer: Any = None, status: int = 2
         downloads=DOWNLOADS if standing.shareable else {},
         linkedin=_linkedin(claim) if standing.shareable else None,
         public_url=credential.credential_id if cert.public_page and standing.shareable else None,
-        wallet=wallet_state().oid4vci is not None and standing.shareable,
+        wallet=wallet_state().oid4vci is not None
+        and standing.shareable
+        and outcome.result.verdict is Verdict.VALID,
         offer=offer,
         offer_qr=offer_qr,
         expires_at=claim.expires_at,
@@ -145,7 +147,10 @@ def _render(token: str, claim: ClaimToken, *, offer: Any = None, status: int = 2
 @bp.get("/claim/<token>")
 @holder_view
 def page(token: str) -> Response:
-    return _render(token, _claim(token))
+    claim = _claim(token)
+    claim_id, moment = claim.id, now()
+    database.write(lambda session: claims.mark_opened(session, claim_id, moment))
+    return _render(token, claim)
 
 
 @bp.get("/claim/<token>/download/<form>")
