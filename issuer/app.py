@@ -28,6 +28,7 @@ from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
 from .web.admin import (
     body_admin,
     bulk_page,
+    cycle_pages,
     delivery,
     image_uploads,
     import_jobs,
@@ -37,7 +38,7 @@ from .web.admin import (
     views,
     wallet_actions,
 )
-from .web.api import api_v1, bulk_api, register_api, vc_api, wallet_api
+from .web.api import api_v1, bulk_api, register_api, surveillance_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
 from .web.health import init_health
@@ -89,6 +90,8 @@ class DefaultConfig:
     LOG_FORMAT: str | None = None
     LOG_LEVEL = "INFO"
     READY_TIMEOUT_SECONDS = 1.0
+    #: The job worker runs the certification cycle (``certvc cycle run``) this often; 0: never.
+    CYCLE_INTERVAL_SECONDS = 600
     SESSION_COOKIE_NAME = "certvc_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -103,6 +106,8 @@ class DefaultConfig:
     #: Reverse proxies in front of the app whose ``X-Forwarded-For`` names the client (0: none,
     #: the header is ignored). Behind one TLS proxy: 1.
     TRUSTED_PROXIES = 0
+    #: The largest surveillance attachment (each file); MAX_CONTENT_LENGTH caps the request.
+    SURVEILLANCE_MAX_ATTACHMENT_BYTES = 5 * MIB
 
 
 #: Settings read from the environment as numbers or flags (from_prefixed_env gives text).
@@ -113,6 +118,8 @@ _INTEGERS = (
     "MAX_FORM_MEMORY_SIZE",
     "JOB_LEASE_SECONDS",
     "JOB_POLL_SECONDS",
+    "SURVEILLANCE_MAX_ATTACHMENT_BYTES",
+    "CYCLE_INTERVAL_SECONDS",
     "TRUSTED_PROXIES",
 )
 _FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD", "METRICS")
@@ -222,6 +229,8 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff.bp)  # staff accounts (issue 12)
     app.register_blueprint(bulk_page.bp)  # bulk status changes (issue 12)
     app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(surveillance_api.bp)  # the certification cycle (issue 13)
+    app.register_blueprint(cycle_pages.bp)
     app.register_blueprint(delivery.bp)  # the outbox, claim links (issue 13)
     app.register_blueprint(claim_page.bp)  # the holder's page (issue 13)
     register_error_handlers(app)

@@ -49,6 +49,8 @@ COMMANDS: Mapping[str, str] = {
     "register": "issuer.cli.register_cmd:register_group",
     "backup": "issuer.cli.backup_cmd:backup",
     "restore": "issuer.cli.backup_cmd:restore",
+    "surveillance": "issuer.cli.surveillance_cmd:surveillance",
+    "cycle": "issuer.cli.cycle_cmd:cycle",
     # what the holder takes away
     "export": "issuer.cli.wallet_cmd:export",
     "offer": "issuer.cli.wallet_cmd:offer",

@@ -25,6 +25,7 @@ from ..db.models import (
 )
 from ..errors import (
     AlreadyExists,
+    FieldError,
     InstanceNotReady,
     NotFound,
     TransitionNotAllowed,
@@ -95,9 +96,43 @@ def body_logo_url(body: CertificationBody, public_url: str) -> str | None:
 MAX_SURVEILLANCE_MONTHS = 120
 
 
+#: Reminders before expiry: at most this many, each at most this many days before.
+MAX_REMINDERS = 10
+MAX_REMINDER_DAYS = 3660
+
+
+def parse_reminder_days(value: Any, field: str = "reminderDays") -> str:
+    """Days before expiry at which the person is reminded, as stored ("90,30,7": distinct,
+    largest first). Takes a JSON list of integers or text such as ``90, 30, 7``; an empty list
+    or text means no reminders.
+
+    :raises FieldError:
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not all(p.isdigit() for p in parts):
+            raise FieldError(field, "must be whole numbers of days separated by commas: 90,30,7")
+        days = [int(p) for p in parts]
+    elif isinstance(value, list) and all(type(d) is int for d in value):
+        days = list(value)
+    else:
+        raise FieldError(field, "must be a list of whole numbers of days, such as [90, 30, 7]")
+    if len(days) > MAX_REMINDERS:
+        raise FieldError(field, f"at most {MAX_REMINDERS} reminders")
+    if any(not 1 <= d <= MAX_REMINDER_DAYS for d in days):
+        raise FieldError(field, f"each must be between 1 and {MAX_REMINDER_DAYS} days")
+    if len(set(days)) != len(days):
+        raise FieldError(field, "names the same day twice")
+    return ",".join(str(d) for d in sorted(days, reverse=True))
+
+
 def scheme_cycle_values(data: Mapping[str, Any]) -> dict[str, Any]:
     """The certification-cycle fields ``data`` names (creating or changing a scheme)."""
     values: dict[str, Any] = {}
+    if "reminderDays" in data:
+        values["reminder_days"] = parse_reminder_days(data["reminderDays"])
     if "surveillanceMonths" in data:
         months = data["surveillanceMonths"]
         values["surveillance_months"] = (
@@ -215,6 +250,7 @@ def scheme_json(scheme: Scheme) -> dict[str, Any]:
         "achievementType": scheme.achievement_type.value,
         "suite": scheme.suite.value,
         "surveillanceMonths": scheme.surveillance_months,
+        "reminderDays": list(scheme.reminder_thresholds),
         "recertification": scheme.recertification,
         "retired": scheme.retired_at.isoformat().replace("+00:00", "Z")
         if scheme.retired_at is not None

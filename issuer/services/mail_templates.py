@@ -9,6 +9,7 @@ message is sent (the link's token is minted then: only its hash is ever stored).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -94,3 +95,12 @@ def render_claim(letter: ClaimLetter) -> Rendered:
 def fill(text: str, link: str) -> str:
     """``text`` with its claim link in place."""
     return text.replace(CLAIM_LINK, link)
+
+
+def render(name: str, values: Mapping[str, object]) -> tuple[str, str]:
+    """The plain text and HTML of the template pair ``name`` (``<name>.txt``, ``<name>.html``):
+    the other messages' way to the same look (the certification cycle's reminders)."""
+    return (
+        _ENV.get_template(f"{name}.txt").render(values),
+        _ENV.get_template(f"{name}.html").render(values),
+    )
