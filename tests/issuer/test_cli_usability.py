@@ -83,7 +83,7 @@ def _one_error(result: Result) -> str:
         (
             ["keys", "generate", "--type", "rsa", "--out", "k.json"],
             "certvc: error: usage: invalid value for '--type': 'rsa' is not one of 'ed25519', "
-            "'p-256', 'p-384' (see certvc keys generate --help)",
+            "'p-256', 'p-384', 'p-521' (see certvc keys generate --help)",
         ),
         (
             ["register", "export", "--zzz"],

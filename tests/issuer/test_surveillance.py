@@ -94,7 +94,7 @@ def _post(site: AppEnv, number: str, files: list[tuple[bytes, str]] = (), **fiel
         f"/api/v1/certifications/{number}/surveillance",
         data=data,
         content_type="multipart/form-data",
-        headers=site.auth("status"),
+        headers=site.auth("issue"),
     )
 
 
@@ -124,13 +124,13 @@ def test_the_api_records_lists_and_serves_attachments(site: AppEnv) -> None:
     assert data["intervalMonths"] is None and data["status"]["state"] == "not-required"
 
     listed = site.client.get(
-        f"/api/v1/certifications/{number}/surveillance", headers=site.auth("status")
+        f"/api/v1/certifications/{number}/surveillance", headers=site.auth("issue")
     )
     assert listed.status_code == 200 and listed.json["records"] == [record]
     first = record["attachments"][0]
     download = site.client.get(
         f"/api/v1/certifications/{number}/surveillance/attachments/{first['id']}",
-        headers=site.auth("status"),
+        headers=site.auth("issue"),
     )
     assert download.status_code == 200 and download.data == PDF
     assert download.mimetype == "application/pdf"
@@ -141,14 +141,15 @@ def test_the_api_records_lists_and_serves_attachments(site: AppEnv) -> None:
             select(AuditEvent).where(AuditEvent.action == Action.SURVEILLANCE_RECORD)
         ).scalar_one()
         details = json.loads(event.details)
-    assert event.subject == number and event.actor == "token:status-token"
+    assert event.subject == number and event.actor == "token:issue-token"
     assert [a["sha256"] for a in details["attachments"]] == [
         a["sha256"] for a in record["attachments"]
     ]
-    # Reading needs the status scope; another certification's attachment is not found.
+    # Reading needs the issue scope (personal data; a status token gets 403); another
+    # certification's attachment is not found.
     assert (
         site.client.get(
-            f"/api/v1/certifications/{number}/surveillance", headers=site.auth("issue")
+            f"/api/v1/certifications/{number}/surveillance", headers=site.auth("status")
         ).status_code
         == 403
     )
@@ -156,7 +157,7 @@ def test_the_api_records_lists_and_serves_attachments(site: AppEnv) -> None:
     assert (
         site.client.get(
             f"/api/v1/certifications/{other}/surveillance/attachments/{first['id']}",
-            headers=site.auth("status"),
+            headers=site.auth("issue"),
         ).status_code
         == 404
     )
@@ -175,7 +176,7 @@ def test_json_records_an_activity_and_the_scheme_interval_gives_the_next_due_dat
     reply = site.client.post(
         f"/api/v1/certifications/{number}/surveillance",
         json={"date": "2026-11-27", "kind": "interview", "outcome": "findings", "notes": "gap"},
-        headers=site.auth("status"),
+        headers=site.auth("issue"),
     )
     assert reply.status_code == 201, reply.json
     assert reply.json["followUps"] == ["suspend", "withdraw", "reduce-scope"]
@@ -190,7 +191,7 @@ def test_json_records_an_activity_and_the_scheme_interval_gives_the_next_due_dat
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action == Action.SUSPEND)
         ).scalar_one()
     assert state == 0  # the outcome decided nothing
-    cycle = site.client.get("/api/v1/cycle", headers=site.auth("status"))
+    cycle = site.client.get("/api/v1/cycle", headers=site.auth("issue"))
     assert cycle.status_code == 200
     (decision,) = cycle.json["needsDecision"]
     assert decision["certification"] == number

@@ -103,7 +103,7 @@ def _surveillance_post(number: list[dict[str, Any]]) -> dict[str, Any]:
         "input_too_large, another type unsupported_media_type, and nothing is recorded). "
         "Answer 201: {record, followUps: the moves the outcome may call for (none is taken)} "
         "and the GET's fields",
-        "status",
+        "issue",
         ok=201,
         params=number,
     )
@@ -293,7 +293,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                 "{state: not-required|scheduled|due|overdue|recertification|closed, due, basis}, "
                 "records: [{id, date, kind, outcome, notes, recordedBy, recordedAt, "
                 "attachments: [{id, filename, mediaType, size, sha256}]}]}",
-                "status",
+                "issue",
                 params=number,
             ),
             "post": _surveillance_post(number),
@@ -301,7 +301,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
         "/api/v1/certifications/{number}/surveillance/attachments/{attachment_id}": {
             "get": _op(
                 "A surveillance attachment, as a download (the type checked on upload)",
-                "status",
+                "issue",
                 params=[*number, _path_param("attachment_id")],
             )
         },
@@ -310,7 +310,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                 "The certification cycle now, read only (certvc cycle run --dry-run --json; "
                 "docs/cycle.md): {at, dryRun, reminders, surveillanceDue, surveillanceOverdue, "
                 "emails, needsDecision, counts}",
-                "status",
+                "issue",
             )
         },
         "/api/v1/audit": {

@@ -38,7 +38,7 @@ def _fields() -> tuple[dict[str, Any], list[service.Upload]]:
 
 @bp.get("/certifications/<number>/surveillance")
 def records(number: str) -> Response:
-    require_scope(Scope.STATUS)
+    require_scope(Scope.ISSUE)
     session = database.session()
     cert = catalog.get_certification(session, number)
     return jsonify(service.surveillance_json(cert, service.records_of(session, cert), now()))
@@ -46,7 +46,7 @@ def records(number: str) -> Response:
 
 @bp.post("/certifications/<number>/surveillance")
 def record(number: str) -> tuple[Response, int]:
-    actor = require_scope(Scope.STATUS)
+    actor = require_scope(Scope.ISSUE)
     data, uploads = _fields()
     activity = service.parse_activity(data)
     reason = _reason(data)
@@ -82,14 +82,14 @@ def _reason(data: dict[str, Any]) -> str | None:
 
 @bp.get("/certifications/<number>/surveillance/attachments/<int:attachment_id>")
 def attachment(number: str, attachment_id: int) -> Response:
-    require_scope(Scope.STATUS)
+    require_scope(Scope.ISSUE)
     return send_attachment(service.get_attachment(database.session(), number, attachment_id))
 
 
 @bp.get("/cycle")
 def cycle_plan() -> Response:
     """What a cycle run now would note and send, and what needs a decision (reads only)."""
-    require_scope(Scope.STATUS)
+    require_scope(Scope.ISSUE)
     response = jsonify(cycle.plan(database.session(), now()).to_json())
     response.headers["Cache-Control"] = "no-store"
     return response
