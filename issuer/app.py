@@ -4,12 +4,15 @@ Configuration comes from the defaults below, then ``config`` (a class or a mappi
 environment (``CERTVC_*`` via ``app.config.from_prefixed_env``): ``CERTVC_INSTANCE``,
 ``CERTVC_DATABASE_URL``, ``CERTVC_PUBLIC_URL``, ``CERTVC_KEY_PASSPHRASE``, ... Nothing is read
 or opened at import time. The instance must exist (``certvc init``); otherwise creating the
-app fails with ``instance_not_ready``.
+app fails with ``instance_not_ready``. Under gunicorn such a start-up error is one line on
+stderr, as the CLI prints it, and the exit status of an app that failed to load
+(:func:`create_app`).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -18,10 +21,12 @@ from typing import Any
 from flask import Flask, Response, redirect, url_for
 from werkzeug.routing import IntegerConverter
 
+from contexts.errors import CertvcError
 from keys.errors import DidError, KeyCode
 from verifier.app import init_verifier
 from verifier.service import setting_flag
 
+from .errors import FieldError
 from .services import catalog
 from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
 from .web.admin import (
@@ -38,7 +43,7 @@ from .web.admin import (
 from .web.api import api_v1, bulk_api, register_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
-from .web.public import credential_page, documents
+from .web.public import audit_checkpoints, credential_page, documents
 from .web.security_headers import init_security_headers
 from .web.wallet import init_wallet
 
@@ -92,10 +97,20 @@ _FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD")
 _TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY")
 
 
+#: gunicorn's exit status for "App failed to load": its master stops instead of starting the
+#: worker again (any other status from a worker makes it start another, forever).
+GUNICORN_APP_LOAD_ERROR = 4
+
+
 def _coerce(config: dict[str, Any]) -> None:
+    """:raises FieldError: a setting that must be a whole number is not one."""
     for key in _INTEGERS:
-        if isinstance(config.get(key), str):
-            config[key] = int(config[key])
+        value = config.get(key)
+        if isinstance(value, str):
+            text = value.strip()
+            if not (text.isascii() and text.isdigit() and len(text) <= 18):
+                raise FieldError(f"CERTVC_{key}", f"must be a whole number, not {value!r}")
+            config[key] = int(text)
     for key in _FLAGS:
         if isinstance(config.get(key), str):
             config[key] = setting_flag(config[key])
@@ -129,9 +144,27 @@ class RecordId(IntegerConverter):
 def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     """Build the issuer app for one instance.
 
-    :raises InstanceNotReady: no instance, or its database is not migrated (run certvc init).
+    Under gunicorn (``gunicorn 'issuer.app:create_app()'``; gunicorn sets ``SERVER_SOFTWARE``
+    before it loads the app), a start-up error is printed as one line, ``certvc: error:
+    <code>: <what to fix>`` as the CLI prints it, and the process exits with gunicorn's status
+    for an app that failed to load (4), instead of a traceback per worker.
+
+    :raises InstanceNotReady: no instance, or its database is not migrated or cannot be
+        reached (run certvc init).
     :raises KeyMaterialError: the keys cannot be opened (passphrase missing or wrong).
+    :raises FieldError: a bad setting (``CERTVC_PUBLIC_URL``, a number that is not one).
     """
+    try:
+        return _build(config)
+    except CertvcError as error:
+        if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+            raise
+        sys.stderr.write(f"certvc: error: {error}\n")
+        sys.stderr.flush()
+        raise SystemExit(GUNICORN_APP_LOAD_ERROR) from None
+
+
+def _build(config: type | Mapping[str, Any] | None) -> Flask:
     app = Flask(__name__)
     app.url_map.converters["int"] = RecordId
     app.config.from_object(DefaultConfig)
@@ -153,6 +186,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
         app, https=app.extensions["certvc.issuer"].public_url.startswith("https://")
     )
     app.register_blueprint(documents.bp)
+    app.register_blueprint(audit_checkpoints.bp)
     app.register_blueprint(vc_api.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(views.bp)

@@ -6,7 +6,8 @@ type under ``<instance>/keys/<type>/``. The did:web document lists the methods o
 active and retired. Key ids are ``<did>#<type>-<n>``, n counting rotations.
 
 A store is re-read when its index changes on disk, so ``certvc keys rotate`` takes effect in a
-running server without a restart.
+running server without a restart. The audit log's MAC key sits beside the stores
+(``keys/audit-mac.json``, see :mod:`issuer.services.audit_mac`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from keys.keypair import KeyType, Signer
 from keys.keystore import DEFAULT_KDF, INDEX_NAME, KeyRecord, KeyStore, ScryptParams
 
 from ..db.models import SecuringSuite
+from .audit_mac import FILE_NAME as AUDIT_KEY_FILE
+from .audit_mac import AuditKeyFile
 
 #: The key type each suite signs with.
 SUITE_KEY_TYPE = {
@@ -53,6 +56,13 @@ class Keyring:
         self._now = now
         self._lock = threading.Lock()
         self._stores: dict[KeyType, tuple[float | None, KeyStore]] = {}
+        self._audit_key = AuditKeyFile(
+            self._directory / AUDIT_KEY_FILE,
+            passphrase,
+            allow_plaintext=allow_plaintext,
+            now=now,
+            kdf=kdf,
+        )
 
     @property
     def did(self) -> str:
@@ -120,6 +130,10 @@ class Keyring:
                     code=KeyCode.KEY_NOT_FOUND,
                 )
             store.active_signer()
+
+    def audit_key(self) -> AuditKeyFile:
+        """The audit log's MAC key (``keys/audit-mac.json``), with this ring's passphrase."""
+        return self._audit_key
 
     def methods(self) -> list[VerificationMethodEntry]:
         return [method for key_type in KEY_TYPES for method in self.store(key_type).methods()]

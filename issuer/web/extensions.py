@@ -9,6 +9,7 @@ from the instance folder.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -28,11 +29,12 @@ from keys.suites import canonicalizer_named
 from .. import db
 from ..db import migrate
 from ..errors import InstanceNotReady
-from ..services import instance
+from ..services import audit, instance
 from ..services.instance import Settings
 from ..services.issuing_context import IssuerContext
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,12 @@ class Database:
         folder = Path(app.config["INSTANCE"])
         instance.read_settings(folder)  # no instance: say "run certvc init" before anything
         url = instance.database_url(folder, app.config.get("DATABASE_URL"))
-        engine = db.make_engine(url)
+        try:
+            engine = db.make_engine(url)
+        except SQLAlchemyError as error:  # not a URL, or a driver that is not installed
+            raise InstanceNotReady(
+                f"CERTVC_DATABASE_URL is not a usable database URL ({type(error).__name__})"
+            ) from error
         try:
             current = migrate.is_current(engine)
         except SQLAlchemyError as error:
@@ -89,9 +96,21 @@ class Database:
 
     @staticmethod
     def _close(_error: BaseException | None) -> None:
+        """End the request's read session. By now the answer is made and any change committed
+        (in its own session): a database that went away meanwhile must not turn that answer
+        into an error (issue 16), so a failed close is logged and its connection discarded."""
         session = g.pop("certvc_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             session.close()
+        except SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            log.warning("the read session did not close cleanly (%s): discarded", cause)
+            try:
+                session.invalidate()  # never back to the pool; nothing is sent to the server
+            except SQLAlchemyError:
+                log.warning("discarding the read session's connection failed", exc_info=True)
 
 
 class Issuer:
@@ -107,6 +126,10 @@ class Issuer:
             folder, settings, passphrase, now=datetime.now(UTC), **({"kdf": kdf} if kdf else {})
         )
         keyring.check()
+        keyring.audit_key().load()  # a wrong passphrase or a damaged key file shows at start
+        # Every event this app appends carries a MAC with the key (made by the first one when
+        # an instance older than the key has none yet).
+        audit.bind_mac_key(app.extensions["certvc.db"].writer, keyring.audit_key())
         public_url = instance.check_public_url(app.config.get("PUBLIC_URL") or settings.public_url)
         app.extensions["certvc.issuer"] = IssuerContext(
             public_url=public_url,

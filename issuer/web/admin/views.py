@@ -337,7 +337,9 @@ def audit_log() -> str:
     rows, total = audit.events(
         database.session(), limit=PAGE, offset=(page - 1) * PAGE, subject=subject
     )
-    chain = audit.verify_chain(database.session())
+    chain = audit.verify_chain(
+        database.session(), mac_key=issuer.context().keyring.audit_key().load()
+    )
     return render_template(
         "admin/audit.html",
         rows=rows,
