@@ -202,7 +202,9 @@ def _status(error: CertvcError) -> int:
 
 def _page() -> int:
     raw = request.args.get("page", "")
-    return max(1, min(int(raw), 10**6)) if raw.isdigit() else 1
+    if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit, not to int
+        return 1
+    return 10**6 if len(raw) > 7 else max(1, min(int(raw), 10**6))
 
 
 @bp.route("/certifications/<number>", methods=["GET"])
