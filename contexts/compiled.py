@@ -54,7 +54,7 @@ _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+\-.]*:[^\s]*$")
 # Keys whose values decide the processing itself: kept exactly in the shape.
 _EXACT_KEYS = frozenset({"@context", "type", "@type", "@language", "@direction", "@index"})
 # Keywords a supported document may use as keys (directly or through an alias).
-_KEYWORD_KEYS = frozenset({"@id", "@type", "@value", "@language", "@context"})
+_KEYWORD_KEYS = frozenset({"@id", "@type", "@value", "@language", "@direction", "@context"})
 # Containers a supported term may declare (a @graph container wraps each value in a graph).
 _CONTAINERS = frozenset({"@set", "@graph"})
 _MAX_DEPTH = 64

@@ -48,7 +48,9 @@ _ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):[^\s]*$")
 # jsonld.js REGEX_BCP47 (BCP 47 language tag shape), used for its 'invalid @language value'.
 _BCP47 = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
 _KEYWORDS = frozenset(_pyld.KEYWORDS)
-_PROTECTED = "protected term redefinition"  # pyld's error code (JSON-LD 1.1 API 4.2.2 5.2.7)
+_PROTECTED = "protected term redefinition"
+#: How a base direction reaches RDF: the one mode the Data Integrity suites use.
+RDF_DIRECTION = "i18n-datatype"  # pyld's error code (JSON-LD 1.1 API 4.2.2 5.2.7)
 
 
 def _absolute(value: object) -> bool:
@@ -389,6 +391,11 @@ def run(
             "contextResolver": resolver,
             "processingMode": "json-ld-1.1",
             "produceGeneralizedRdf": False,
+            # The RDF cryptosuites canonicalize with rdfDirection "i18n-datatype" (VC-DI-EdDSA
+            # and VC-DI-ECDSA "canonize"; jsonld-signatures does the same for the legacy
+            # suites): a value with @direction becomes a literal typed
+            # https://www.w3.org/ns/i18n#{language}_{direction} (JSON-LD 1.1 API 8.6).
+            "rdfDirection": RDF_DIRECTION,
         }
         try:
             if operation == "expand":

@@ -252,6 +252,16 @@ class ContextStore:
     def urls(self) -> frozenset[str]:
         return frozenset(self._documents)
 
+    def raw(self, url: str) -> bytes:
+        """The exact pinned bytes (to check a digest a credential gives for a context).
+
+        :raises ContextNotAllowed: ``url`` is not pinned in this store.
+        """
+        raw = self._documents.get(url)
+        if raw is None:
+            raise ContextNotAllowed(url)
+        return raw
+
     def sha256(self, url: str) -> str:
         """The SHA-256 (hex) of the pinned bytes, e.g. for an audit log of what was used.
 

@@ -2,7 +2,8 @@
 
 Configuration comes from the defaults below, then ``config`` (a class or a mapping), then the
 environment (``CERTVC_*`` via ``app.config.from_prefixed_env``): ``CERTVC_INSTANCE``,
-``CERTVC_DATABASE_URL``, ``CERTVC_PUBLIC_URL``, ``CERTVC_KEY_PASSPHRASE``, ... Nothing is read
+``CERTVC_DATABASE_URL``, ``CERTVC_PUBLIC_URL``, ``CERTVC_KEY_PASSPHRASE``,
+``CERTVC_PKCS11_PIN`` (or ``CERTVC_PKCS11_PIN_FILE``), ... Nothing is read
 or opened at import time. The instance must exist (``certvc init``); otherwise creating the
 app fails with ``instance_not_ready``. Under gunicorn such a start-up error is one line on
 stderr, as the CLI prints it, and the exit status of an app that failed to load
@@ -11,8 +12,8 @@ stderr, as the CLI prints it, and the exit status of an app that failed to load
 
 from __future__ import annotations
 
+import math
 import os
-import sys
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -21,10 +22,10 @@ from typing import Any
 from flask import Flask, Response, redirect, url_for
 from werkzeug.routing import IntegerConverter
 
-from contexts.errors import CertvcError
 from keys.errors import DidError, KeyCode
 from verifier.app import init_verifier
 from verifier.service import setting_flag
+from verifier.startup import build_or_stop
 
 from .errors import FieldError
 from .services import catalog
@@ -32,6 +33,8 @@ from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
 from .web.admin import (
     body_admin,
     bulk_page,
+    cycle_pages,
+    delivery,
     image_uploads,
     import_jobs,
     key_report_page,
@@ -40,10 +43,14 @@ from .web.admin import (
     views,
     wallet_actions,
 )
-from .web.api import api_v1, bulk_api, register_api, vc_api, wallet_api
+from .web.api import api_v1, bulk_api, register_api, surveillance_api, vc_api, wallet_api
 from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
-from .web.public import audit_checkpoints, credential_page, documents
+from .web.health import init_health
+from .web.metrics import init_metrics
+from .web.public import audit_checkpoints, claim_page, credential_page, documents
+from .web.rate_limits import init_rate_limits
+from .web.request_log import init_request_log
 from .web.security_headers import init_security_headers
 from .web.wallet import init_wallet
 
@@ -55,6 +62,9 @@ class DefaultConfig:
     DATABASE_URL: str | None = None
     PUBLIC_URL: str | None = None
     KEY_PASSPHRASE: str | None = None
+    #: The PKCS#11 token's user PIN (an instance with --key-backend pkcs11), or a file holding it
+    PKCS11_PIN: str | None = None
+    PKCS11_PIN_FILE: str | None = None
     CONTEXTS_MANIFEST: str | None = None
     SECRET_KEY: str | None = None  # default: the instance's own (instance.json)
     # Request caps: JSON bodies (API) are small; the CSV upload of the admin UI is the largest.
@@ -77,11 +87,32 @@ class DefaultConfig:
     JOB_WORKER_THREAD = True
     JOB_LEASE_SECONDS = 60
     JOB_POLL_SECONDS = 5
+    #: Operations (docs/deployment.md): Prometheus metrics at /metrics, off unless turned on;
+    #: a bearer token they need when set; the log format (json or text; unset: logging is
+    #: left as the server set it up) and level; how long /readyz waits for the database.
+    METRICS = False
+    METRICS_TOKEN: str | None = None
+    LOG_FORMAT: str | None = None
+    LOG_LEVEL = "INFO"
+    READY_TIMEOUT_SECONDS = 1.0
+    #: The job worker runs the certification cycle (``certvc cycle run``) this often; 0: never.
+    CYCLE_INTERVAL_SECONDS = 600
     SESSION_COOKIE_NAME = "certvc_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     JSON_SORT_KEYS = False
+    #: Rate-limit counts (Flask-Limiter): ``memory://`` for one process, ``redis://host:port``
+    #: shared by every process; the prefix separates instances sharing one Redis.
+    RATELIMIT_STORAGE_URL = "memory://"
+    RATELIMIT_KEY_PREFIX = "certvc"
+    #: Wrong API tokens one address may present before its API requests are refused (429).
+    RATELIMIT_API_TOKEN_FAILURES = "20 per 10 minute"
+    #: Reverse proxies in front of the app whose ``X-Forwarded-For`` names the client (0: none,
+    #: the header is ignored). Behind one TLS proxy: 1.
+    TRUSTED_PROXIES = 0
+    #: The largest surveillance attachment (each file); MAX_CONTENT_LENGTH caps the request.
+    SURVEILLANCE_MAX_ATTACHMENT_BYTES = 5 * MIB
 
 
 #: Settings read from the environment as numbers or flags (from_prefixed_env gives text).
@@ -92,14 +123,20 @@ _INTEGERS = (
     "MAX_FORM_MEMORY_SIZE",
     "JOB_LEASE_SECONDS",
     "JOB_POLL_SECONDS",
+    "SURVEILLANCE_MAX_ATTACHMENT_BYTES",
+    "CYCLE_INTERVAL_SECONDS",
+    "TRUSTED_PROXIES",
 )
-_FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD")
-_TEXT_SECRETS = ("KEY_PASSPHRASE", "SECRET_KEY")
-
-
-#: gunicorn's exit status for "App failed to load": its master stops instead of starting the
-#: worker again (any other status from a worker makes it start another, forever).
-GUNICORN_APP_LOAD_ERROR = 4
+_FLAGS = ("IMPORT_IN_BACKGROUND", "JOB_WORKER_THREAD", "METRICS")
+_NUMBERS = ("READY_TIMEOUT_SECONDS",)
+_TEXT_SECRETS = (
+    "KEY_PASSPHRASE",
+    "SECRET_KEY",
+    "PKCS11_PIN",
+    "PKCS11_PIN_FILE",
+    "METRICS_TOKEN",
+    "SMTP_URL",
+)
 
 
 def _coerce(config: dict[str, Any]) -> None:
@@ -114,6 +151,14 @@ def _coerce(config: dict[str, Any]) -> None:
     for key in _FLAGS:
         if isinstance(config.get(key), str):
             config[key] = setting_flag(config[key])
+    for key in _NUMBERS:
+        try:
+            number = float(config[key])
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and number >= 0):
+            raise FieldError(f"CERTVC_{key}", f"must be a number of 0 or more, not {config[key]!r}")
+        config[key] = number
 
 
 class _OwnDidResolver:
@@ -154,14 +199,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     :raises KeyMaterialError: the keys cannot be opened (passphrase missing or wrong).
     :raises FieldError: a bad setting (``CERTVC_PUBLIC_URL``, a number that is not one).
     """
-    try:
-        return _build(config)
-    except CertvcError as error:
-        if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
-            raise
-        sys.stderr.write(f"certvc: error: {error}\n")
-        sys.stderr.flush()
-        raise SystemExit(GUNICORN_APP_LOAD_ERROR) from None
+    return build_or_stop(lambda: _build(config))
 
 
 def _build(config: type | Mapping[str, Any] | None) -> Flask:
@@ -179,12 +217,16 @@ def _build(config: type | Mapping[str, Any] | None) -> Flask:
             app.config[key] = os.environ[f"CERTVC_{key}"]
     _coerce(app.config)
     app.config["INSTANCE"] = str(Path(app.config["INSTANCE"]).resolve())
+    init_request_log(app)  # first: every later hook and log line has the request id
 
     database.init_app(app)
     issuer.init_app(app)
+    init_health(app)  # /healthz, /readyz
+    init_metrics(app)  # /metrics when METRICS is on (before the verifier: it counts verdicts)
     init_security_headers(
         app, https=app.extensions["certvc.issuer"].public_url.startswith("https://")
     )
+    init_rate_limits(app, (api_v1.bp, vc_api.bp, wallet_api.bp, register_api.bp, bulk_api.bp))
     app.register_blueprint(documents.bp)
     app.register_blueprint(audit_checkpoints.bp)
     app.register_blueprint(vc_api.bp)
@@ -215,6 +257,10 @@ def _build(config: type | Mapping[str, Any] | None) -> Flask:
     app.register_blueprint(staff.bp)  # staff accounts (issue 12)
     app.register_blueprint(bulk_page.bp)  # bulk status changes (issue 12)
     app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(surveillance_api.bp)  # the certification cycle (issue 13)
+    app.register_blueprint(cycle_pages.bp)
+    app.register_blueprint(delivery.bp)  # the outbox, claim links (issue 13)
+    app.register_blueprint(claim_page.bp)  # the holder's page (issue 13)
     register_error_handlers(app)
     app.add_url_rule("/", "home", _home)
     return app

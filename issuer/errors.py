@@ -31,6 +31,20 @@ class IssuerCode(Code):
     #: The command line was used wrongly: an unknown option or command, a missing option or
     #: argument, a value not among the choices (``certvc: error: usage: ...``, exit 2).
     USAGE = "usage"
+    #: An e-mail address that is malformed or carries a line break (header injection)
+    EMAIL_INVALID = "email_invalid"
+    #: A claim link that is unknown, revoked or expired (HTTP 404/410, nothing else said)
+    CLAIM_UNKNOWN = "claim_unknown"
+    CLAIM_GONE = "claim_gone"
+    #: The mail server could not be reached or refused a message (kept as its last error)
+    MAIL_UNDELIVERED = "mail_undelivered"
+    #: ``certvc restore``: the backup's manifest is missing or damaged, or a file does not
+    #: match its SHA-256 (nothing is restored).
+    BACKUP_INVALID = "backup_invalid"
+    #: ``certvc backup|restore`` of PostgreSQL: ``pg_dump`` / ``pg_restore`` is not installed.
+    BACKUP_TOOL_MISSING = "backup_tool_missing"
+    #: ``certvc restore`` into a database or instance folder that holds data (``--force``).
+    RESTORE_TARGET_NOT_EMPTY = "restore_target_not_empty"
 
 
 class FieldError(CertvcError):
@@ -96,3 +110,27 @@ class InstanceNotReady(CertvcError):
     """The instance folder, database or keys are missing or unusable (run ``certvc init``)."""
 
     code = IssuerCode.INSTANCE_NOT_READY
+
+
+class ClaimUnknown(CertvcError):
+    """No claim link with this token (or a malformed one): 404, nothing else said."""
+
+    code = IssuerCode.CLAIM_UNKNOWN
+
+
+class ClaimGone(CertvcError):
+    """A claim link that was revoked or has expired: 410, nothing else said."""
+
+    code = IssuerCode.CLAIM_GONE
+
+
+class BackupInvalid(CertvcError):
+    code = IssuerCode.BACKUP_INVALID
+
+
+class BackupToolMissing(CertvcError):
+    code = IssuerCode.BACKUP_TOOL_MISSING
+
+
+class RestoreTargetNotEmpty(CertvcError):
+    code = IssuerCode.RESTORE_TARGET_NOT_EMPTY

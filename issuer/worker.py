@@ -28,8 +28,17 @@ from contexts.errors import CertvcError
 from . import db
 from .db.models import Job, JobKind, JobState
 from .errors import AuditChainBroken
-from .services import audit_checkpoints, csv_import, jobs, lifecycle, staff_sessions
+from .services import (
+    audit_checkpoints,
+    csv_import,
+    cycle,
+    jobs,
+    lifecycle,
+    mail_sender,
+    staff_sessions,
+)
 from .services.issuing_context import IssuerContext
+from .services.mail import MailSettings
 
 log = logging.getLogger(__name__)
 
@@ -56,21 +65,46 @@ class Worker:
     #: The instance folder: when set, the audit chain gets a signed checkpoint at most once a
     #: minute when it grew (see :mod:`issuer.services.audit_checkpoints`).
     instance_folder: Path | None = None
+    #: Run the certification cycle (reminders, surveillance due) this often; None: never.
+    #: Every worker may: each reminder is sent once however many run it (services.cycle).
+    cycle_every: timedelta | None = None
+    #: The instance's public URL: the body's logo and the admin UI's cycle page in the
+    #: cycle's messages.
+    public_url: str | None = None
+    #: Where the outbox's messages go (``CERTVC_SMTP_URL``); None: none is sent.
+    mail: MailSettings | None = None
     _swept: datetime | None = field(default=None, repr=False)
+    _cycled: datetime | None = field(default=None, repr=False)
 
     def run_pending(self) -> int:
-        """Apply the renewals that have started, then run every job there is to claim, one
-        after the other; how many jobs were taken."""
+        """Apply the renewals that have started, run every job there is to claim, one after
+        the other, run the certification cycle when it is time, then send the outbox's due
+        messages (the cycle's among them); how many jobs were taken."""
         self.supersede_due()
         self._housekeeping()
         taken = 0
         while not self.stopping.is_set():
             job_id = db.run_transaction(self.writer, self._claim)
             if job_id is None:
-                return taken
+                break
             taken += 1
             self.run(job_id)
+        if not self.stopping.is_set():
+            self.run_cycle()
+            self.send_mail()
         return taken
+
+    def send_mail(self) -> int:
+        """Send the outbox's due messages (:mod:`issuer.services.mail_sender`); how many."""
+        if self.mail is None:
+            return 0
+        return mail_sender.send_due(
+            self.writer,
+            self.mail,
+            worker=self.name,
+            clock=self.clock,
+            public_url=self.context().public_url,
+        )
 
     def supersede_due(self) -> int:
         """Supersede the credentials whose renewal has started (see lifecycle.supersede_due)."""
@@ -102,6 +136,23 @@ class Worker:
             )
         except AuditChainBroken as error:  # the jobs go on; the log says why none is signed
             log.error("audit checkpoint refused: %s", error.message)
+
+    def run_cycle(self) -> cycle.CycleReport | None:
+        """Run the certification cycle when :attr:`cycle_every` has passed since this worker
+        last did; its report, or None when it was not time."""
+        moment = self.clock()
+        every = self.cycle_every
+        if every is None or (self._cycled is not None and moment - self._cycled < every):
+            return None
+        self._cycled = moment
+        report = cycle.run(
+            lambda work: db.run_transaction(self.writer, work),
+            moment,
+            public_url=self.public_url,
+        )
+        if report.notes:
+            log.info("certification cycle: %d new note(s)", len(report.notes))
+        return report
 
     def run_forever(self, poll: float, wake: threading.Event | None = None) -> None:
         """Run jobs until :attr:`stopping` is set, looking for new ones every ``poll`` seconds

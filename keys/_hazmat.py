@@ -34,10 +34,12 @@ class KeyType(Enum):
     ED25519 = "ed25519"
     P256 = "p-256"
     P384 = "p-384"
+    #: vc+jwt only (ES512, which VC-JOSE-COSE fixtures use); no Data Integrity suite takes it.
+    P521 = "p-521"
 
     @property
     def jose_alg(self) -> str:
-        """JOSE ``alg`` (RFC 8037 §3.1 EdDSA; RFC 7518 §3.4 ES256/ES384)."""
+        """JOSE ``alg`` (RFC 8037 §3.1 EdDSA; RFC 7518 §3.4 ES256/ES384/ES512)."""
         return _PARAMS[self][0]
 
     @property
@@ -47,17 +49,17 @@ class KeyType(Enum):
 
     @property
     def signature_length(self) -> int:
-        """Raw signature size: Ed25519 64 bytes, ECDSA IEEE P1363 ``r||s`` 64 / 96 bytes."""
+        """Raw signature size: Ed25519 64 bytes, ECDSA IEEE P1363 ``r||s`` 64 / 96 / 132 bytes."""
         return _PARAMS[self][2]
 
     @property
     def public_length(self) -> int:
-        """Raw public key size: Ed25519 32 bytes, compressed SEC1 point 33 / 49 bytes."""
+        """Raw public key size: Ed25519 32 bytes, compressed SEC1 point 33 / 49 / 67 bytes."""
         return _PARAMS[self][3]
 
     @property
     def secret_length(self) -> int:
-        """Raw secret size: Ed25519 32-byte seed, EC scalar of 32 / 48 bytes."""
+        """Raw secret size: Ed25519 32-byte seed, EC scalar of 32 / 48 / 66 bytes."""
         return _PARAMS[self][4]
 
 
@@ -66,11 +68,13 @@ _PARAMS: dict[KeyType, tuple[str, str, int, int, int]] = {
     KeyType.ED25519: ("EdDSA", "sha256", 64, 32, 32),
     KeyType.P256: ("ES256", "sha256", 64, 33, 32),
     KeyType.P384: ("ES384", "sha384", 96, 49, 48),
+    KeyType.P521: ("ES512", "sha512", 132, 67, 66),
 }
 
 _CURVES: dict[KeyType, ec.EllipticCurve] = {
     KeyType.P256: ec.SECP256R1(),
     KeyType.P384: ec.SECP384R1(),
+    KeyType.P521: ec.SECP521R1(),
 }
 
 # Group orders (SEC 2 §2.4.2, §2.5.1): a secret scalar must lie in [1, n-1].
@@ -80,15 +84,22 @@ _ORDERS: dict[KeyType, int] = {
         "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973",
         16,
     ),
+    KeyType.P521: int(
+        "01FF" + "FFFFFFFF" * 7 + "FFFFFFFA"
+        "51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
+        16,
+    ),
 }
 
 
-def _hash(key_type: KeyType) -> hashes.HashAlgorithm:
-    return hashes.SHA384() if key_type is KeyType.P384 else hashes.SHA256()
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 
-
-# ECDSA with each curve's hash, made once: the objects are immutable descriptions.
-_ECDSA = {key_type: ec.ECDSA(_hash(key_type)) for key_type in (KeyType.P256, KeyType.P384)}
+# ECDSA with each curve's hash (RFC 7518 §3.4), made once: immutable descriptions.
+_ECDSA = {key_type: ec.ECDSA(_HASHES[key_type.hash_name]()) for key_type in _CURVES}
 
 
 def _invalid(message: str, cause: BaseException | None = None) -> NoReturn:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-from keys.keypair import PublicKey
+from keys.keypair import KeyType, PublicKey
 
 from .errors import DidError, KeyCode, KeyMaterialError
 
@@ -258,6 +258,9 @@ def _absolute(reference: object, document_id: str) -> str | None:
     return document_id + reference if reference.startswith("#") else reference
 
 
+_ED25519_2020_TYPES = ("Ed25519VerificationKey2020",)
+
+
 def _method_public_key(method: Mapping[str, Any]) -> PublicKey:
     method_type = method.get("type")
     try:
@@ -266,6 +269,16 @@ def _method_public_key(method: Mapping[str, Any]) -> PublicKey:
             if not isinstance(value, str):
                 raise DidError("Multikey verification method has no publicKeyMultibase")
             return PublicKey.from_multibase(value)
+        if method_type in _ED25519_2020_TYPES:
+            # Ed25519VerificationKey2020 (the key type of Ed25519Signature2020 proofs): the same
+            # multicodec-prefixed multibase as Multikey, but only ever an Ed25519 key.
+            value = method.get("publicKeyMultibase")
+            if not isinstance(value, str):
+                raise DidError(f"{method_type} verification method has no publicKeyMultibase")
+            key = PublicKey.from_multibase(value)
+            if key.key_type is not KeyType.ED25519:
+                raise DidError(f"{method_type} verification method holds no Ed25519 key")
+            return key
         if method_type in ("JsonWebKey", "JsonWebKey2020"):
             value = method.get("publicKeyJwk")
             if not isinstance(value, Mapping):

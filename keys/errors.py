@@ -16,6 +16,13 @@ class KeyCode(Code):
     PASSPHRASE_REQUIRED = "passphrase_required"
     PASSPHRASE_WRONG = "passphrase_wrong"
     PLAINTEXT_KEY_REFUSED = "plaintext_key_refused"
+    # keys in a PKCS#11 token (keys/pkcs11_token.py)
+    PKCS11_MODULE_MISSING = "pkcs11_module_missing"
+    PKCS11_TOKEN_ABSENT = "pkcs11_token_absent"
+    PKCS11_PIN_REQUIRED = "pkcs11_pin_required"
+    PKCS11_PIN_WRONG = "pkcs11_pin_wrong"
+    #: The token refused an operation or went away (the message names PKCS#11's error).
+    PKCS11_ERROR = "pkcs11_error"
     # DIDs
     DID_INVALID = "did_invalid"
     DID_UNRESOLVABLE = "did_unresolvable"

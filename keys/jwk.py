@@ -1,4 +1,4 @@
-"""JSON Web Keys: our three key types as JWK (RFC 7517/7518, RFC 8037) and JWK Sets.
+"""JSON Web Keys: our key types as JWK (RFC 7517/7518, RFC 8037) and JWK Sets.
 
 The codec works on ``(KeyType, raw bytes)`` so :mod:`keys.keypair` can build on it (and this
 module never imports it): ``PublicKey.from_jwk`` and ``KeyPair.from_jwk`` return the richer
@@ -21,11 +21,12 @@ from keys._hazmat import KeyType, compress_coordinates, ec_coordinates
 
 from .errors import KeyCode, KeyMaterialError
 
-# (kty, crv): RFC 8037 §2 (OKP Ed25519), RFC 7518 §6.2.1.1 (EC P-256, P-384).
+# (kty, crv): RFC 8037 §2 (OKP Ed25519), RFC 7518 §6.2.1.1 (EC P-256, P-384, P-521).
 _KTY_CRV: dict[KeyType, tuple[str, str]] = {
     KeyType.ED25519: ("OKP", "Ed25519"),
     KeyType.P256: ("EC", "P-256"),
     KeyType.P384: ("EC", "P-384"),
+    KeyType.P521: ("EC", "P-521"),
 }
 _BY_KTY_CRV = {pair: key_type for key_type, pair in _KTY_CRV.items()}
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
@@ -95,7 +96,7 @@ def _key_type(jwk: object) -> KeyType:
         key_type = _BY_KTY_CRV.get((kty, crv))
     if key_type is None:
         raise KeyMaterialError(
-            f"JWK kty/crv {kty!r}/{crv!r} is not supported (Ed25519, P-256, P-384 only)",
+            f"JWK kty/crv {kty!r}/{crv!r} is not supported (Ed25519, P-256, P-384, P-521 only)",
             code=KeyCode.KEY_UNSUPPORTED,
         )
     alg = jwk.get("alg")

@@ -53,7 +53,7 @@ class PublicKey:
         return jwk.thumbprint(self.key_type, self.raw)
 
     def to_jwk(self) -> dict[str, str]:
-        """Public JWK (OKP Ed25519 or EC P-256/P-384), without ``kid`` or private part."""
+        """Public JWK (OKP Ed25519 or EC P-256/P-384/P-521), without ``kid`` or private part."""
         return jwk.encode_public_jwk(self.key_type, self.raw)
 
     def verify(self, signature: bytes, data: bytes) -> bool:
@@ -100,7 +100,7 @@ class Signer(Protocol):
 
     @property
     def algorithm(self) -> str:
-        """JOSE ``alg``: ``EdDSA``, ``ES256`` or ``ES384``."""
+        """JOSE ``alg``: ``EdDSA``, ``ES256``, ``ES384`` or ``ES512``."""
         ...
 
     @property

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from contexts.errors import InputError
 from keys._hazmat import ScryptParams as ScryptParams  # the KDF cost type, public here
@@ -46,6 +46,8 @@ PASSPHRASE_ENV = "CERTVC_KEY_PASSPHRASE"
 _LOCK_NAME = ".keystore.lock"
 _MAX_FILE_BYTES = 64 * 1024
 _FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*\.json")
+#: A key held in a vault (a PKCS#11 token): ``pkcs11:`` and the hex ``CKA_ID``.
+_VAULT_REFERENCE = re.compile(r"pkcs11:[0-9a-f]{2,128}")
 
 
 class KeyStatus(Enum):
@@ -53,9 +55,24 @@ class KeyStatus(Enum):
     RETIRED = "retired"
 
 
+class KeyVault(Protocol):
+    """Where a store's private keys live when not in its key files: an HSM (see
+    :class:`keys.pkcs11_token.Token`). The store keeps the index; the vault generates keys
+    inside itself, names them with a reference the index records, and signs."""
+
+    def generate(self, key_type: KeyType, key_id: str) -> tuple[str, PublicKey]:
+        """A new key pair; its reference (``pkcs11:<hex>``) and public key."""
+        ...
+
+    def signer(self, reference: str, key_type: KeyType, key_id: str) -> Signer: ...
+
+    def public_key(self, reference: str, key_type: KeyType) -> PublicKey: ...
+
+
 @dataclass(frozen=True)
 class KeyRecord:
-    """One index entry. ``id`` is the verification method URL the caller chose."""
+    """One index entry. ``id`` is the verification method URL the caller chose; ``file`` is
+    the key file's name, or for a key in a vault its reference (``pkcs11:<hex CKA_ID>``)."""
 
     id: str
     file: str
@@ -156,6 +173,23 @@ def _load_json(path: Path, *, private: bool) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise KeyMaterialError(f"{path} is not a JSON object")
     return document
+
+
+def write_new_private_file(path: Path, data: bytes) -> None:
+    """A new file, mode 0600, written atomically (fsynced); an existing one is never replaced.
+
+    :raises KeyMaterialError: the file exists. :raises InputError: its folder does not.
+    """
+    _atomic_write(Path(path), data, overwrite=False)
+
+
+def read_private_json(path: Path) -> dict[str, Any]:
+    """A small JSON object from a file that only its owner may read (like a key file).
+
+    :raises KeyMaterialError: missing (``key_not_found``), readable by others, too large, or
+        not a JSON object.
+    """
+    return _load_json(Path(path), private=True)
 
 
 # --- key files ----------------------------------------------------------------------------
@@ -332,7 +366,10 @@ def _record_from_json(item: object) -> KeyRecord:
     key_id, file = item.get("id"), item.get("file")
     if not isinstance(key_id, str) or not key_id:
         raise KeyMaterialError("key store index entry without an id")
-    if not isinstance(file, str) or not _FILE_NAME.fullmatch(file) or file == INDEX_NAME:
+    named = isinstance(file, str) and (
+        _VAULT_REFERENCE.fullmatch(file) or (_FILE_NAME.fullmatch(file) and file != INDEX_NAME)
+    )
+    if not isinstance(file, str) or not named:
         raise KeyMaterialError(f"key store index entry {key_id!r} names a bad file")
     try:
         key_type = KeyType(item.get("type"))
@@ -386,10 +423,16 @@ def _read_index(directory: Path) -> tuple[KeyRecord, ...]:
     return records
 
 
+def in_vault(record: KeyRecord) -> bool:
+    """Whether ``record`` names a key in a vault (a PKCS#11 token) rather than a key file."""
+    return _VAULT_REFERENCE.fullmatch(record.file) is not None
+
+
 class KeyStore:
     """Keys of one issuer in a directory. Open with :meth:`open`.
 
-    Decrypted signers are cached in the instance only (decryption runs a slow KDF).
+    Decrypted signers are cached in the instance only (decryption runs a slow KDF). With a
+    ``vault`` the private keys live there (an HSM) and the directory holds only the index.
     """
 
     __slots__ = (
@@ -401,6 +444,7 @@ class KeyStore:
         "_public",
         "_records",
         "_signers",
+        "_vault",
     )
 
     def __init__(
@@ -412,6 +456,7 @@ class KeyStore:
         now: datetime,
         records: tuple[KeyRecord, ...],
         kdf: ScryptParams = DEFAULT_KDF,
+        vault: KeyVault | None = None,
     ) -> None:
         self._directory = directory
         self._passphrase = passphrase
@@ -421,6 +466,7 @@ class KeyStore:
         self._kdf = kdf
         self._signers: dict[str, Signer] = {}
         self._public: dict[str, PublicKey] = {}
+        self._vault = vault
 
     @classmethod
     def open(
@@ -431,11 +477,13 @@ class KeyStore:
         allow_plaintext: bool = False,
         now: datetime,
         kdf: ScryptParams = DEFAULT_KDF,
+        vault: KeyVault | None = None,
     ) -> KeyStore:
         """Read the index (a missing directory or index is an empty store).
 
         ``now`` stamps keys created or retired through this instance; ``kdf`` is the scrypt
-        cost for keys it writes (lower it only in tests).
+        cost for keys it writes (lower it only in tests); ``vault``: the private keys live
+        there (an HSM), not in key files (the passphrase is then unused).
 
         :raises KeyMaterialError: ``key_invalid`` for a damaged index.
         """
@@ -447,6 +495,7 @@ class KeyStore:
             now=now,
             records=_read_index(directory),
             kdf=kdf,
+            vault=vault,
         )
 
     @property
@@ -488,6 +537,10 @@ class KeyStore:
     def _new_key(self, key_type: KeyType, key_id: str) -> KeyRecord:
         if any(record.id == key_id for record in self._records):
             raise KeyMaterialError(f"the key store already has a key {key_id!r}")
+        if self._vault is not None:
+            reference, public = self._vault.generate(key_type, key_id)
+            self._public[key_id] = public
+            return KeyRecord(key_id, reference, key_type, KeyStatus.ACTIVE, self._now)
         keypair = KeyPair.generate(key_type)
         file = f"key-{keypair.public_key.thumbprint}.json"
         write_key_file(
@@ -548,6 +601,26 @@ class KeyStore:
             self._write_index((*retired, record))
         return record
 
+    def _where(self, record: KeyRecord) -> None:
+        """Refuse a key kept elsewhere than this store keeps its keys (a token key without
+        the token, a key file in a token store)."""
+        if in_vault(record) and self._vault is None:
+            raise KeyMaterialError(
+                f"key {record.id!r} is in a PKCS#11 token: open the store with its token",
+                code=KeyCode.KEY_NOT_FOUND,
+            )
+        if not in_vault(record) and self._vault is not None:
+            raise KeyMaterialError(
+                f"key {record.id!r} is a key file, not a key in the PKCS#11 token",
+                code=KeyCode.KEY_NOT_FOUND,
+            )
+
+    def _load_signer(self, record: KeyRecord) -> Signer:
+        self._where(record)
+        if self._vault is not None:
+            return self._vault.signer(record.file, record.key_type, record.id)
+        return self._load_keypair(record).signer(record.id)
+
     def _load_keypair(self, record: KeyRecord) -> KeyPair:
         key_id, keypair = _read_key(
             self._directory / record.file, self._passphrase, self._allow_plaintext
@@ -561,7 +634,7 @@ class KeyStore:
         record = self.active_record()
         signer = self._signers.get(record.id)
         if signer is None:
-            signer = self._load_keypair(record).signer(record.id)
+            signer = self._load_signer(record)
             self._signers[record.id] = signer
         return signer
 
@@ -571,8 +644,13 @@ class KeyStore:
         :raises KeyMaterialError: ``key_not_found``, ``key_invalid``.
         """
         public = self._public.get(key_id)
+        if public is None and self._vault is not None:
+            record = self._record(key_id)
+            self._where(record)
+            public = self._public[key_id] = self._vault.public_key(record.file, record.key_type)
         if public is None:
             record = self._record(key_id)
+            self._where(record)
             info = read_key_file_info(self._directory / record.file)
             if info.id != key_id or info.key_type is not record.key_type:
                 raise KeyMaterialError(f"key file {record.file} does not hold key {key_id!r}")

@@ -15,16 +15,19 @@ from .base58btc import b58decode, b58encode
 from .errors import KeyCode, KeyMaterialError
 
 # Multicodec table codes (multiformats/multicodec table.csv): ed25519-pub 0xed, p256-pub 0x1200,
-# p384-pub 0x1201; ed25519-priv 0x1300, p256-priv 0x1306, p384-priv 0x1307.
+# p384-pub 0x1201, p521-pub 0x1202; ed25519-priv 0x1300, p256-priv 0x1306, p384-priv 0x1307,
+# p521-priv 0x1308.
 _PUBLIC_CODECS: dict[KeyType, int] = {
     KeyType.ED25519: 0xED,
     KeyType.P256: 0x1200,
     KeyType.P384: 0x1201,
+    KeyType.P521: 0x1202,
 }
 _SECRET_CODECS: dict[KeyType, int] = {
     KeyType.ED25519: 0x1300,
     KeyType.P256: 0x1306,
     KeyType.P384: 0x1307,
+    KeyType.P521: 0x1308,
 }
 _PUBLIC_BY_CODE = {code: key_type for key_type, code in _PUBLIC_CODECS.items()}
 _SECRET_BY_CODE = {code: key_type for key_type, code in _SECRET_CODECS.items()}
@@ -32,8 +35,8 @@ _SECRET_BY_CODE = {code: key_type for key_type, code in _SECRET_CODECS.items()}
 _ALPHABET = frozenset(base58.BITCOIN_ALPHABET.decode("ascii"))
 _MAX_VARINT_BYTES = 9  # unsigned-varint spec: at most 9 bytes (63 bits)
 
-# Longest Multikey is a P-384 point (2 + 49 bytes, 70 base58 characters); signatures reach 96
-# bytes (132 characters). Base58 decoding is quadratic, so inputs are capped first.
+# Longest Multikey is a P-521 point (2 + 67 bytes, 95 base58 characters); signatures reach 132
+# bytes (181 characters). Base58 decoding is quadratic, so inputs are capped first.
 DEFAULT_MAX_CHARS = 256
 
 

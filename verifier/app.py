@@ -11,20 +11,22 @@ instance on 127.0.0.1 verifies the credentials it issued itself, and nothing els
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from contexts.errors import ErrorCode
+from contexts.errors import ErrorCode, InputError
 from contexts.loader import ContextStore, default_store
 
 from .service import Verifier, VerifierSettings, setting_flag
+from .startup import build_or_stop
 from .web.http_errors import http_error_code
-from .web.ratelimit import TokenBucketLimiter
+from .web.rate_limits import init_limiter, log_breach, per_window, trust_proxies
 from .web.views import EXTENSION, VerifierExtension, bp, error_response
 
 log = logging.getLogger(__name__)
@@ -56,14 +58,19 @@ class DefaultConfig:
     VERIFIER_ALLOW_ORIGINS = ""
     VERIFIER_MAX_JSON_BYTES = 1024 * 1024
     VERIFIER_MAX_UPLOAD_BYTES = 12 * 1024 * 1024
-    #: Token bucket per client address on the POST endpoints; 0 turns it off.
+    #: Per client address on the POST endpoints: this many a minute on average, at most
+    #: ``VERIFIER_RATE_BURST`` at once (Flask-Limiter, ``verifier.web.rate_limits``); 0: off.
     VERIFIER_RATE_PER_MINUTE = 60
     VERIFIER_RATE_BURST = 20
+    #: Where rate-limit counts live: ``memory://`` (one process) or ``redis://host:port``
+    #: (shared by every process); ``RATELIMIT_KEY_PREFIX`` separates instances on one Redis.
+    RATELIMIT_STORAGE_URL = "memory://"
+    RATELIMIT_KEY_PREFIX = "certvc"
+    #: Reverse proxies in front of the app whose ``X-Forwarded-For`` names the client (0: none).
+    TRUSTED_PROXIES = 0
     CONTEXTS_MANIFEST: str | None = None
-    # Injected parts (tests): a clock () -> datetime, a monotonic clock for the rate limiter, a
-    # Fetcher, a ContextStore.
+    # Injected parts (tests): a clock () -> datetime, a Fetcher, a ContextStore.
     VERIFIER_CLOCK = None
-    VERIFIER_MONOTONIC = None
     VERIFIER_FETCHER = None
     VERIFIER_STORE = None
     #: A DidResolver asked first (the issuer mounting this verifier answers for its own DID).
@@ -77,6 +84,8 @@ class DefaultConfig:
     #: The home body's record of replaced credentials (``verifier.service.Successors``): its
     #: superseded credentials are SUPERSEDED here, not REVOKED.
     VERIFIER_SUCCESSORS = None
+    #: Told every verification result (a callable; the issuer's metrics count verdicts).
+    VERIFIER_ON_RESULT = None
 
 
 def _utc_now() -> datetime:
@@ -131,6 +140,7 @@ def init_verifier(app: Flask) -> None:
         home=home,
         local=config["VERIFIER_LOCAL_SOURCE"],
         successors=config["VERIFIER_SUCCESSORS"],
+        on_result=config["VERIFIER_ON_RESULT"],
     )
     if home is None and settings.trust_file is None and not settings.trust_any:
         log.warning(
@@ -138,14 +148,16 @@ def init_verifier(app: Flask) -> None:
             "every credential is UNTRUSTED_ISSUER"
         )
     rate = float(config["VERIFIER_RATE_PER_MINUTE"] or 0)
-    limiter = None
     if rate > 0:
-        monotonic = config["VERIFIER_MONOTONIC"]
-        kwargs = {"clock": monotonic} if monotonic is not None else {}
-        limiter = TokenBucketLimiter(rate / 60.0, int(config["VERIFIER_RATE_BURST"]), **kwargs)
+        init_limiter(app).shared_limit(
+            per_window(rate, int(config["VERIFIER_RATE_BURST"])),
+            methods=["POST"],
+            scope="verifier",
+            error_message="too many requests; try again shortly",
+            on_breach=log_breach,
+        )(bp)
     app.extensions[EXTENSION] = VerifierExtension(
         verifier=verifier,
-        limiter=limiter,
         max_json_bytes=int(config["VERIFIER_MAX_JSON_BYTES"]),
         max_upload_bytes=int(config["VERIFIER_MAX_UPLOAD_BYTES"]),
         clock=clock,
@@ -170,7 +182,53 @@ def _json_errors(app: Flask) -> None:
 
 
 def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
-    """A stand-alone verifier (``certvc serve``, gunicorn ``verifier.app:create_app()``)."""
+    """A stand-alone verifier (``certvc serve``, gunicorn ``verifier.app:create_app()``).
+
+    Under gunicorn a start-up error (an unreadable trust list, a setting that is not a
+    number) is one line and a stop (:mod:`verifier.startup`).
+
+    :raises TrustListError: the trust list is unreadable or invalid.
+    :raises InputError: a number setting is not one.
+    """
+    return build_or_stop(lambda: _build(config))
+
+
+#: Settings that are numbers (from the environment they arrive as text): whole ones, and the
+#: rate, which may have a fraction.
+_WHOLE_SETTINGS = (
+    "TRUSTED_PROXIES",
+    "VERIFIER_RATE_BURST",
+    "VERIFIER_MAX_JSON_BYTES",
+    "VERIFIER_MAX_UPLOAD_BYTES",
+)
+_RATE_SETTING = "VERIFIER_RATE_PER_MINUTE"
+
+
+def _coerce_numbers(config: dict[str, Any]) -> None:
+    """Number settings given as text become numbers.
+
+    :raises InputError: one that is not a number of 0 or more (whole where it must be).
+    """
+    for name in (*_WHOLE_SETTINGS, _RATE_SETTING):
+        value = config.get(name)
+        if value is None:
+            continue
+        number: float
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            number = math.nan
+        elif isinstance(value, str):
+            try:
+                number = float(value) if name == _RATE_SETTING else int(value.strip())
+            except ValueError:
+                number = math.nan
+        else:
+            number = value
+        if not (math.isfinite(number) and number >= 0):
+            raise InputError(f"CERTVC_{name} must be a number of 0 or more, not {value!r}")
+        config[name] = number
+
+
+def _build(config: Mapping[str, Any] | object | None) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config.from_object(DefaultConfig)
     if isinstance(config, Mapping):
@@ -178,11 +236,20 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     app.config.from_prefixed_env("CERTVC")
+    _coerce_numbers(app.config)
+    trust_proxies(app)
     init_verifier(app)
     _json_errors(app)
 
     @app.get("/")
     def index() -> Response:
         return redirect(url_for("verifier.page"))  # type: ignore[return-value]
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        """Liveness for a load balancer: the process serves (it keeps no database)."""
+        response = jsonify({"status": "ok"})
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     return app

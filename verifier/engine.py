@@ -21,7 +21,7 @@ from keys.did import DidResolver
 from keys.errors import KeyCode
 from keys.suites import (
     ALL_SUITES,
-    PROOF_TYPE,
+    CHECKABLE_PROOF_TYPES,
     Canonicalizer,
     check_jsonld_safe,
     get_suite,
@@ -33,7 +33,7 @@ from keys.suites import (
 
 from .errors import VerifierCode
 from .inputs import CredentialInput, read_credential_input
-from .model.shape import Mode, shape_problems
+from .model.shape import DataModel, Mode, data_model, shape_problems
 from .result import Check, CheckResult, CheckStatus, InputFormat, Verdict, VerificationResult
 
 log = logging.getLogger(__name__)
@@ -81,10 +81,11 @@ def _failure(check: Check, error: Exception) -> CheckResult:
     return CheckResult.failed(check, ErrorCode.INPUT_UNUSABLE, f"unexpected {type(error).__name__}")
 
 
-def _check_shape(credential: Mapping[str, Any]) -> CheckResult:
-    problems = shape_problems(credential, Mode.VERIFY)
+def _check_shape(credential: Mapping[str, Any], store: ContextStore) -> CheckResult:
+    problems = shape_problems(credential, Mode.VERIFY, store=store)
     if not problems:
-        return CheckResult.passed(Check.SHAPE, "VC Data Model 2.0 shape")
+        model = data_model(credential) or DataModel.V2_0
+        return CheckResult.passed(Check.SHAPE, f"{model.name_shown} shape")
     first = problems[0]
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return CheckResult.failed(Check.SHAPE, first.code, f"{first.path}: {first.message}{more}")
@@ -140,15 +141,21 @@ def _verify_data_integrity(
     return f"{suite.name} by {checked.verification_method}{after}", checked.controller
 
 
+def _checkable(proof: object) -> bool:
+    """A proof of a type this verifier checks (Data Integrity, or a legacy suite it knows)."""
+    kind = proof.get("type") if isinstance(proof, Mapping) else None
+    return isinstance(kind, str) and kind in CHECKABLE_PROOF_TYPES
+
+
 def _without_unchecked_proofs(credential: Mapping[str, Any]) -> Mapping[str, Any]:
     """The credential as the context check reads it: proofs of a type certvc does not check are
     left out (Data Integrity processes each proof on its own, so their terms are theirs; the
-    proof check names them). Everything else, Data Integrity proofs included, stays."""
+    proof check names them). Everything else, checkable proofs included, stays."""
     proofs = credential.get("proof")
     items = proofs if isinstance(proofs, list) else [proofs]
-    if proofs is None or all(isinstance(p, Mapping) and p.get("type") == PROOF_TYPE for p in items):
+    if proofs is None or all(_checkable(p) for p in items):
         return credential
-    kept = [p for p in items if isinstance(p, Mapping) and p.get("type") == PROOF_TYPE]
+    kept = [p for p in items if _checkable(p)]
     reduced = {key: value for key, value in credential.items() if key != "proof"}
     if kept:
         reduced["proof"] = kept if isinstance(proofs, list) else kept[0]
@@ -183,12 +190,13 @@ def _check_proof(
         methods: list[str] = []
         unchecked: list[str] = []
         # A proof set or chain: every proof this verifier can check must verify, a chained one
-        # over the proofs it names too (Data Integrity §4.5). A proof of another type (a legacy
-        # Ed25519Signature2020 beside an eddsa-rdfc-2022 one, say) is not checked and is named
-        # in the message; the set holds on the proofs that were checked, and with none of them
-        # nothing was checked at all (proof_type_unsupported, never a bad signature).
+        # over the proofs it names too (Data Integrity §4.5 "allProofsVerified"). A proof of a
+        # type it cannot check (neither DataIntegrityProof nor a known legacy suite such as
+        # Ed25519Signature2020) is named in the message and not checked; the set holds on the
+        # proofs that were checked, and with none of them nothing was checked at all
+        # (proof_type_unsupported, never a bad signature).
         for number, proof in enumerate(proof_list, 1):
-            if proof.get("type") != PROOF_TYPE:
+            if not _checkable(proof):
                 kind = proof.get("type")
                 unchecked.append(f"{_which(proof, number, len(proof_list))} ({str(kind)[:60]})")
                 continue
@@ -212,34 +220,58 @@ def _check_proof(
 
 
 def _check_issuer(credential: Mapping[str, Any], controllers: list[str]) -> CheckResult:
-    """Data Integrity policy: the key that signed is controlled by the credential's issuer."""
+    """Whose proofs these are (VC 2.0 §4.7 issuer; Data Integrity §2.1.1-2.1.2, §4.5).
+
+    The credential is asserted by its issuer: at least one verified proof must be made with a
+    key the issuer controls. Other verified proofs in a set or chain (a notary's or an
+    endorser's, as in Data Integrity's proof-chain example, whichever comes first) need not
+    be the issuer's: they are named, not failed. The reference implementation decides alike
+    (a proof set passes when a proof by the issuer verifies); certvc is stricter in that every
+    checkable proof must verify at all (the proof check). A credential signed only by others
+    fails: nobody asserted it in the issuer's name.
+    """
     issuer = issuer_id(credential)
-    wrong = [c for c in controllers if c != issuer]
-    if issuer is None or wrong:
+    others = sorted({c for c in controllers if c != issuer})
+    if issuer is None or issuer not in controllers:
         return CheckResult.failed(
             Check.ISSUER,
             VerifierCode.ISSUER_MISMATCH,
-            f"the signing key is controlled by {wrong[0] if wrong else '?'}, "
+            f"the signing key is controlled by {others[0] if others else '?'}, "
             f"not by the issuer {issuer}",
         )
-    return CheckResult.passed(Check.ISSUER, f"signed by the issuer {issuer}")
+    also = f"; also signed by {', '.join(others)} (not the issuer)" if others else ""
+    return CheckResult.passed(Check.ISSUER, f"signed by the issuer {issuer}{also}")
+
+
+def _validity_names(credential: Mapping[str, Any]) -> tuple[str, str]:
+    """The two validity properties of the credential's data model: VC 2.0 §4.6 validFrom and
+    validUntil; VC 1.1 §4.6-4.7 issuanceDate (valid from then on, as the reference
+    implementation reads it) and expirationDate."""
+    if data_model(credential) is DataModel.V1_1:
+        return "issuanceDate", "expirationDate"
+    return "validFrom", "validUntil"
 
 
 def _check_validity(credential: Mapping[str, Any], now: datetime, skew: timedelta) -> CheckResult:
+    start_name, end_name = _validity_names(credential)
     try:
-        valid_from = credential.get("validFrom")
-        valid_until = credential.get("validUntil")
+        valid_from = credential.get(start_name)
+        valid_until = credential.get(end_name)
         start = parse_datetime_stamp(valid_from) if valid_from is not None else None
         end = parse_datetime_stamp(valid_until) if valid_until is not None else None
     except CertvcError as error:
         return _failure(Check.VALIDITY, error)
     if start is not None and now + skew < start:
         return CheckResult.failed(
-            Check.VALIDITY, VerifierCode.CREDENTIAL_NOT_YET_VALID, f"not valid before {valid_from}"
+            Check.VALIDITY,
+            VerifierCode.CREDENTIAL_NOT_YET_VALID,
+            f"not valid before {valid_from} ({start_name})",
         )
     if end is not None and now - skew > end:
         return CheckResult.failed(
-            Check.VALIDITY, VerifierCode.CREDENTIAL_EXPIRED, f"expired at {valid_until}"
+            Check.VALIDITY,
+            VerifierCode.CREDENTIAL_EXPIRED,
+            f"expired at {valid_until} ({end_name})",
         )
     window = f"{valid_from or 'always'} .. {valid_until or 'no expiry'}"
     return CheckResult.passed(Check.VALIDITY, window)
@@ -317,7 +349,7 @@ def verify_credential(
 
     credential = item.unverified_credential
     results: dict[Check, CheckResult] = {}
-    results[Check.SHAPE] = _check_shape(credential)
+    results[Check.SHAPE] = _check_shape(credential, policy.store)
     shape_ok = results[Check.SHAPE].status is CheckStatus.PASSED
     if shape_ok:
         checked_part = _without_unchecked_proofs(credential)

@@ -13,6 +13,8 @@ class VerifierCode(Code):
     #: The DID document could not be fetched (network, timeout, refused): cannot check now.
     DID_UNAVAILABLE = "did_unavailable"
     ISSUER_MISMATCH = "issuer_mismatch"
+    #: VC 2.0 §5.3: a relatedResource that is a pinned context has another digest.
+    RELATED_RESOURCE_DIGEST_MISMATCH = "related_resource_digest_mismatch"
     # validity
     CREDENTIAL_EXPIRED = "credential_expired"
     CREDENTIAL_NOT_YET_VALID = "credential_not_yet_valid"

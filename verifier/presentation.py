@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from contexts.errors import CertvcError, ErrorCode
+from contexts.urls import CREDENTIALS_V1
 from keys.errors import KeyCode
 from keys.suites import proof_cryptosuite, verify_proof
 
@@ -40,7 +41,12 @@ class PresentationResult:
 
 
 def _credential_item(value: object) -> CredentialInput | Mapping[str, Any]:
-    """A credential inside a presentation: an object, or an EnvelopedVerifiableCredential."""
+    """A credential inside a presentation: an object, or an EnvelopedVerifiableCredential.
+
+    VC 2.0 §4.13: the values "MUST NOT be non-object values such as numbers, strings, or
+    URLs": a credential given as a string (JSON text or a compact JWS) is refused; a vc+jwt
+    travels as an EnvelopedVerifiableCredential.
+    """
     if isinstance(value, Mapping) and value.get("type") == "EnvelopedVerifiableCredential":
         data_url = value.get("id")
         if not isinstance(data_url, str) or not data_url.startswith(_ENVELOPE_PREFIX):
@@ -52,7 +58,11 @@ def _credential_item(value: object) -> CredentialInput | Mapping[str, Any]:
     if isinstance(value, Mapping):
         return value
     if isinstance(value, str):
-        return read_credential_input(value)
+        raise CertvcError(
+            "a verifiableCredential item is a string; it must be a credential object, or an "
+            "EnvelopedVerifiableCredential for a vc+jwt (VC 2.0 §4.13)",
+            code=ErrorCode.CREDENTIAL_MALFORMED,
+        )
     raise CertvcError("verifiableCredential items must be objects", code=ErrorCode.INPUT_UNUSABLE)
 
 
@@ -126,9 +136,14 @@ def verify_presentation(
         return PresentationResult(False, ("shape",), (), (problem,), ())
     contexts = presentation.get("@context")
     types = presentation.get("type")
-    if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2:
+    if not isinstance(contexts, list) or not contexts or contexts[0] not in (VC_V2, CREDENTIALS_V1):
+        # VC 2.0 §4.13 / VC 1.1 §4.10: a presentation of either data model
         errors.append(
-            Problem("shape", ErrorCode.CREDENTIAL_MALFORMED, f"@context must start with {VC_V2}")
+            Problem(
+                "shape",
+                ErrorCode.CREDENTIAL_MALFORMED,
+                f"@context must start with {VC_V2} (or {CREDENTIALS_V1})",
+            )
         )
     if types != "VerifiablePresentation" and not (
         isinstance(types, list) and "VerifiablePresentation" in types

@@ -107,11 +107,15 @@ class Verifier:
         max_clock_skew: timedelta = timedelta(minutes=5),
         own_resolver: DidResolver | None = None,
         successors: Successors | None = None,
+        on_result: Callable[[VerificationResult], None] | None = None,
     ) -> None:
         """``trust`` defaults to trusting nobody: a verifier vouches for no issuer unless it is
         told whom (a trust list, its own body) or told to accept any (``trust_any``).
-        ``successors``: the home body's record of replaced credentials (SUPERSEDED)."""
+        ``successors``: the home body's record of replaced credentials (SUPERSEDED).
+        ``on_result``: told every result :meth:`verify` returns (the issuer's metrics count
+        verdicts with it); it must not raise."""
         self._successors = successors
+        self._on_result = on_result
         if not isinstance(trust, TrustPolicy):
             trust = TrustPolicy(trust)
         self.trust = trust
@@ -151,6 +155,7 @@ class Verifier:
         home: HomeBody | None = None,
         local: LocalSource | None = None,
         successors: Successors | None = None,
+        on_result: Callable[[VerificationResult], None] | None = None,
     ) -> Verifier:
         """``home`` and ``local``: the body this verifier is mounted on, trusted without
         configuration, and the source of its own documents (read first-hand, so a status change
@@ -179,6 +184,7 @@ class Verifier:
             max_clock_skew=settings.max_clock_skew,
             own_resolver=own_resolver,
             successors=successors if home is not None else None,
+            on_result=on_result,
         )
 
     def _replaced(self, result: VerificationResult) -> VerificationResult:
@@ -233,7 +239,7 @@ class Verifier:
             else:
                 item = CredentialInput(InputFormat.JSON, data)
         except CertvcError as error:
-            return Outcome(unusable_result(error), None, error)
+            return self._told(Outcome(unusable_result(error), None, error))
         result = self._replaced(verify_credential(item, self.policy, now=when))
         warnings = [
             f"{c.check.value}: {c.message}"
@@ -244,4 +250,9 @@ class Verifier:
         if freshness is not None and freshness.source is StatusSource.OFFLINE_CACHE:
             fetched = format_datetime_stamp(freshness.list_fetched_at)
             warnings.append(f"status: offline: from a cached list fetched {fetched}")
-        return Outcome(result, item, None, tuple(warnings))
+        return self._told(Outcome(result, item, None, tuple(warnings)))
+
+    def _told(self, outcome: Outcome) -> Outcome:
+        if self._on_result is not None:
+            self._on_result(outcome.result)
+        return outcome

@@ -40,11 +40,13 @@ from .inputs import JSON_MEDIA_TYPES, JWT_MEDIA_TYPES, read_fetched_credential
 from .model.status_list import (
     DEFAULT_MAX_BYTES,
     ENTRY_TYPE,
+    STATUS_LIST_2021_ENTRY_TYPE,
     Bitstring,
     StatusEntry,
     StatusPurpose,
     check_entry_against_list,
     parse_status_entry,
+    parse_status_list_2021_entry,
     parse_status_list_credential,
 )
 from .result import Check, CheckResult, CheckStatus, StatusFreshness, StatusSource
@@ -54,6 +56,11 @@ log = logging.getLogger(__name__)
 ACCEPT = (*JSON_MEDIA_TYPES, *JWT_MEDIA_TYPES)
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d{1,10})\"?\s*(?:,|$)", re.IGNORECASE)
 _MAX_ENTRIES_PER_CREDENTIAL = 16
+#: The entry types the status check reads: BSL 2.1, and Status List 2021 (VC 1.1 credentials).
+_ENTRY_PARSERS = {
+    ENTRY_TYPE: parse_status_entry,
+    STATUS_LIST_2021_ENTRY_TYPE: parse_status_list_2021_entry,
+}
 
 
 @dataclass(frozen=True)
@@ -290,13 +297,14 @@ class BitstringStatusChecker:
         self, item: object, issuer: str | None, now: datetime, lists: list[_Got]
     ) -> tuple[Code | None, str]:
         """One entry's meaning; the list it read is appended to ``lists``."""
-        if not isinstance(item, Mapping) or item.get("type") != ENTRY_TYPE:
-            kind = item.get("type") if isinstance(item, Mapping) else type(item).__name__
+        kind = item.get("type") if isinstance(item, Mapping) else type(item).__name__
+        parse = _ENTRY_PARSERS.get(kind) if isinstance(kind, str) else None
+        if not isinstance(item, Mapping) or parse is None:
             raise _Problem(
                 VerifierCode.STATUS_VERIFICATION, f"status type {str(kind)[:60]!r} is not supported"
             )
         try:
-            entry = parse_status_entry(dict(item))
+            entry = parse(dict(item))
         except CertvcError as error:
             raise _Problem(error.code, error.message) from error
         got = self._verified_list(entry.list_url, now)
@@ -423,9 +431,14 @@ class BitstringStatusChecker:
         proofs = credential.get("proof")
         try:
             subject = parse_status_list_credential(dict(credential))
+            # VC 2.0 validFrom/validUntil; a VC 1.1 list (Status List 2021) has issuanceDate and
+            # expirationDate (VC 1.1 §4.6-4.7).
+            names = ("validFrom", "validUntil")
+            if "validFrom" not in credential and "issuanceDate" in credential:
+                names = ("issuanceDate", "expirationDate")
             window = [
                 parse_datetime_stamp(credential[name]) if name in credential else None
-                for name in ("validFrom", "validUntil")
+                for name in names
             ]
             expiries = [
                 parse_datetime_stamp(proof["expires"])

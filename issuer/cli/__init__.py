@@ -47,6 +47,10 @@ COMMANDS: Mapping[str, str] = {
     "status": "issuer.cli.instance_cmd:status_group",
     "audit": "issuer.cli.audit_cmd:audit_group",
     "register": "issuer.cli.register_cmd:register_group",
+    "backup": "issuer.cli.backup_cmd:backup",
+    "restore": "issuer.cli.backup_cmd:restore",
+    "surveillance": "issuer.cli.surveillance_cmd:surveillance",
+    "cycle": "issuer.cli.cycle_cmd:cycle",
     # what the holder takes away
     "export": "issuer.cli.wallet_cmd:export",
     "offer": "issuer.cli.wallet_cmd:offer",

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from keys.keystore import load_passphrase
+from keys.pkcs11_token import load_pin
 
 from ..services import audit, audit_checkpoints, instance
 from ..services.audit_mac import MacKey
@@ -37,19 +38,27 @@ def audit_group() -> None:
 
 def _verifying_keys(opened: OpenedInstance) -> tuple[Keyring, MacKey | None, str]:
     """The key ring (its public keys for the checkpoints), the audit MAC key when it can be
-    read (development instance, or the passphrase given), else why the MACs go unchecked."""
-    passphrase = load_passphrase(os.environ, opened.passphrase_file)
-    keyring = Keyring(
-        opened.folder / instance.KEYS_DIR,
-        opened.settings.did,
-        passphrase,
-        allow_plaintext=opened.settings.dev_mode,
-        now=now(),
-    )
-    if passphrase is None and not opened.settings.dev_mode:
+    used (development instance, the key passphrase given, or the token's PIN), else why the
+    MACs go unchecked."""
+    settings = opened.settings
+    if settings.key_backend is not None:
+        pin = load_pin(os.environ)
+        passphrase = None
+        missing = "event MACs not checked: give the token's PIN" if not pin else ""
+    else:
+        pin = None
+        passphrase = load_passphrase(os.environ, opened.passphrase_file)
+        missing = (
+            "event MACs not checked: give the key passphrase"
+            if passphrase is None and not settings.dev_mode
+            else ""
+        )
+    if missing:
+        keyring = instance.public_keyring(opened.folder, settings, now=now())
         if not keyring.audit_key().exists():
             return keyring, None, "the instance has no audit MAC key yet"
-        return keyring, None, "event MACs not checked: give the key passphrase"
+        return keyring, None, missing
+    keyring = instance.open_keyring(opened.folder, settings, passphrase, now=now(), pin=pin)
     key = keyring.audit_key().load()
     return keyring, key, "" if key else "the instance has no audit MAC key yet"
 

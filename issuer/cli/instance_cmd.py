@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from contexts.errors import InputError
 from keys.keypair import KeyType
 from keys.keystore import load_passphrase
+from keys.pkcs11_token import TokenConfig, load_pin
 
 from .. import db, signing_pool
 from ..db.models import Action
@@ -34,6 +35,7 @@ from ..services import (
     instance,
     issuance,
     key_report,
+    keyring,
     lifecycle,
     static_publish,
     status_lists,
@@ -62,7 +64,29 @@ from .opened import (
     "--body-name",
     help="The certification body's name (later: certvc body set --name ... --reason ...).",
 )
+@click.option(
+    "--suite-key",
+    "suite_keys",
+    metavar="SUITE=TYPE",
+    multiple=True,
+    help="The key type a suite signs with, at creation (repeatable): ecdsa-rdfc-2019=p-384, "
+    "vc+jwt=p-256|p-384|p-521 (default: ecdsa-rdfc-2019 with p-256, vc+jwt with ed25519).",
+)
 @passphrase_option
+@click.option(
+    "--key-backend",
+    type=click.Choice(["file", "pkcs11"]),
+    default=None,
+    help="Where the signing keys live: encrypted key files in the instance (the default), or "
+    "generated inside a PKCS#11 token (an HSM; PIN from $CERTVC_PKCS11_PIN or the file "
+    "$CERTVC_PKCS11_PIN_FILE names). Fixed at the first init.",
+)
+@click.option(
+    "--pkcs11-module",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --key-backend pkcs11: the token's PKCS#11 module (a .so file).",
+)
+@click.option("--pkcs11-token", help="With --key-backend pkcs11: the token's label.")
 @json_option
 @reports_instance_errors
 def init(
@@ -71,11 +95,28 @@ def init(
     dev: bool,
     no_demo: bool,
     body_name: str | None,
+    suite_keys: tuple[str, ...],
     passphrase_file: Path | None,
+    key_backend: str | None,
+    pkcs11_module: Path | None,
+    pkcs11_token: str | None,
     as_json: bool,
 ) -> None:
-    """Create or complete an instance (idempotent): folder, database, keys, body, demo scheme."""
-    passphrase = load_passphrase(os.environ, passphrase_file)
+    """Create or complete an instance (idempotent): folder, database, keys, body, demo scheme.
+
+    --suite-key chooses the key type a suite signs with (e.g. P-384 for ecdsa-rdfc-2019 and
+    ES384 for vc+jwt); it is fixed when the instance is created."""
+    chosen: dict[str, str] | None = None
+    if suite_keys:
+        chosen = {}
+        for item in suite_keys:
+            suite, sep, key_type = item.partition("=")
+            if not sep or not suite.strip() or not key_type.strip():
+                raise FieldError("--suite-key", f"{item!r} is not SUITE=TYPE")
+            chosen[suite.strip()] = key_type.strip().lower()
+        keyring.suite_key_types(chosen)  # refused before the folder is made
+    token = _token_config(key_backend, pkcs11_module, pkcs11_token)
+    passphrase = None if token is not None else load_passphrase(os.environ, passphrase_file)
     folder = instance_dir.resolve()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     url = instance.database_url(folder, os.environ.get("CERTVC_DATABASE_URL"))
@@ -91,10 +132,13 @@ def init(
             now=now(),
             demo=not no_demo,
             body_name=body_name.strip() if body_name and body_name.strip() else None,
+            suite_keys=chosen,
+            key_backend=token,
+            pin=load_pin(os.environ),
         )
     finally:
         engine.dispose()
-    if report.settings.dev_mode and passphrase is None:
+    if report.settings.dev_mode and passphrase is None and report.settings.key_backend is None:
         click.echo("certvc: warning: development instance, keys are NOT encrypted", err=True)
     lines = [f"instance {report.instance} ({report.settings.did})"]
     lines += [f"created {item}" for item in report.created] or ["nothing to do: up to date"]
@@ -104,6 +148,19 @@ def init(
             "certvc schemes create ...; certvc users create ..."
         )
     echo_result(as_json, report.to_json(), "\n".join(lines))
+
+
+def _token_config(
+    backend: str | None, module: Path | None, label: str | None
+) -> TokenConfig | None:
+    """The PKCS#11 token ``init`` names, or None for the file key store."""
+    if backend != "pkcs11":
+        if module is not None or label is not None:
+            raise InputError("--pkcs11-module and --pkcs11-token go with --key-backend pkcs11")
+        return None
+    if module is None or not label:
+        raise InputError("--key-backend pkcs11 needs --pkcs11-module PATH and --pkcs11-token LABEL")
+    return TokenConfig(str(module.absolute()), label)
 
 
 # --- tokens (users: users_cmd.py) ---------------------------------------------------------
@@ -197,6 +254,11 @@ def _in_cli_words(error: FieldError, reference: str | None) -> FieldError:
 @click.option("--name", help="The person's name (a new person unless --reference exists).")
 @click.option("--reference", help="The person's reference (the body's own id).")
 @click.option(
+    "--email",
+    help="A new person's e-mail address: the certificate is delivered there with a claim "
+    "link when CERTVC_SMTP_URL is set (docs/delivery.md).",
+)
+@click.option(
     "--effective",
     help="Effective date: YYYY-MM-DD (2026-11-01) or a date-time with a time zone "
     "(2026-11-01T09:00:00Z); default: now.",
@@ -214,6 +276,7 @@ def issue(
     person_id: int | None,
     name: str | None,
     reference: str | None,
+    email: str | None,
     effective: str | None,
     reason: str,
     passphrase_file: Path | None,
@@ -233,6 +296,7 @@ def issue(
             person_id=person_id,
             person_name=name,
             person_reference=reference,
+            person_email=fields.email({"--email": email}, "--email"),
             number=fields.code({"--number": number_option or number}, "--number", required=False),
             effective=fields.moment({"--effective": effective}, "--effective"),
         )
@@ -418,7 +482,7 @@ def import_csv(
 @click.option(
     "--type",
     "key_type",
-    type=click.Choice([KeyType.ED25519.value, KeyType.P256.value]),
+    type=click.Choice([k.value for k in KeyType]),
     default=KeyType.ED25519.value,
     show_default=True,
 )

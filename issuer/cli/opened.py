@@ -18,13 +18,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from keys.keystore import load_passphrase
+from keys.pkcs11_token import load_pin
 
 from .. import db
 from ..db import migrate
 from ..errors import InstanceNotReady
-from ..services import audit, instance
+from ..services import audit, instance, mail
 from ..services.audit_mac import MacKey
-from ..services.issuing_context import IssuerContext
+from ..services.issuing_context import Delivery, IssuerContext
+from ..services.mail import MailSettings
 from .common import canonicalizer, context_store, fail, now, reports_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -100,16 +102,27 @@ class OpenedInstance:
     def context(self) -> IssuerContext:
         if self._ctx is None:
             passphrase = load_passphrase(os.environ, self.passphrase_file)
-            keyring = instance.open_keyring(self.folder, self.settings, passphrase, now=now())
+            keyring = instance.open_keyring(
+                self.folder, self.settings, passphrase, now=now(), pin=load_pin(os.environ)
+            )
             public_url = os.environ.get("CERTVC_PUBLIC_URL") or self.settings.public_url
+            mail_settings = self.mail()
             self._ctx = IssuerContext(
                 public_url=instance.check_public_url(public_url),
                 keyring=keyring,
                 store=context_store(()),
                 rng=secrets.SystemRandom(),
                 canonicalizer=canonicalizer(),
+                delivery=Delivery(mail_settings.claim_ttl_days) if mail_settings else None,
             )
         return self._ctx
+
+    def mail(self) -> MailSettings | None:
+        """The SMTP settings from ``CERTVC_SMTP_URL``, ``CERTVC_MAIL_FROM``, ... (None: unset).
+
+        :raises InstanceNotReady: a malformed or unsafe setting.
+        """
+        return mail.settings_from(mail_environment(), dev_mode=self.settings.dev_mode)
 
     def write(self, work: Callable[[Session], Any]) -> Any:
         return db.run_transaction(self.writer, work)
@@ -128,11 +141,20 @@ class OpenedInstance:
 
 
 class _AuditKeyOnDemand:
-    """The instance's audit MAC key, opened (passphrase read) only when a command appends an
-    event: commands that only read never ask for the passphrase."""
+    """The instance's audit MAC key, opened (passphrase or PIN read) only when a command
+    appends an event: commands that only read never ask for the passphrase."""
 
     def __init__(self, opened: OpenedInstance) -> None:
         self._opened = opened
 
     def key(self, next_seq: int) -> MacKey:
         return self._opened.context().keyring.audit_key().key(next_seq)
+
+
+def mail_environment() -> dict[str, str]:
+    """The ``CERTVC_*`` settings without their prefix (what :func:`mail.settings_from` reads)."""
+    return {
+        name.removeprefix("CERTVC_"): value
+        for name, value in os.environ.items()
+        if name.startswith("CERTVC_")
+    }

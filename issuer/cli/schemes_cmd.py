@@ -44,6 +44,12 @@ def _text(data: dict[str, Any]) -> str:
             "surveillance",
             f"every {data['surveillanceMonths']} months" if data["surveillanceMonths"] else None,
         ),
+        (
+            "reminders",
+            ", ".join(f"{d} days" for d in data["reminderDays"]) + " before expiry"
+            if data["reminderDays"]
+            else "none",
+        ),
         ("recertification", data["recertification"]),
         ("achievement type", data["achievementType"]),
         ("suite", data["suite"]),
@@ -83,6 +89,12 @@ _FIELDS = (
     ("standard_url", "standardUrl", str, "A link to the standard."),
     ("validity_days", "validityDays", int, "Certification period in days."),
     ("surveillance_months", "surveillanceMonths", int, "Surveillance interval in months."),
+    (
+        "reminder_days",
+        "reminderDays",
+        str,
+        "Days before expiry the person is reminded, e.g. 90,30,7 ('' for none; default 90,30,7).",
+    ),
     ("recertification", "recertification", str, "What recertification requires."),
     (
         "achievement_type",

@@ -1,5 +1,9 @@
 """``certvc sign``: secure a credential with one suite and print it, or a JSON Lines batch.
 
+With ``--presentation`` IN is a verifiable presentation and the key is the holder's: a Data
+Integrity proof with purpose ``authentication`` (``--challenge``, ``--domain``), or with
+``--suite vc+jwt`` a vp+jwt (the challenge and domain as its ``nonce`` and ``aud`` claims).
+
 With ``--jsonl`` the input holds one credential per line and the output one line per input
 line, in order: the signed credential (the compact JWS, as a JSON string, for vc+jwt), or
 ``{"error": {"line", "code", "message"}}`` for a line that cannot be signed (see
@@ -23,9 +27,9 @@ import click
 from contexts.errors import InputError, ShapeError
 from issuer.bulk_signing import BulkSigning, sign_lines, split_lines
 from issuer.services import fields
-from issuer.signing import sign_credential
+from issuer.signing import sign_credential, sign_presentation
 from keys.dates import parse_datetime_stamp
-from keys.suites import REGISTRY, ProofOptions
+from keys.suites import REGISTRY, ProofOptions, vc_jwt
 from verifier.inputs import loads_limited
 
 from .common import (
@@ -80,6 +84,28 @@ from .common import (
     type=click.IntRange(min=1),
     help="Processes signing a --jsonl batch (default: the CPUs this process may use).",
 )
+@click.option(
+    "--presentation",
+    is_flag=True,
+    help="IN is a verifiable presentation, signed with the holder's key (proof purpose "
+    "authentication; vc+jwt: a vp+jwt).",
+)
+@click.option(
+    "--challenge",
+    metavar="TEXT",
+    help="With --presentation: the verifier's challenge (vp+jwt: the nonce claim).",
+)
+@click.option(
+    "--domain",
+    metavar="TEXT",
+    help="With --presentation: the verifier's domain (vp+jwt: the aud claim).",
+)
+@click.option(
+    "--enveloped",
+    is_flag=True,
+    help="vc+jwt: print the EnvelopedVerifiableCredential (or ...Presentation) object "
+    "instead of the bare compact JWS.",
+)
 @context_option
 @click.argument("input_path", metavar="IN.json")
 @reports_errors
@@ -94,6 +120,10 @@ def sign(
     previous_proofs: tuple[str, ...],
     jsonl: bool,
     jobs: int | None,
+    presentation: bool,
+    challenge: str | None,
+    domain: str | None,
+    enveloped: bool,
     contexts: tuple[str, ...],
     input_path: str,
 ) -> None:
@@ -105,9 +135,18 @@ def sign(
     With --jsonl, IN holds one credential per line and each output line is the signed
     credential (vc+jwt: the JWS as a JSON string) or {"error": {"line", "code", "message"}}, in
     input order; exit 1 if any line failed.
+
+    With --presentation, IN is a presentation and KEY the holder's: the proof's purpose is
+    authentication, with --challenge and --domain when the verifier gave them.
     """
     if (proof_id or previous_proofs) and REGISTRY[suite].cryptosuite is None:
         raise click.UsageError("--proof-id and --previous-proof need a Data Integrity suite")
+    if (challenge is not None or domain is not None) and not presentation:
+        raise click.UsageError("--challenge and --domain sign a --presentation")
+    if presentation and jsonl:
+        raise click.UsageError("--presentation signs one presentation, not a --jsonl batch")
+    if enveloped and (REGISTRY[suite].cryptosuite is not None or jsonl):
+        raise click.UsageError("--enveloped is for one vc+jwt credential or presentation")
     when = _created(created)
     previous = previous_proofs[0] if len(previous_proofs) == 1 else list(previous_proofs)
     chain: dict[str, Any] = {"id": proof_id, "previous_proof": previous or None}
@@ -127,10 +166,16 @@ def sign(
         return
     credential = loads_limited(read_input_bytes(input_path))
     if not isinstance(credential, dict):
-        raise InputError("the input must be a JSON object (a credential)")
+        raise InputError("the input must be a JSON object (a credential or presentation)")
     pair = load_signing_key(key_path, passphrase_file=passphrase_file, plaintext=plaintext)
-    options = ProofOptions(created=when, verification_method=verification_method, **chain)
-    secured: Any = sign_credential(
+    options = ProofOptions(
+        created=when,
+        verification_method=verification_method,
+        challenge=challenge,
+        domain=domain,
+        **chain,
+    )
+    secured: Any = (sign_presentation if presentation else sign_credential)(
         credential,
         pair.signer(verification_method),
         suite,
@@ -138,6 +183,8 @@ def sign(
         options=options,
         canonicalizer=canonicalizer(),
     )
+    if enveloped:
+        secured = vc_jwt.envelope(secured, presentation=presentation)
     click.echo(
         secured if isinstance(secured, str) else json.dumps(secured, indent=2, ensure_ascii=False)
     )

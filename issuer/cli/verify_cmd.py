@@ -17,6 +17,8 @@ from pathlib import Path
 import click
 
 from contexts.errors import CertvcError, InputError
+from keys.pinned_key import PinnedKeyResolver
+from verifier.inputs import loads_limited
 from verifier.qr import looks_like_qr_payload
 from verifier.result import Check, CheckStatus, StatusSource, VerificationResult
 from verifier.service import Verifier, VerifierSettings, setting_flag
@@ -82,6 +84,19 @@ def settings_from_env(
     )
 
 
+def _pinned_key(path: Path) -> PinnedKeyResolver:
+    """The resolver of ``--key FILE``.
+
+    :raises KeyMaterialError: the file holds no usable public key (see ``keys.pinned_key``).
+    :raises InputError: unreadable, or not JSON.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read --key {path}: {error.strerror}") from error
+    return PinnedKeyResolver(loads_limited(data))
+
+
 def _read(input_path: str) -> bytes:
     if input_path != "-" and not Path(input_path).exists():
         text = input_path.strip()
@@ -107,6 +122,14 @@ def _read(input_path: str) -> bytes:
 )
 @click.option("--offline", is_flag=True, help="Use only cached status lists (no network).")
 @click.option("--refresh", is_flag=True, help="Ignore cached status lists; fetch them again.")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The issuer's public key, for an offline desk or an https issuer with JWKs: a JWK "
+    "whose kid is the method URL (<issuer>#<fragment>), or a Multikey / JsonWebKey "
+    "verification method with id and controller.",
+)
 @context_option
 @click.argument("input_path", metavar="INPUT")
 def verify(
@@ -115,10 +138,15 @@ def verify(
     trust_any: bool,
     offline: bool,
     refresh: bool,
+    key_file: Path | None,
     contexts: tuple[str, ...],
     input_path: str,
 ) -> None:
-    """Verify a credential: JSON, vc+jwt, QR text or a QR image file ('-' for stdin)."""
+    """Verify a credential: JSON, vc+jwt, QR text or a QR image file ('-' for stdin).
+
+    With --key, the key given stands for its controller's DID document (or https issuer): the
+    proof must name that key, and the controller must be the credential's issuer.
+    """
     if offline and refresh:
         fail(InputError("--offline and --refresh cannot be used together"))
     try:
@@ -126,7 +154,8 @@ def verify(
         settings = settings_from_env(
             os.environ, trust=trust_file, offline=offline, refresh=refresh, trust_any=trust_any
         )
-        verifier = Verifier.from_settings(settings, store=store, clock=now)
+        pinned = _pinned_key(key_file) if key_file is not None else None
+        verifier = Verifier.from_settings(settings, store=store, clock=now, own_resolver=pinned)
         data = _read(input_path)
     except CertvcError as error:
         fail(error)

@@ -1,9 +1,11 @@
-"""``certvc worker``: run background jobs (admin CSV imports) in a process of their own, on any
-host that shares the instance's database; ``certvc jobs``: what the jobs are doing."""
+"""``certvc worker``: run background jobs (admin CSV imports) and send the outbox's e-mail
+(when ``CERTVC_SMTP_URL`` is set) in a process of their own, on any host that shares the
+instance's database; ``certvc jobs``: what the jobs are doing."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from datetime import timedelta
 from pathlib import Path
@@ -43,19 +45,35 @@ from .opened import (
     show_default=True,
     help="Seconds a job stays this worker's without a heartbeat (a chunk commits each).",
 )
+@click.option(
+    "--cycle-every",
+    type=click.FloatRange(0, 86400),
+    default=600,
+    show_default=True,
+    help="Seconds between runs of the certification cycle (certvc cycle run); 0: never.",
+)
 @reports_instance_errors
 def worker(
-    instance_dir: Path, passphrase_file: Path | None, once: bool, poll: float, lease: float
+    instance_dir: Path,
+    passphrase_file: Path | None,
+    once: bool,
+    poll: float,
+    lease: float,
+    cycle_every: float,
 ) -> None:
     """Run background jobs from the database until stopped (SIGTERM or Ctrl-C lets the job in
     hand commit its chunk and hands it back). Any number of workers may run, on any host."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     with OpenedInstance.open(instance_dir, passphrase_file) as opened:
+        public_url = os.environ.get("CERTVC_PUBLIC_URL") or opened.settings.public_url
         runner = Worker(
             writer=opened.writer,
             context=opened.context,
             lease=timedelta(seconds=lease),
             instance_folder=opened.folder,
+            cycle_every=timedelta(seconds=cycle_every) if cycle_every > 0 else None,
+            public_url=public_url,
+            mail=opened.mail(),
         )
 
         def stop(_signal: int, _frame: FrameType | None) -> None:

@@ -141,6 +141,22 @@ def _retryable(error: DBAPIError) -> bool:
     return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
 
 
+#: ``session.info`` key: the attempt (1, 2, ...) of :func:`run_transaction` running the session's
+#: work. A service seeing it may leave a lost race to a whole retry instead of a savepoint.
+ATTEMPT = "certvc.attempt"
+
+
+class LostRace(Exception):
+    """Raised inside :func:`run_transaction`'s work: a concurrent writer took what the work
+    drew without asking (a random index, a number); run the whole transaction again."""
+
+
+def attempt_of(session: Session) -> int | None:
+    """The :func:`run_transaction` attempt this session runs in; None outside it."""
+    value = session.info.get(ATTEMPT)
+    return value if isinstance(value, int) else None
+
+
 def run_transaction(
     factory: Callable[[], Session], work: Callable[[Session], T], *, attempts: int = 5
 ) -> T:
@@ -153,9 +169,15 @@ def run_transaction(
     """
     for attempt in range(1, attempts + 1):
         with factory() as session:
+            session.info[ATTEMPT] = attempt
             try:
                 with session.begin():
                     return work(session)
+            except LostRace as race:
+                if attempt == attempts:
+                    raise Conflict("concurrent writers kept taking the same values") from race
+                log.info("transaction lost a race (attempt %d), retrying", attempt)
+                continue
             except DBAPIError as error:
                 if not _retryable(error) or attempt == attempts:
                     if _retryable(error):

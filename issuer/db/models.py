@@ -133,12 +133,70 @@ class Action(Enum):
     LOGOUT = "logout"  # a staff member signed out (their session ended)
     # key compromise (0008)
     REISSUE = "reissue"  # the same certification, a new credential signed by the active key
+    # delivery (0011)
+    PERSON_UPDATE = "person.update"  # a person's name or e-mail address changed
+    MAIL_RESEND = "mail.resend"  # staff sent an outbox message again
+    CLAIM_CREATE = "claim.create"  # staff made a claim link by hand (shown once)
+    CLAIM_REVOKE = "claim.revoke"  # staff revoked a holder's claim link
+    # the certification cycle (0013)
+    SURVEILLANCE_RECORD = "surveillance.record"  # a surveillance activity and its outcome
+
+
+class SurveillanceKind(Enum):
+    """What a surveillance activity was (ISO/IEC 17024 §9.6: the scheme says which it needs)."""
+
+    DOCUMENT_REVIEW = "document-review"
+    ASSESSMENT = "assessment"
+    CPD_EVIDENCE = "cpd-evidence"  # continuing professional development records
+    INTERVIEW = "interview"
+    OTHER = "other"
+
+
+class SurveillanceOutcome(Enum):
+    """What staff concluded. Only ``SATISFACTORY`` restarts the surveillance interval; the
+    others may lead to a decision (suspend, withdraw, reduce scope), never by themselves."""
+
+    SATISFACTORY = "satisfactory"
+    FINDINGS = "findings"
+    NOT_SATISFACTORY = "not-satisfactory"
+
+
+class AttachmentType(Enum):
+    """The file types a surveillance record may carry, found from the content, never the name."""
+
+    PDF = "application/pdf"
+    PNG = "image/png"
+    JPEG = "image/jpeg"
+    TEXT = "text/plain"
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(
+            self.value, "txt"
+        )
+
+
+class ReminderKind(Enum):
+    """What the certification cycle (``certvc cycle run``) noted for a certification."""
+
+    EXPIRY = "expiry"  # the certification expires within the threshold's days
+    SURVEILLANCE_DUE = "surveillance-due"  # a surveillance falls due within the notice days
+    SURVEILLANCE_OVERDUE = "surveillance-overdue"  # its due date has passed
 
 
 class JobKind(Enum):
     """What a background job does (``issuer.services.jobs``)."""
 
     CSV_IMPORT = "csv-import"
+
+
+class OutboxState(Enum):
+    """Where an outbox message is (``issuer.services.outbox``)."""
+
+    PENDING = "pending"  # waiting for its next attempt (``next_attempt_at``)
+    SENDING = "sending"  # a sender holds its lease and is talking to the mail server
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last attempt (``last_error`` says why)
 
 
 class JobState(Enum):
@@ -217,10 +275,20 @@ class Scheme(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Retired: issues nothing new; its certifications keep their course.
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Days before expiry at which the certified person is reminded (0013): comma-separated,
+    #: largest first ("90,30,7"); empty: no reminders.
+    reminder_days: Mapped[str] = mapped_column(
+        String(100), default="90,30,7", server_default="90,30,7"
+    )
 
     body: Mapped[CertificationBody] = relationship()
     #: An uploaded badge image (PNG or SVG): served at /schemes/<code>/badge.<ext>.
     image: Mapped[StoredImage | None] = relationship(foreign_keys="StoredImage.scheme_id")
+
+    @property
+    def reminder_thresholds(self) -> tuple[int, ...]:
+        """The reminder days, largest first (stored checked: ``catalog.parse_reminder_days``)."""
+        return tuple(sorted((int(d) for d in self.reminder_days.split(",") if d), reverse=True))
 
 
 class StoredImage(Base):
@@ -248,6 +316,8 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200))
     reference: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Where the certificate is delivered (0011, optional): its claim link goes there.
+    email: Mapped[str | None] = mapped_column(String(320))
 
 
 class Certification(Base):
@@ -350,6 +420,71 @@ class IssuedCredential(Base):
     def live(self) -> bool:
         """Not revoked nor superseded: lifecycle moves still reach it."""
         return self.state in (CredentialState.ACTIVE, CredentialState.SUSPENDED)
+
+
+class SurveillanceRecord(Base):
+    """A surveillance activity on a certification (ISO/IEC 17024 §9.6), as staff recorded it.
+    Kept for good: a mistaken record is corrected by a later one, as the audit log is."""
+
+    __tablename__ = "surveillance_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certifications.id"), index=True)
+    #: The day it took place (midnight UTC).
+    performed_on: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[SurveillanceKind] = mapped_column(_enum(SurveillanceKind, "surveillance_kind"))
+    outcome: Mapped[SurveillanceOutcome] = mapped_column(
+        _enum(SurveillanceOutcome, "surveillance_outcome")
+    )
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    certification: Mapped[Certification] = relationship()
+    attachments: Mapped[list[SurveillanceAttachment]] = relationship(
+        back_populates="record", order_by="SurveillanceAttachment.id"
+    )
+
+
+class SurveillanceAttachment(Base):
+    """A file kept with a surveillance record: its type checked from the content, its bytes in
+    the database (every host sharing it serves them), loaded only when asked for."""
+
+    __tablename__ = "surveillance_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("surveillance_records.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[AttachmentType] = mapped_column(_enum(AttachmentType, "attachment_type"))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    record: Mapped[SurveillanceRecord] = relationship(back_populates="attachments")
+
+
+class ReminderLog(Base):
+    """One note of the certification cycle: a reminder sent or a surveillance marked. The
+    unique key (certification, kind, threshold, period) is what makes each one happen once,
+    whatever the number of ``certvc cycle run`` processes: the row is inserted in the same
+    transaction as the e-mail it stands for (the outbox), or neither is."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (UniqueConstraint("certification_id", "kind", "threshold", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certifications.id"), index=True)
+    kind: Mapped[ReminderKind] = mapped_column(_enum(ReminderKind, "reminder_kind"))
+    #: Days before the date (expiry: 90, 30, 7; a surveillance due: the notice; overdue: 0).
+    threshold: Mapped[int] = mapped_column(Integer)
+    #: The date it is about (YYYY-MM-DD): the expiry or the surveillance due date, so that a
+    #: renewal or a new surveillance starts a new period with reminders of its own.
+    period: Mapped[str] = mapped_column(String(10))
+    #: The person's address the reminder went to (None: not e-mailed to the person).
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    certification: Mapped[Certification] = relationship()
 
 
 class StatusList(Base):
@@ -554,6 +689,23 @@ class Oid4vciToken(Base):
     credential_ref: Mapped[str] = mapped_column(String(600))
     configuration_ids: Mapped[str] = mapped_column(String(600))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: The RFC 7638 thumbprint of the first holder key a proof showed with it (migration 0012).
+    holder_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class Oid4vciCredential(Base):
+    """The one credential an access token redeemed for one configuration (the text sent: JSON
+    or a compact JWS), so asking again answers it instead of a new copy; purged with the
+    token's rows (migration 0012)."""
+
+    __tablename__ = "oid4vci_credentials"
+    __table_args__ = (UniqueConstraint("token_digest", "configuration_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64))
+    configuration_id: Mapped[str] = mapped_column(String(200))
+    credential: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Oid4vciNonce(Base):
@@ -564,6 +716,56 @@ class Oid4vciNonce(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     nonce_digest: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OutboxMessage(Base):
+    """An e-mail to send, written in the same transaction as the action that causes it, sent
+    later by the worker (``issuer.services.outbox``): a mail server outage loses nothing, and
+    ``dedupe_key`` (unique) makes the same message impossible to queue twice."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: What it is (``claim``, ``reminder``, ...): free text chosen by the code that queues it.
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[OutboxState] = mapped_column(_enum(OutboxState, "outbox_state"), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A delivery message: its claim link is minted when it is sent (only the hash is kept).
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim_tokens.id"), index=True)
+
+    claim: Mapped[ClaimToken | None] = relationship()
+
+
+class ClaimToken(Base):
+    """A holder's claim link to one certification: no account, the link is the key. Only the
+    SHA-256 of the token is kept; it expires, and staff may revoke it
+    (``issuer.services.claims``). ``token_digest`` is None until the link is first minted."""
+
+    __tablename__ = "claim_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certifications.id"), index=True)
+    #: The credential it was sent for: once superseded or revoked, the page says so.
+    credential_pk: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id"))
+    token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    certification: Mapped[Certification] = relationship()
+    credential: Mapped[IssuedCredential] = relationship()
 
 
 @event.listens_for(AuditEvent, "before_update")

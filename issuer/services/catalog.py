@@ -23,7 +23,14 @@ from ..db.models import (
     SecuringSuite,
     State,
 )
-from ..errors import AlreadyExists, InstanceNotReady, NotFound, UnknownReference
+from ..errors import (
+    AlreadyExists,
+    FieldError,
+    InstanceNotReady,
+    NotFound,
+    TransitionNotAllowed,
+    UnknownReference,
+)
 from . import audit, fields, register
 
 MAX_VALIDITY_DAYS = 50 * 366
@@ -89,9 +96,43 @@ def body_logo_url(body: CertificationBody, public_url: str) -> str | None:
 MAX_SURVEILLANCE_MONTHS = 120
 
 
+#: Reminders before expiry: at most this many, each at most this many days before.
+MAX_REMINDERS = 10
+MAX_REMINDER_DAYS = 3660
+
+
+def parse_reminder_days(value: Any, field: str = "reminderDays") -> str:
+    """Days before expiry at which the person is reminded, as stored ("90,30,7": distinct,
+    largest first). Takes a JSON list of integers or text such as ``90, 30, 7``; an empty list
+    or text means no reminders.
+
+    :raises FieldError:
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not all(p.isdigit() for p in parts):
+            raise FieldError(field, "must be whole numbers of days separated by commas: 90,30,7")
+        days = [int(p) for p in parts]
+    elif isinstance(value, list) and all(type(d) is int for d in value):
+        days = list(value)
+    else:
+        raise FieldError(field, "must be a list of whole numbers of days, such as [90, 30, 7]")
+    if len(days) > MAX_REMINDERS:
+        raise FieldError(field, f"at most {MAX_REMINDERS} reminders")
+    if any(not 1 <= d <= MAX_REMINDER_DAYS for d in days):
+        raise FieldError(field, f"each must be between 1 and {MAX_REMINDER_DAYS} days")
+    if len(set(days)) != len(days):
+        raise FieldError(field, "names the same day twice")
+    return ",".join(str(d) for d in sorted(days, reverse=True))
+
+
 def scheme_cycle_values(data: Mapping[str, Any]) -> dict[str, Any]:
     """The certification-cycle fields ``data`` names (creating or changing a scheme)."""
     values: dict[str, Any] = {}
+    if "reminderDays" in data:
+        values["reminder_days"] = parse_reminder_days(data["reminderDays"])
     if "surveillanceMonths" in data:
         months = data["surveillanceMonths"]
         values["surveillance_months"] = (
@@ -209,6 +250,7 @@ def scheme_json(scheme: Scheme) -> dict[str, Any]:
         "achievementType": scheme.achievement_type.value,
         "suite": scheme.suite.value,
         "surveillanceMonths": scheme.surveillance_months,
+        "reminderDays": list(scheme.reminder_thresholds),
         "recertification": scheme.recertification,
         "retired": scheme.retired_at.isoformat().replace("+00:00", "Z")
         if scheme.retired_at is not None
@@ -228,11 +270,14 @@ def create_person(
     now: datetime,
     reason: str = "registered for certification",
     audited: bool = True,
+    email: str | None = None,
 ) -> Person:
-    """:raises AlreadyExists: the reference is taken."""
+    """``email`` is checked by the adapter (:func:`fields.email`).
+
+    :raises AlreadyExists: the reference is taken."""
     if reference is not None and find_person_by_reference(session, reference) is not None:
         raise AlreadyExists(f"a person with reference {reference!r} exists")
-    person = Person(name=name, reference=reference, created_at=now)
+    person = Person(name=name, reference=reference, created_at=now, email=email)
     session.add(person)
     session.flush()
     if audited:
@@ -243,8 +288,41 @@ def create_person(
             subject=f"person:{person.id}",
             reason=reason,
             now=now,
-            details={"reference": reference},
+            details={"reference": reference, "email": email is not None},
         )
+    return person
+
+
+def set_person_email(
+    session: Session,
+    person_id: int,
+    email: str | None,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> Person:
+    """Change where a person's certificates are delivered (``email`` checked by the adapter,
+    None removes it); audited without the address itself (personal data stays in its record).
+
+    :raises NotFound: :raises ReasonRequired: :raises TransitionNotAllowed: no change.
+    """
+    reason = audit.check_reason(reason)
+    person = get_person(session, person_id)
+    session.refresh(person, with_for_update=True)
+    if person.email == email:
+        raise TransitionNotAllowed(f"person {person_id} has this e-mail address already")
+    had = person.email is not None
+    person.email = email
+    audit.record(
+        session,
+        action=Action.PERSON_UPDATE,
+        actor=actor,
+        subject=f"person:{person.id}",
+        reason=reason,
+        now=now,
+        details={"email": "removed" if email is None else ("changed" if had else "added")},
+    )
     return person
 
 
@@ -274,7 +352,12 @@ def list_persons(
 
 
 def person_json(person: Person) -> dict[str, Any]:
-    return {"id": person.id, "name": person.name, "reference": person.reference}
+    return {
+        "id": person.id,
+        "name": person.name,
+        "reference": person.reference,
+        "email": person.email,
+    }
 
 
 # --- certifications -----------------------------------------------------------------------

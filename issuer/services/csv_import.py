@@ -1,11 +1,13 @@
 """Bulk CSV import: persons, and optionally a certification issued for each.
 
 Columns (header row required, order free): ``name`` (required), ``reference`` (the body's own
-id, unique), and for rows that also certify: ``scheme``, ``scope``, optional ``number`` and
-``effective`` (a date, ``YYYY-MM-DD``, or a date-time with a time zone). Files as spreadsheets
-save them are read: UTF-8 with or without a byte-order mark, comma, semicolon or tab
-separated (the header line's), column names in any case. Good rows are imported, bad rows are
-reported with their line number and why; one bad row never stops the others.
+id, unique), ``email`` (optional: where a new person's certificates are delivered; a registered
+person keeps the address on record), and for rows that also certify: ``scheme``, ``scope``,
+optional ``number`` and ``effective`` (a date, ``YYYY-MM-DD``, or a date-time with a time
+zone). Files as spreadsheets save them are read: UTF-8 with or without a byte-order mark,
+comma, semicolon or tab separated (the header line's), column names in any case. Good rows are
+imported, bad rows are reported with their line number and why; one bad row never stops the
+others.
 
 Rows are processed in chunks, one transaction each (the caller runs :func:`import_chunk` through
 ``run_transaction``), with one audit event per chunk besides one per certification. The rows
@@ -40,13 +42,14 @@ from ..errors import FieldError
 from . import audit, fields, issuance
 from .issuing_context import IssuerContext
 
-COLUMNS = ("name", "reference", "scheme", "scope", "number", "effective")
+COLUMNS = ("name", "reference", "scheme", "scope", "number", "effective", "email")
 DELIMITERS = (",", ";", "\t")
 #: The template offered for download (admin) and printed by ``certvc import-csv --template``:
 #: every column and one example row (a new person certified in the demo scheme).
 TEMPLATE = (
-    "name,reference,scheme,scope,number,effective\r\n"
-    'Zoë Ångström-Ōtsuka,P-0001,CWI-2,"VT-2, steel groups 1 and 2",,2026-11-01\r\n'
+    "name,reference,scheme,scope,number,effective,email\r\n"
+    'Zoë Ångström-Ōtsuka,P-0001,CWI-2,"VT-2, steel groups 1 and 2",,2026-11-01,'
+    "zoe@example.org\r\n"
 )
 _SAVE_AS = "save it as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)"
 MAX_ROWS = 100_000
@@ -63,6 +66,7 @@ class Row:
     scope: str | None = None
     number: str | None = None
     effective: datetime | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ def _row(line: int, record: dict[str, Any]) -> Row:
         scope=scope,
         number=fields.code(record, "number", required=False),
         effective=fields.moment(record, "effective"),
+        email=fields.email(record, "email"),
     )
 
 
@@ -288,6 +293,7 @@ def import_chunk(
             scope=row.scope or "",
             person_name=row.name,
             person_reference=row.reference,
+            person_email=row.email,
             number=row.number,
             effective=row.effective,
         )
@@ -358,7 +364,14 @@ def _register(session: Session, rows: Sequence[Row], report: ImportReport, now: 
         elif name is not None:
             report.present.append(row.line)
         else:
-            new.append({"name": row.name, "reference": row.reference, "created_at": now})
+            new.append(
+                {
+                    "name": row.name,
+                    "reference": row.reference,
+                    "created_at": now,
+                    "email": row.email,
+                }
+            )
             if row.reference:
                 known[row.reference] = row.name
     if new:

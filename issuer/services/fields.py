@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
+from email_validator import EmailNotValidError, validate_email
+
 from contexts.errors import ShapeError
 from keys.dates import parse_datetime_stamp
 
-from ..errors import FieldError
+from ..errors import FieldError, IssuerCode
 
 E = TypeVar("E", bound=Enum)
 
@@ -169,3 +171,33 @@ def obj(value: Any, name: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise FieldError(name, "must be a JSON object")
     return value
+
+
+def email(data: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
+    """An e-mail address (optional unless ``required``), normalised by email-validator (no DNS
+    lookup: syntax only, the mail server is the judge of the rest).
+
+    A line break anywhere is refused before anything else: in a header it would start a new
+    one (header injection).
+
+    :raises FieldError: ``email_invalid`` naming ``name``.
+    """
+    value = data.get(name)
+    if isinstance(value, str) and ("\r" in value or "\n" in value):
+        raise FieldError(name, "must not contain a line break", code=IssuerCode.EMAIL_INVALID)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise FieldError(name, "is required", code=IssuerCode.EMAIL_INVALID)
+        return None
+    if not isinstance(value, str):
+        raise FieldError(name, "must be a string", code=IssuerCode.EMAIL_INVALID)
+    value = value.strip()
+    if len(value) > 320 or _CONTROL.search(value):
+        raise FieldError(name, "is not an e-mail address", code=IssuerCode.EMAIL_INVALID)
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise FieldError(
+            name, f"is not an e-mail address: {error}", code=IssuerCode.EMAIL_INVALID
+        ) from None
+    return str(checked.normalized)

@@ -29,6 +29,15 @@ class Randomness(Protocol):
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """E-mail delivery is on (``CERTVC_SMTP_URL`` is set): issuing, renewing and reducing a
+    scope queue a claim-link message for a person with an e-mail address, in the action's
+    transaction (:func:`issuer.services.claims.notify`)."""
+
+    claim_ttl_days: int
+
+
+@dataclass(frozen=True)
 class IssuerContext:
     public_url: str
     keyring: Keyring
@@ -38,6 +47,8 @@ class IssuerContext:
     canonicalizer: Canonicalizer
     status_ttl_ms: int = DEFAULT_STATUS_TTL_MS
     list_size: int = MIN_BITS
+    #: None: no mail is configured, so none is queued.
+    delivery: Delivery | None = None
 
     def __post_init__(self) -> None:
         if self.list_size < MIN_BITS or self.list_size % 8:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from contexts.errors import CertvcError, ShapeError
 from keys.dates import parse_datetime_stamp
@@ -41,10 +41,11 @@ from ..db.models import (
     State,
 )
 from ..errors import AlreadyExists, FieldError, NotFound, TransitionNotAllowed
-from . import audit, body_identity, catalog, issuance
+from . import audit, body_identity, catalog, claims, issuance
 from . import status_lists as status
 from .issuance import IssueRequest, credential_format, sign_document
 from .issuing_context import IssuerContext
+from .mail_templates import ClaimEvent
 
 #: The moves each shown state allows (EXPIRED is shown, never stored; WITHDRAWN is final).
 ALLOWED: Mapping[State, frozenset[Action]] = {
@@ -156,9 +157,21 @@ def issue(
     if outcome.error is not None:
         raise outcome.error
     assert outcome.certification_id is not None, "an issued outcome names its certification"
-    cert = session.get(Certification, outcome.certification_id)
-    assert cert is not None
-    return cert
+    # One query for what the caller shows (the rows were inserted set-wise, so none of them is
+    # in the session yet): five lazy loads were a third of an HTTP issuance's round trips.
+    return (
+        session.execute(
+            select(Certification)
+            .where(Certification.id == outcome.certification_id)
+            .options(
+                joinedload(Certification.person),
+                joinedload(Certification.scheme),
+                joinedload(Certification.credentials).joinedload(IssuedCredential.status_entries),
+            )
+        )
+        .unique()
+        .scalar_one()
+    )
 
 
 def _set(
@@ -388,6 +401,9 @@ def transition(
             # Supersede: the old credential's revocation bit is set: it no longer verifies.
             _set_all(session, ctx, reached, StatusPurpose.REVOCATION, True, now)
             _mark(reached, CredentialState.SUPERSEDED)
+        if ctx.delivery is not None:
+            event = ClaimEvent.RENEWED if action is Action.RENEW else ClaimEvent.SCOPE_REDUCED
+            claims.notify(session, ctx, [claims.notice_for(cert, new, event)], now=now)
         details.update(
             superseded=current.credential_id,
             credentialId=new.credential_id,
@@ -455,6 +471,8 @@ def reissue(
     if cert.state is State.SUSPENDED:
         _set_all(session, ctx, [new], StatusPurpose.SUSPENSION, True, now)
         new.state = CredentialState.SUSPENDED
+    if ctx.delivery is not None:
+        claims.notify(session, ctx, [claims.notice_for(cert, new, ClaimEvent.REISSUED)], now=now)
     cert.updated_at = now
     audit.record(
         session,
@@ -576,6 +594,8 @@ def issue_credential(
         raise FieldError("credential.credentialStatus", "is assigned by the issuer; omit it")
     if "proof" in document:
         raise FieldError("credential.proof", "an unsigned credential must not carry a proof")
+    if "id" in document and (not isinstance(document["id"], str) or not document["id"]):
+        raise FieldError("credential.id", "must be a URL (omit it to have one assigned)")
     wanted = credential_id or document.get("id") or ctx.new_credential_id()
     if not isinstance(wanted, str) or not wanted:
         raise FieldError("credential.id", "must be a URL")
@@ -584,8 +604,10 @@ def issue_credential(
     ).first():
         raise AlreadyExists(f"a credential with id {wanted!r} was already issued")
     document["id"] = wanted
-    valid_from = _optional_moment(document, "validFrom")
-    valid_until = _optional_moment(document, "validUntil")
+    v1 = _is_v1(document)
+    # VC 1.1 §4.6 / §4.7 name the validity period issuanceDate / expirationDate.
+    valid_from = _optional_moment(document, "issuanceDate" if v1 else "validFrom")
+    valid_until = _optional_moment(document, "expirationDate" if v1 else "validUntil")
     row = IssuedCredential(
         credential_id=wanted,
         certification_id=None,
@@ -603,6 +625,10 @@ def issue_credential(
     session.flush()
     refs = status.allocate_entries(session, ctx, row, now)
     document["credentialStatus"] = [ref.to_json() for ref in refs]
+    if v1 and STATUS_CONTEXT not in document["@context"]:
+        # The 1.1 context does not define BitstringStatusListEntry; Bitstring Status List
+        # 1.0's own context does (§2.1), and is what a 1.1 credential with status carries.
+        document["@context"] = [*document["@context"], STATUS_CONTEXT]
     row.document, row.key_id = _sign(session, ctx, document, suite, now)
     audit.record(
         session,
@@ -614,6 +640,16 @@ def issue_credential(
         details={"suite": suite.value, "status": entries_json(row)},
     )
     return row
+
+
+#: VC Data Model 1.1's context, and the Bitstring Status List context its credentials need.
+CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
+STATUS_CONTEXT = "https://www.w3.org/ns/credentials/status/v1"
+
+
+def _is_v1(document: Mapping[str, Any]) -> bool:
+    contexts = document.get("@context")
+    return isinstance(contexts, list) and contexts[:1] == [CREDENTIALS_V1]
 
 
 def _optional_moment(document: Mapping[str, Any], name: str) -> datetime | None:
@@ -723,8 +759,10 @@ def credential_document(row: IssuedCredential) -> dict[str, Any] | str:
     return row.document if row.format is CredentialFormat.JWT_VC else json.loads(row.document)
 
 
-def credential_json(row: IssuedCredential) -> dict[str, Any]:
-    return {
+def credential_json(row: IssuedCredential, *, personal: bool = True) -> dict[str, Any]:
+    """A credential's record; ``personal=False`` leaves out the wallet's holder DID (an
+    identifier of a person) for callers without the right to persons' data."""
+    shown = {
         "id": row.credential_id,
         "format": row.format.value,
         "suite": row.suite.value,
@@ -738,11 +776,18 @@ def credential_json(row: IssuedCredential) -> dict[str, Any]:
         "status": entries_json(row),
         "holder": row.holder_did,
     }
+    if not personal:
+        del shown["holder"]
+    return shown
 
 
-def certification_json(cert: Certification, now: datetime) -> dict[str, Any]:
+def certification_json(
+    cert: Certification, now: datetime, *, personal: bool = True
+) -> dict[str, Any]:
+    """A certification as the API shows it; ``personal=False`` (a token without the ``issue``
+    scope) leaves out ``person`` and the holder DIDs of wallet copies (issue 16, least data)."""
     current = cert.current_credential
-    return {
+    shown = {
         "number": cert.number,
         "person": catalog.person_json(cert.person),
         "scheme": cert.scheme.code,
@@ -750,6 +795,9 @@ def certification_json(cert: Certification, now: datetime) -> dict[str, Any]:
         "effective": cert.effective.isoformat().replace("+00:00", "Z"),
         "expires": cert.expires.isoformat().replace("+00:00", "Z"),
         "state": cert.state_at(now).value,
-        "credential": credential_json(current) if current is not None else None,
-        "credentials": [credential_json(c) for c in cert.credentials],
+        "credential": credential_json(current, personal=personal) if current is not None else None,
+        "credentials": [credential_json(c, personal=personal) for c in cert.credentials],
     }
+    if not personal:
+        del shown["person"]
+    return shown

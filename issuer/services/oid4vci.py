@@ -8,10 +8,16 @@ callbacks); here the issuer plugs in its database and its lifecycle:
   ... WHERE redeemed = false AND expires_at > now``, ``DELETE ... WHERE expires_at > now``), so
   two racing requests cannot both win on any backend. :class:`DatabaseStore` runs each call in
   a transaction of its own, as the service calls them one at a time.
+- What a token redeemed (migration 0012): the holder key it is bound to (``UPDATE ... SET
+  holder_key WHERE holder_key IS NULL``) and one credential per configuration
+  (``oid4vci_credentials``, unique per token and configuration). The row is inserted first and
+  the credential made in the same transaction, so a racing request waits for it (PostgreSQL's
+  unique index; SQLite's one writer) and then answers the kept credential: every process sees
+  one redemption.
 - The credential source is the certification's current credential (only while active); the
-  signing callbacks issue a holder-bound copy through :mod:`issuer.services.holder_copy` in one
-  transaction (record, status entries, audit event), and the credential response is sent only
-  after it committed.
+  signing callbacks issue a holder-bound copy through :mod:`issuer.services.holder_copy` in the
+  redemption's transaction (record, status entries, audit event), and the credential response
+  is sent only after it committed.
 - :func:`create_offer` makes an offer and its audit event in the caller's transaction.
 
 OpenID4VCI needs an https Credential Issuer Identifier (§12.2.1): the instance's public URL.
@@ -26,12 +32,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from contexts.errors import CertvcError
 from wallet_export.oid4vci import (
     CredentialConfiguration,
     CredentialFormat,
+    IssueCallback,
     IssuerSettings,
     OfferRecord,
     OfferResult,
@@ -42,7 +50,14 @@ from wallet_export.oid4vci import (
 from wallet_export.oid4vci.errors import OAuthErrorCode, Oid4vciError
 
 from .. import db
-from ..db.models import Action, Oid4vciNonce, Oid4vciOffer, Oid4vciToken, SecuringSuite
+from ..db.models import (
+    Action,
+    Oid4vciCredential,
+    Oid4vciNonce,
+    Oid4vciOffer,
+    Oid4vciToken,
+    SecuringSuite,
+)
 from ..errors import InstanceNotReady
 from . import audit, catalog, holder_copy
 from .issuing_context import IssuerContext
@@ -173,7 +188,75 @@ class SessionStore:
             credential_ref=row.credential_ref,
             configuration_ids=tuple(json.loads(row.configuration_ids)),
             expires_at=row.expires_at,
+            holder_key=row.holder_key,
         )
+
+    def bind_holder(self, token_digest: str, holder_key: str) -> str | None:
+        self._session.execute(
+            update(Oid4vciToken)
+            .where(Oid4vciToken.token_digest == token_digest, Oid4vciToken.holder_key.is_(None))
+            .values(holder_key=holder_key)
+            .execution_options(synchronize_session=False)
+        )
+        row = self._session.execute(
+            select(Oid4vciToken.holder_key).where(Oid4vciToken.token_digest == token_digest)
+        ).first()
+        return row[0] if row is not None else None
+
+    def _kept(self, token_digest: str, configuration_id: str) -> str | None:
+        row = self._session.execute(
+            select(Oid4vciCredential.credential).where(
+                Oid4vciCredential.token_digest == token_digest,
+                Oid4vciCredential.configuration_id == configuration_id,
+            )
+        ).first()
+        return row[0] if row is not None else None
+
+    def redeem_credential(
+        self,
+        token_digest: str,
+        configuration_id: str,
+        expires_at: datetime,
+        issue: IssueCallback,
+    ) -> str:
+        kept = self._kept(token_digest, configuration_id)
+        if kept is not None:
+            return kept
+        self._session.execute(
+            delete(Oid4vciCredential).where(Oid4vciCredential.expires_at < expires_at - PURGE_AFTER)
+        )
+        # Claim the (token, configuration) first: a racing request's INSERT waits on the unique
+        # index until this transaction ends, then inserts nothing and reads what was kept. The
+        # savepoint takes the claim back if issuing fails, in the caller's transaction too.
+        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
+        with self._session.begin_nested():
+            claimed = self._session.execute(
+                dialect.insert(Oid4vciCredential)
+                .values(
+                    token_digest=token_digest,
+                    configuration_id=configuration_id,
+                    credential="",
+                    expires_at=expires_at,
+                )
+                .on_conflict_do_nothing(index_elements=["token_digest", "configuration_id"])
+                .returning(Oid4vciCredential.id)
+            ).first()
+            if claimed is not None:
+                credential = issue(self._session)
+                self._session.execute(
+                    update(Oid4vciCredential)
+                    .where(
+                        Oid4vciCredential.token_digest == token_digest,
+                        Oid4vciCredential.configuration_id == configuration_id,
+                    )
+                    .values(credential=credential)
+                    .execution_options(synchronize_session=False)
+                )
+                return credential
+        kept = self._kept(token_digest, configuration_id)
+        if not kept:  # only a committed claim blocks ours, and that holds its credential
+            raise CertvcError("the credential redemption was lost; try again")
+        return kept
 
     def add_nonce(self, nonce_digest: str, expires_at: datetime) -> None:
         self._session.execute(
@@ -236,6 +319,18 @@ class DatabaseStore:
     def take_nonce(self, nonce_digest: str, now: datetime) -> bool:
         return self._run("take_nonce", nonce_digest, now)
 
+    def bind_holder(self, token_digest: str, holder_key: str) -> str | None:
+        return self._run("bind_holder", token_digest, holder_key)
+
+    def redeem_credential(
+        self,
+        token_digest: str,
+        configuration_id: str,
+        expires_at: datetime,
+        issue: IssueCallback,
+    ) -> str:
+        return self._run("redeem_credential", token_digest, configuration_id, expires_at, issue)
+
 
 # --- settings and the service -------------------------------------------------------------
 
@@ -281,12 +376,17 @@ def make_service(
         with factory() as session:
             return holder_copy.wallet_source(session, reference, clock())
 
-    def signer(configuration: str, ldp: bool) -> Callable[[dict[str, Any]], dict[str, Any] | str]:
-        def sign(bound: dict[str, Any]) -> dict[str, Any] | str:
-            def work(session: Session) -> dict[str, Any] | str:
+    def signer(
+        configuration: str, ldp: bool
+    ) -> Callable[[dict[str, Any], object], dict[str, Any] | str]:
+        def sign(bound: dict[str, Any], transaction: object) -> dict[str, Any] | str:
+            """The holder copy, recorded in the redemption's transaction (the store's)."""
+            if not isinstance(transaction, Session):
+                raise TypeError("the database store hands its session to the signer")
+            try:
                 suite = SecuringSuite.VC_JWT
                 if ldp:
-                    source_row = get_credential(session, str(bound.get("id")))
+                    source_row = get_credential(transaction, str(bound.get("id")))
                     scheme_suite = source_row.suite
                     suite = (
                         scheme_suite
@@ -294,7 +394,7 @@ def make_service(
                         else SecuringSuite.EDDSA_RDFC_2022
                     )
                 row = holder_copy.issue_holder_copy(
-                    session,
+                    transaction,
                     ctx,
                     bound,
                     suite,
@@ -302,14 +402,11 @@ def make_service(
                     actor="oid4vci",
                     now=clock(),
                 )
-                return credential_document(row)
-
-            try:
-                return db.run_transaction(factory, work)
             except Oid4vciError:
                 raise
             except CertvcError as error:
                 raise _denied(error) from error
+            return credential_document(row)
 
         return sign
 
@@ -322,7 +419,7 @@ def make_service(
     )
 
 
-def _offers_only(_credential: dict[str, Any]) -> dict[str, Any] | str:
+def _offers_only(_credential: dict[str, Any], _transaction: object) -> dict[str, Any] | str:
     raise Oid4vciError(OAuthErrorCode.CREDENTIAL_REQUEST_DENIED, "this service makes offers only")
 
 

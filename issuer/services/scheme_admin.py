@@ -29,6 +29,7 @@ EDITABLE = {
     "achievementType": "achievement_type",
     "suite": "suite",
     "surveillanceMonths": "surveillance_months",
+    "reminderDays": "reminder_days",
     "recertification": "recertification",
 }
 

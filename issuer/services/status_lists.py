@@ -33,7 +33,7 @@ from keys.suites import ProofOptions
 from verifier.model.credentials import StatusRef, status_list_credential
 from verifier.model.status_list import Bitstring, StatusPurpose
 
-from ..db import in_batches
+from ..db import LostRace, attempt_of, in_batches
 from ..db.models import IssuedCredential, SecuringSuite, StatusEntry, StatusList
 from ..errors import Conflict, NotFound
 from .issuing_context import IssuerContext
@@ -96,6 +96,24 @@ def _open_list(
     raise Conflict(f"could not open a {purpose.value} status list")
 
 
+def open_lists(
+    session: Session, ctx: IssuerContext, purposes: Sequence[StatusPurpose], now: datetime
+) -> dict[StatusPurpose, StatusList]:
+    """The open list of each purpose, read in one query (a new one where none is open)."""
+    found: dict[StatusPurpose, StatusList] = {}
+    for row in session.execute(
+        select(StatusList)
+        .where(StatusList.purpose.in_(purposes), StatusList.is_full.is_(False))
+        .order_by(StatusList.sequence)
+        .options(defer(StatusList.bits), defer(StatusList.signed))
+    ).scalars():
+        found.setdefault(row.purpose, row)
+    for purpose in purposes:
+        if purpose not in found:
+            found[purpose] = _open_list(session, ctx, purpose, now)
+    return found
+
+
 def free_indexes(session: Session, row: StatusList) -> list[int]:
     """Indexes of ``row`` no entry holds (one query; used only when the list is nearly full)."""
     taken = bytearray(row.size // 8)
@@ -128,6 +146,7 @@ def draw(
     now: datetime,
     *,
     checked: bool = True,
+    row: StatusList | None = None,
 ) -> list[tuple[int, int]]:
     """``count`` distinct free (list id, index) pairs for ``purpose``, in random order.
 
@@ -138,11 +157,13 @@ def draw(
     inserted here: the caller inserts the entries, and on PostgreSQL a concurrent writer may
     take an index first (the unique (list, index) refuses the insert; the caller draws again).
     ``checked=False``: distinct random indexes of the open list, not checked against the
-    database (a few draws, the unique constraint refusing a collision; see issuance).
+    database (a few draws, the unique constraint refusing a collision; see issuance), from
+    ``row`` when the caller read the open list already (:func:`open_lists`).
     """
     drawn: list[tuple[int, int]] = []
     if not checked:
-        row = _open_list(session, ctx, purpose, now)
+        if row is None:
+            row = _open_list(session, ctx, purpose, now)
         indexes: list[int] = []
         while len(indexes) < min(count, row.size):
             index = ctx.rng.randrange(row.size)
@@ -219,20 +240,34 @@ def _take(
 ) -> list[StatusRef]:
     """Insert an entry per purpose at drawn indexes, in one savepoint: drawn without asking
     first, then (after a collision the unique (list, index) refused) checked by :func:`draw`."""
+    # The first try of a transaction the runner retries whole needs no savepoint (two round
+    # trips): a collision makes the runner start again, and its later attempts come here checked.
+    whole = attempt_of(session) == 1
     for attempt in range(_ATTEMPTS):
-        picks = [draw(session, ctx, p, 1, now, checked=attempt > 0)[0] for p in purposes]
+        opened = open_lists(session, ctx, purposes, now) if attempt == 0 else {}
+        picks = [
+            draw(session, ctx, p, 1, now, checked=attempt > 0, row=opened.get(p))[0]
+            for p in purposes
+        ]
         entries = [
             StatusEntry(
                 credential_pk=credential.id, purpose=purpose, list_id=list_id, status_index=i
             )
             for purpose, (list_id, i) in zip(purposes, picks, strict=True)
         ]
-        try:
-            with session.begin_nested():
-                session.add_all(entries)
+        if whole:
+            session.add_all(entries)
+            try:
                 session.flush()
-        except IntegrityError:
-            continue  # another writer took an index first: draw again, checked
+            except IntegrityError as error:
+                raise LostRace from error
+        else:
+            try:
+                with session.begin_nested():
+                    session.add_all(entries)
+                    session.flush()
+            except IntegrityError:
+                continue  # another writer took an index first: draw again, checked
         if "status_entries" not in inspect(credential).unloaded:  # else loaded when read
             held = [*credential.status_entries, *entries]
             set_committed_value(credential, "status_entries", held)

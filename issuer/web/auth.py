@@ -40,7 +40,16 @@ def require_scope(scope: Scope | None) -> str:
     :raises AuthRequired: :raises Forbidden:
     """
     token = accounts.authenticate_token(database.session(), bearer_token(), scope)
+    g.token_scopes = token.scope_set
     return f"token:{token.name}"
+
+
+def sees_personal_data() -> bool:
+    """Whether the request's token may read persons' data (names, references, holder DIDs):
+    only with the ``issue`` scope (or ``admin``, which includes it). Least data (issue 16):
+    status integrations change states by number and need nobody's name."""
+    scopes: frozenset[Scope] = g.get("token_scopes", frozenset())
+    return Scope.ISSUE in scopes or Scope.ADMIN in scopes
 
 
 # --- admin UI sessions --------------------------------------------------------------------

@@ -24,14 +24,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contexts.loader import ContextStore, default_store
+from keys.pkcs11_token import PIN_ENV, PIN_FILE_ENV, load_pin
 from keys.suites import canonicalizer_named
 
 from .. import db
 from ..db import migrate
 from ..errors import InstanceNotReady
-from ..services import audit, instance
+from ..services import audit, instance, mail
 from ..services.instance import Settings
-from ..services.issuing_context import IssuerContext
+from ..services.issuing_context import Delivery, IssuerContext
+from ..services.mail import MailSettings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -122,8 +124,20 @@ class Issuer:
             passphrase = passphrase.encode("utf-8")
         app.config["KEY_PASSPHRASE"] = None  # kept only inside the key stores from here on
         kdf = app.config.get("KEY_KDF")
+        pin = load_pin(
+            {
+                PIN_ENV: str(app.config.get("PKCS11_PIN") or ""),
+                PIN_FILE_ENV: str(app.config.get("PKCS11_PIN_FILE") or ""),
+            }
+        )
+        app.config["PKCS11_PIN"] = None  # kept only inside the token session from here on
         keyring = instance.open_keyring(
-            folder, settings, passphrase, now=datetime.now(UTC), **({"kdf": kdf} if kdf else {})
+            folder,
+            settings,
+            passphrase,
+            now=datetime.now(UTC),
+            pin=pin,
+            **({"kdf": kdf} if kdf else {}),
         )
         keyring.check()
         keyring.audit_key().load()  # a wrong passphrase or a damaged key file shows at start
@@ -131,6 +145,9 @@ class Issuer:
         # an instance older than the key has none yet).
         audit.bind_mac_key(app.extensions["certvc.db"].writer, keyring.audit_key())
         public_url = instance.check_public_url(app.config.get("PUBLIC_URL") or settings.public_url)
+        mail_settings = mail.settings_from(app.config, dev_mode=settings.dev_mode)
+        app.extensions["certvc.mail"] = mail_settings
+        app.extensions["certvc.claim_ttl_days"] = mail.claim_ttl_days(app.config)
         app.extensions["certvc.issuer"] = IssuerContext(
             public_url=public_url,
             keyring=keyring,
@@ -138,6 +155,7 @@ class Issuer:
             rng=app.config.get("RNG") or secrets.SystemRandom(),
             status_ttl_ms=int(app.config["STATUS_TTL_MS"]),
             canonicalizer=canonicalizer_named(app.config["CANONICALIZER"]),
+            delivery=Delivery(mail_settings.claim_ttl_days) if mail_settings else None,
         )
         app.extensions["certvc.settings"] = settings
         if not app.config.get("SECRET_KEY"):
@@ -152,6 +170,15 @@ class Issuer:
     @staticmethod
     def settings() -> Settings:
         return current_app.extensions["certvc.settings"]
+
+    @staticmethod
+    def mail() -> MailSettings | None:
+        """The SMTP settings; None when ``CERTVC_SMTP_URL`` is not set (nothing is sent)."""
+        return current_app.extensions["certvc.mail"]
+
+    @staticmethod
+    def claim_ttl_days() -> int:
+        return current_app.extensions["certvc.claim_ttl_days"]
 
 
 def _context_store(app: Flask) -> ContextStore:

@@ -1,8 +1,10 @@
 """The securing suites, one module each, behind a registry and an allow-list.
 
 ``REGISTRY`` maps a suite name (the ``cryptosuite`` value, or ``vc+jwt``) to a small frozen
-description. Callers pass the names they allow; a name outside the allow-list is refused, never
-replaced by a fallback.
+description: the suites certvc signs and verifies with. ``VERIFY_ONLY`` holds the legacy suites
+it verifies but never signs with (``Ed25519Signature2020``, named by the proof's ``type``);
+``ALL_SUITES``, the verifier's default allow-list, is both. Callers pass the names they allow; a
+name outside the allow-list is refused, never replaced by a fallback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from contexts.loader import ContextStore
 from keys.keypair import KeyType, Signer
 
 from ..errors import KeyCode, ProofError
-from . import ecdsa_rdfc_2019, eddsa_rdfc_2022, vc_jwt
+from . import ecdsa_rdfc_2019, ed25519_signature_2020, eddsa_rdfc_2022, vc_jwt
 from ._data_integrity import (
     FAST as FAST,
 )
@@ -90,7 +92,21 @@ REGISTRY: Mapping[str, Suite] = {
         Suite(vc_jwt.NAME, SuiteKind.JOSE, frozenset(vc_jwt.ALLOWED_ALGORITHMS.values())),
     )
 }
-ALL_SUITES: frozenset[str] = frozenset(REGISTRY)
+#: Suites certvc verifies but never signs with (not in ``REGISTRY``, so no signing command,
+#: API or stored key record can name them).
+VERIFY_ONLY: Mapping[str, Suite] = {
+    ed25519_signature_2020.NAME: Suite(
+        ed25519_signature_2020.NAME,
+        SuiteKind.DATA_INTEGRITY,
+        ed25519_signature_2020.SUITE.key_types,
+        ed25519_signature_2020.SUITE,
+    )
+}
+ALL_SUITES: frozenset[str] = frozenset(REGISTRY) | frozenset(VERIFY_ONLY)
+#: Proof ``type`` values of the legacy suites, each its own suite (no ``cryptosuite``).
+LEGACY_PROOF_TYPES: frozenset[str] = frozenset(VERIFY_ONLY)
+#: Every proof ``type`` this verifier can check (anything else is ``proof_type_unsupported``).
+CHECKABLE_PROOF_TYPES: frozenset[str] = frozenset({PROOF_TYPE}) | LEGACY_PROOF_TYPES
 
 
 #: The canonicalizers an operator can choose (``CERTVC_CANONICALIZER``): ``fast`` (compiled
@@ -115,23 +131,28 @@ def canonicalizer_named(name: str | Canonicalizer) -> Canonicalizer:
 
 def get_suite(name: str, allowed: frozenset[str] = ALL_SUITES) -> Suite:
     """:raises ProofError: ``suite_not_allowed`` for an unknown or disallowed name."""
-    if name not in allowed or name not in REGISTRY:
+    suite = REGISTRY.get(name) or VERIFY_ONLY.get(name)
+    if name not in allowed or suite is None:
         known = ", ".join(sorted(allowed & ALL_SUITES))
         raise ProofError(
             f"securing suite {name!r} is not allowed (allowed: {known})",
             code=KeyCode.SUITE_NOT_ALLOWED,
         )
-    return REGISTRY[name]
+    return suite
 
 
 def proof_cryptosuite(
     proof: Mapping[str, Any], allowed: frozenset[str] = ALL_SUITES
 ) -> RdfcCryptosuite:
-    """The Data Integrity cryptosuite a proof object names (its ``cryptosuite``).
+    """The Data Integrity cryptosuite a proof object names: its ``cryptosuite`` for a
+    ``DataIntegrityProof``, its ``type`` for a legacy suite (``Ed25519Signature2020``).
 
     :raises ProofError: ``suite_not_allowed``: unknown, not allowed, or not Data Integrity.
     """
-    name = proof.get("cryptosuite")
+    kind = proof.get("type")
+    name = (
+        kind if isinstance(kind, str) and kind in LEGACY_PROOF_TYPES else proof.get("cryptosuite")
+    )
     suite = get_suite(name if isinstance(name, str) else repr(name), allowed)
     if suite.cryptosuite is None:
         raise ProofError(
@@ -151,9 +172,10 @@ def secure(
 ) -> dict[str, Any] | str:
     """Secure ``credential`` with one suite: a Data Integrity document, or a compact JWS.
 
-    :raises ProofError: unknown suite, or a key the suite does not take.
+    :raises ProofError: unknown suite (a verify-only one included), or a key the suite does
+        not take.
     """
-    suite = get_suite(suite_name)
+    suite = get_suite(suite_name, frozenset(REGISTRY))
     if signer.public_key.key_type not in suite.key_types:
         raise ProofError(
             f"{suite.name} cannot sign with a {signer.public_key.key_type.value} key",

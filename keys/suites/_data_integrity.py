@@ -80,10 +80,25 @@ def check_jsonld_safe(
 
 @dataclass(frozen=True)
 class RdfcCryptosuite:
-    """One RDF Data Integrity cryptosuite: which keys it takes and how it hashes."""
+    """One RDF Data Integrity cryptosuite: which keys it takes and how it hashes.
+
+    ``proof_type`` is the proof's ``type``: ``DataIntegrityProof`` for the Data Integrity 1.0
+    suites (named by ``cryptosuite``), or the suite's own type for a legacy Linked Data
+    Signature suite such as ``Ed25519Signature2020``, whose proofs are made the same way
+    (jsonld-signatures ``LinkedDataSignature``: hashes of the canonical proof options and
+    document) but know no ``cryptosuite`` and no ``previousProof``. ``verify_only`` suites are
+    never used to sign (``keys.suites.secure`` and :func:`create_proof` refuse them).
+    """
 
     name: str
     key_types: frozenset[KeyType]
+    proof_type: str = PROOF_TYPE
+    verify_only: bool = False
+
+    @property
+    def chains(self) -> bool:
+        """Whether ``previousProof`` is part of the proof (Data Integrity §2.1.2 only)."""
+        return self.proof_type == PROOF_TYPE
 
     def hash_name(self, key_type: KeyType) -> str:
         return key_type.hash_name
@@ -132,10 +147,11 @@ def _requested_previous(value: str | Sequence[str]) -> tuple[str, ...]:
 def proof_configuration(
     suite: RdfcCryptosuite, options: ProofOptions, verification_method: str
 ) -> dict[str, Any]:
-    config: dict[str, Any] = {"type": PROOF_TYPE}
+    config: dict[str, Any] = {"type": suite.proof_type}
     if options.id is not None:
         config["id"] = options.id
-    config["cryptosuite"] = suite.name
+    if suite.proof_type == PROOF_TYPE:
+        config["cryptosuite"] = suite.name
     if options.created is not None:
         config["created"] = format_datetime_stamp(options.created)
     if options.expires is not None:
@@ -318,6 +334,10 @@ def create_proof(
         ``options.id``.
     :raises JsonLdError, ContextNotAllowed, CanonicalizationLimit: the document is unsafe.
     """
+    if suite.verify_only:
+        raise ProofError(
+            f"{suite.name} proofs are verified, never made", code=KeyCode.PROOF_GENERATION
+        )
     suite.check_key(signer.public_key.key_type)
     existing = _proof_list(document.get("proof"))
     index = _by_id(existing)
@@ -401,8 +421,8 @@ def verify_proof(
     :raises DidError: the verification method cannot be resolved under the purpose.
     """
 
-    if proof.get("type") != PROOF_TYPE:
-        raise ProofError("proof.type must be DataIntegrityProof", code=KeyCode.MALFORMED_PROOF)
+    if proof.get("type") != suite.proof_type:
+        raise ProofError(f"proof.type must be {suite.proof_type}", code=KeyCode.MALFORMED_PROOF)
     vm_id = _require_str(proof, "verificationMethod")
     purpose = _require_str(proof, "proofPurpose")
     proof_value = _require_str(proof, "proofValue")
@@ -429,8 +449,12 @@ def verify_proof(
         raise ProofError("proof.domain does not match", code=KeyCode.INVALID_DOMAIN)
     if challenge is not None and proof.get("challenge") != challenge:
         raise ProofError("proof.challenge does not match", code=KeyCode.INVALID_CHALLENGE)
-    # Data Integrity §4.5 step 3.2: a broken chain fails before any key is looked up.
-    covered = proof_input_document(document, proof)
+    # Data Integrity §4.5 step 3.2: a broken chain fails before any key is looked up. A legacy
+    # suite's proof covers the document without any proof (jsonld-signatures).
+    if suite.chains:
+        covered = proof_input_document(document, proof)
+    else:
+        covered = {k: v for k, v in document.items() if k != "proof"}
 
     did = vm_id.split("#", 1)[0]
     public_key, controller = find_verification_method(

@@ -20,10 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 from jwcrypto import jwa, jwk
 
 from contexts.errors import CertvcError, ErrorCode
+from contexts.urls import CREDENTIALS_V2
 from keys.compact_json import compact_json
 from keys.dates import parse_datetime_stamp
 from keys.did import DidResolver, find_verification_method
@@ -35,12 +37,20 @@ from ..errors import KeyCode, ProofError
 NAME = "vc+jwt"
 MEDIA_TYPE = "application/vc+jwt"
 TYP = "vc+jwt"
+#: A presentation secured the same way (VC-JOSE-COSE §3.2.1): signed by the holder's key.
+VP_MEDIA_TYPE = "application/vp+jwt"
+VP_TYP = "vp+jwt"
+#: VC Data Model 2.0 §4.13.1 / §4.13.2: a JOSE-secured credential or presentation carried in a
+#: JSON-LD object whose ``id`` is a ``data:`` URL of the token.
+ENVELOPED_CREDENTIAL = "EnvelopedVerifiableCredential"
+ENVELOPED_PRESENTATION = "EnvelopedVerifiablePresentation"
 #: The JOSE algorithms certvc accepts, each tied to the one key type that may use it.
 ALLOWED_ALGORITHMS: Mapping[str, KeyType] = {
     "EdDSA": KeyType.ED25519,
     "Ed25519": KeyType.ED25519,  # fully-specified name (RFC 9864)
     "ES256": KeyType.P256,
     "ES384": KeyType.P384,
+    "ES512": KeyType.P521,  # P-521 with SHA-512 (RFC 7518 §3.4)
 }
 MAX_TOKEN_LENGTH = 1024 * 1024
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
@@ -62,20 +72,29 @@ def _unb64(part: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=64)
-def _encoded_header(alg: str, kid: str) -> bytes:
+def _encoded_header(alg: str, kid: str, typ: str = TYP) -> bytes:
     """The protected header, encoded once per signing key (bounded: keys are few)."""
-    header = {"alg": alg, "kid": kid, "typ": TYP, "cty": "vc"}
+    header = {"alg": alg, "kid": kid, "typ": typ, "cty": "vc" if typ == TYP else "vp"}
     return _b64(json.dumps(header, separators=(",", ":")).encode("ascii")).encode("ascii")
 
 
-def sign(credential: Mapping[str, Any], signer: Signer, *, key_id: str | None = None) -> str:
-    """Return the compact JWS of ``credential`` (VC-JOSE-COSE §3.1.1).
+def sign(
+    credential: Mapping[str, Any],
+    signer: Signer,
+    *,
+    key_id: str | None = None,
+    typ: str = TYP,
+) -> str:
+    """Return the compact JWS of ``credential`` (VC-JOSE-COSE §3.1.1), or with ``typ``
+    :data:`VP_TYP` of a presentation (§3.2.1; the holder's key signs it).
 
     :raises InputError: the credential holds a lone surrogate (no UTF-8 form, nothing to sign),
         NaN or an infinity (not JSON).
     """
+    if typ not in (TYP, VP_TYP):
+        raise ValueError(f"typ must be {TYP} or {VP_TYP}")
     payload = base64.urlsafe_b64encode(compact_json(credential)).rstrip(b"=")
-    signing_input = _encoded_header(signer.algorithm, key_id or signer.key_id) + b"." + payload
+    signing_input = _encoded_header(signer.algorithm, key_id or signer.key_id, typ) + b"." + payload
     signature = base64.urlsafe_b64encode(signer.sign(signing_input)).rstrip(b"=")
     return (signing_input + b"." + signature).decode("ascii")
 
@@ -169,13 +188,62 @@ class JwtCheck:
 
 
 def verify(token: UnverifiedJwt, *, resolver: DidResolver, now: datetime) -> JwtCheck:
-    """Check the signature of a parsed token with the key its ``kid`` names.
+    """Check the signature of a parsed vc+jwt with the key its ``kid`` names, which must be
+    an ``assertionMethod`` of its controller.
 
     :raises ProofError: ``signature_invalid``, ``jwt_malformed``, ``jwt_alg_not_allowed``,
         ``jwt_claim_mismatch``.
     :raises DidError: the key cannot be resolved as an assertion method.
     """
     del now  # validity dates are the verifier's validity check, not the proof's
+    kid, public_key, controller = _verify_signature(token, resolver, TYP, "assertionMethod")
+    _check_claims(token.unverified_payload)
+    return JwtCheck(
+        verification_method=kid,
+        controller=controller,
+        public_key=public_key,
+        credential=token.unverified_payload,
+    )
+
+
+def verify_presentation(
+    token: UnverifiedJwt,
+    *,
+    resolver: DidResolver,
+    challenge: str | None = None,
+    domain: str | None = None,
+) -> JwtCheck:
+    """Check a vp+jwt (VC-JOSE-COSE §3.2.1): the holder's key, listed for ``authentication``
+    (Data Integrity's purpose for presentations, applied to JOSE: **policy**).
+
+    The verifier's ``challenge`` and ``domain`` are the JWT claims ``nonce`` and ``aud``
+    (**policy**, as OpenID4VP binds a vp+jwt): each must be present and equal when asked for.
+    ``iss``, where present, must be the presentation's ``holder``.
+
+    :raises ProofError: as :func:`verify`, and ``invalid_challenge`` / ``invalid_domain``.
+    :raises DidError: the key cannot be resolved for authentication.
+    """
+    kid, public_key, controller = _verify_signature(token, resolver, VP_TYP, "authentication")
+    payload = token.unverified_payload
+    if challenge is not None and payload.get("nonce") != challenge:
+        raise ProofError("the vp+jwt nonce is not the challenge", code=KeyCode.INVALID_CHALLENGE)
+    if domain is not None:
+        audience = payload.get("aud")
+        if audience != domain and not (isinstance(audience, list) and domain in audience):
+            raise ProofError("the vp+jwt aud is not the domain", code=KeyCode.INVALID_DOMAIN)
+    holder = payload.get("holder")
+    holder_id = holder.get("id") if isinstance(holder, Mapping) else holder
+    if "iss" in payload and payload["iss"] != holder_id:
+        raise ProofError("JWT claim iss disagrees with the holder", code=KeyCode.JWT_CLAIM_MISMATCH)
+    return JwtCheck(
+        verification_method=kid, controller=controller, public_key=public_key, credential=payload
+    )
+
+
+def _verify_signature(
+    token: UnverifiedJwt, resolver: DidResolver, typ: str, relationship: str
+) -> tuple[str, PublicKey, str]:
+    """The header rules and the signature: ``(kid, key, controller)`` of a good token."""
     header = token.header
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
@@ -188,13 +256,13 @@ def verify(token: UnverifiedJwt, *, resolver: DidResolver, now: datetime) -> Jwt
             "critical JWS header extensions (and unencoded payloads) are not supported",
             code=KeyCode.JWT_MALFORMED,
         )
-    if header.get("typ") not in (TYP, MEDIA_TYPE):
-        raise ProofError(f"JWS typ must be {TYP!r}", code=KeyCode.JWT_MALFORMED)
+    if header.get("typ") not in (typ, f"application/{typ}"):
+        raise ProofError(f"JWS typ must be {typ!r}", code=KeyCode.JWT_MALFORMED)
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise ProofError("JWS header needs a kid naming the key", code=KeyCode.JWT_MALFORMED)
     public_key, controller = find_verification_method(
-        resolver.resolve(kid.split("#", 1)[0]), kid, "assertionMethod"
+        resolver.resolve(kid.split("#", 1)[0]), kid, relationship
     )
     if ALLOWED_ALGORITHMS[alg] is not public_key.key_type:
         raise ProofError(
@@ -217,10 +285,48 @@ def verify(token: UnverifiedJwt, *, resolver: DidResolver, now: datetime) -> Jwt
         raise ProofError(
             "the JWS signature does not verify", code=KeyCode.SIGNATURE_INVALID
         ) from cause
-    _check_claims(token.unverified_payload)
-    return JwtCheck(
-        verification_method=kid,
-        controller=controller,
-        public_key=public_key,
-        credential=token.unverified_payload,
-    )
+    return kid, public_key, controller
+
+
+def envelope(token: str, *, presentation: bool = False) -> dict[str, Any]:
+    """The enveloped form of a compact JWS (VC Data Model 2.0 §4.13.1, §4.13.2): an
+    ``EnvelopedVerifiableCredential`` (or ``...Presentation``) whose ``id`` is the
+    ``data:application/vc+jwt,<JWS>`` URL (RFC 2397; a JWS needs no percent-encoding)."""
+    media_type = VP_MEDIA_TYPE if presentation else MEDIA_TYPE
+    kind = ENVELOPED_PRESENTATION if presentation else ENVELOPED_CREDENTIAL
+    return {"@context": [CREDENTIALS_V2], "type": kind, "id": f"data:{media_type},{token}"}
+
+
+def is_envelope(value: object) -> bool:
+    """True when ``value`` says it is an enveloped credential or presentation (its ``type``)."""
+    if not isinstance(value, Mapping):
+        return False
+    kinds = value.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return ENVELOPED_CREDENTIAL in kinds or ENVELOPED_PRESENTATION in kinds
+
+
+def unenvelope(value: Mapping[str, Any], *, presentation: bool = False) -> str:
+    """The compact JWS inside an enveloped credential (or presentation).
+
+    VC Data Model 2.0 §4.13.1: ``@context`` (with the v2 context first), ``type`` naming the
+    envelope and ``id``, a ``data:`` URL of the media type; the token is not checked here.
+
+    :raises ProofError: ``jwt_malformed`` naming what is wrong.
+    """
+    kind = ENVELOPED_PRESENTATION if presentation else ENVELOPED_CREDENTIAL
+    media_type = VP_MEDIA_TYPE if presentation else MEDIA_TYPE
+    contexts = value.get("@context")
+    contexts = contexts if isinstance(contexts, list) else [contexts]
+    if not contexts or contexts[0] != CREDENTIALS_V2:
+        raise ProofError(
+            f"an {kind} needs @context starting with {CREDENTIALS_V2}", code=KeyCode.JWT_MALFORMED
+        )
+    kinds = value.get("type")
+    if kind not in (kinds if isinstance(kinds, list) else [kinds]):
+        raise ProofError(f"the envelope's type must be {kind}", code=KeyCode.JWT_MALFORMED)
+    url = value.get("id")
+    prefix = f"data:{media_type},"
+    if not isinstance(url, str) or not url.startswith(prefix):
+        raise ProofError(f"an {kind}'s id must be a {prefix}<JWS> URL", code=KeyCode.JWT_MALFORMED)
+    return unquote(url[len(prefix) :])

@@ -27,12 +27,14 @@ from contexts import (
 )
 from contexts.loader import _BoundedCache
 
-from .conftest import EXAMPLES_V2, VECTORS, NetworkUsed
+from .conftest import CITIZENSHIP_V4RC1, VECTORS, NetworkUsed
 
 DATA = Path(loader_module.__file__).parent / "data"
 V2 = "https://www.w3.org/ns/credentials/v2"
 OB_303 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-EXAMPLES_FILE = VECTORS / "contexts" / "www.w3.org_ns_credentials_examples_v2.jsonld"
+# A test-only context the product does not pin (the examples contexts are pinned: issue 14).
+OPERATOR_URL = CITIZENSHIP_V4RC1
+OPERATOR_FILE = VECTORS / "contexts" / "w3id.org_citizenship_v4rc1.jsonld"
 
 
 def _manifest() -> list[dict[str, str]]:
@@ -75,7 +77,7 @@ def test_pinned_store_serves_exactly_the_manifest() -> None:
 def test_vector_contexts_are_not_shipped() -> None:
     """spec README: the vectors' extra contexts are for tests only, never the product loader."""
     store = default_store()
-    assert EXAMPLES_V2 not in store
+    assert OPERATOR_URL not in store
     assert "https://w3id.org/citizenship/v4rc1" not in store
 
 
@@ -107,14 +109,14 @@ def test_sha256_mismatch_is_refused_at_load(
 
 def test_extra_manifest_admits_an_operator_context(tmp_path: Path) -> None:
     """Operators add a context by configuration: a manifest of the same shape, hash-checked."""
-    shutil.copy(EXAMPLES_FILE, tmp_path / "examples.jsonld")
+    shutil.copy(OPERATOR_FILE, tmp_path / "examples.jsonld")
     manifest = _write_manifest(
         tmp_path,
         [
             {
-                "url": EXAMPLES_V2,
+                "url": OPERATOR_URL,
                 "file": "examples.jsonld",
-                "sha256": _sha256(EXAMPLES_FILE),
+                "sha256": _sha256(OPERATOR_FILE),
                 "source": "test",
             }
         ],
@@ -122,54 +124,54 @@ def test_extra_manifest_admits_an_operator_context(tmp_path: Path) -> None:
 
     store = ContextStore.pinned(extra_manifest=manifest)
 
-    assert EXAMPLES_V2 in store
-    assert store.get(EXAMPLES_V2) == json.loads(EXAMPLES_FILE.read_bytes())
+    assert OPERATOR_URL in store
+    assert store.get(OPERATOR_URL) == json.loads(OPERATOR_FILE.read_bytes())
     assert V2 in store  # the shipped ones are still there
-    assert EXAMPLES_V2 not in default_store()
+    assert OPERATOR_URL not in default_store()
 
 
 def test_extra_manifest_hash_mismatch_is_refused(tmp_path: Path) -> None:
-    shutil.copy(EXAMPLES_FILE, tmp_path / "examples.jsonld")
+    shutil.copy(OPERATOR_FILE, tmp_path / "examples.jsonld")
     manifest = _write_manifest(
-        tmp_path, [{"url": EXAMPLES_V2, "file": "examples.jsonld", "sha256": "00" * 32}]
+        tmp_path, [{"url": OPERATOR_URL, "file": "examples.jsonld", "sha256": "00" * 32}]
     )
     with pytest.raises(ContextIntegrityError) as caught:
         ContextStore.pinned(extra_manifest=manifest)
-    assert EXAMPLES_V2 in caught.value.message
+    assert OPERATOR_URL in caught.value.message
     assert "examples.jsonld" in caught.value.message
 
 
 @pytest.mark.parametrize(
     "entries",
     [
-        [{"url": EXAMPLES_V2, "file": "missing.jsonld", "sha256": "00" * 32}],
-        [{"url": EXAMPLES_V2, "file": "examples.jsonld"}],  # no sha256
-        {"url": EXAMPLES_V2},  # not a list
+        [{"url": OPERATOR_URL, "file": "missing.jsonld", "sha256": "00" * 32}],
+        [{"url": OPERATOR_URL, "file": "examples.jsonld"}],  # no sha256
+        {"url": OPERATOR_URL},  # not a list
     ],
     ids=["missing-file", "missing-hash", "not-a-list"],
 )
 def test_unusable_extra_manifest_is_refused(tmp_path: Path, entries: Any) -> None:
-    shutil.copy(EXAMPLES_FILE, tmp_path / "examples.jsonld")
+    shutil.copy(OPERATOR_FILE, tmp_path / "examples.jsonld")
     manifest = _write_manifest(tmp_path, entries)
     with pytest.raises(ContextIntegrityError):
         ContextStore.pinned(extra_manifest=manifest)
 
 
 def test_with_context_checks_the_given_hash() -> None:
-    raw = EXAMPLES_FILE.read_bytes()
-    good = default_store().with_context(EXAMPLES_V2, raw, sha256=_sha256(EXAMPLES_FILE).upper())
-    assert good.get(EXAMPLES_V2) == json.loads(raw)
+    raw = OPERATOR_FILE.read_bytes()
+    good = default_store().with_context(OPERATOR_URL, raw, sha256=_sha256(OPERATOR_FILE).upper())
+    assert good.get(OPERATOR_URL) == json.loads(raw)
 
     with pytest.raises(ContextIntegrityError) as caught:
-        default_store().with_context(EXAMPLES_V2, raw, sha256=hashlib.sha256(b"x").hexdigest())
-    assert EXAMPLES_V2 in caught.value.message
+        default_store().with_context(OPERATOR_URL, raw, sha256=hashlib.sha256(b"x").hexdigest())
+    assert OPERATOR_URL in caught.value.message
 
 
 def test_with_context_returns_a_new_store_and_leaves_the_old_one_alone() -> None:
     base = default_store()
-    extended = base.with_context(EXAMPLES_V2, EXAMPLES_FILE)
-    assert EXAMPLES_V2 in extended
-    assert EXAMPLES_V2 not in base
+    extended = base.with_context(OPERATOR_URL, OPERATOR_FILE)
+    assert OPERATOR_URL in extended
+    assert OPERATOR_URL not in base
     with pytest.raises(dataclasses.FrozenInstanceError):
         base._documents = {}  # type: ignore[misc]
 
@@ -282,7 +284,7 @@ def test_stores_with_the_same_url_do_not_share_cached_contexts() -> None:
 
 def test_the_resolved_context_cache_is_bounded() -> None:
     """Inline contexts come from untrusted documents: each store keeps a bounded number."""
-    store = default_store().with_context(EXAMPLES_V2, EXAMPLES_FILE)
+    store = default_store().with_context(OPERATOR_URL, OPERATOR_FILE)
     for i in range(loader_module._RESOLVED_CACHE_SIZE + 40):
         document = {
             "@context": [V2, {f"t{i}": f"https://example.org/t{i}"}],
@@ -337,3 +339,42 @@ def test_repr_is_short_and_stores_are_hashable() -> None:
     store = default_store()
     assert repr(store) == f"ContextStore({len(_manifest())} contexts)"
     assert {store: 1}[store] == 1
+
+
+# Issue 14: the contexts real credentials use, pinned by hash (VC 2.0 §4.3, "Contexts").
+_ISSUE_14_CONTEXTS = {
+    # Ed25519Signature2020 proofs (legacy Open Badges 3.0 proofs): verified, never made
+    "https://w3id.org/security/suites/ed25519-2020/v1": (
+        "b9e1ab971fd8bf2c7553e0c4a9438e0b9450afde1ea1ca5b2492368b9f549588",
+        "ed25519-signature-2020-context@1.1.0",
+    ),
+    # the specifications' examples and conformance fixtures
+    "https://www.w3.org/ns/credentials/examples/v2": (
+        "57393fbc69d6efb9b9b5dc9cb6b9880b0944360abfe2eaf459c9e58cf2279d7c",
+        "W3C VC Data Model 2.0",
+    ),
+    "https://www.w3.org/2018/credentials/examples/v1": (
+        "752b1e9904235cf3af61265ef3a6d6a73c66a56f090379efcdcbf069e2a9299a",
+        "@digitalbazaar/credentials-examples-context@1.0.0",
+    ),
+    # imported by the VC 1.1 examples context
+    "https://www.w3.org/ns/odrl.jsonld": (
+        "e028768d8f72dd25d1d27c97d5898f8877447b31f77316a9f3300ad4f301bb0c",
+        "@digitalbazaar/odrl-context@1.0.0",
+    ),
+    # StatusList2021Entry, the status form of VC 1.1 credentials (Open Badges 3.0 in the wild)
+    "https://w3id.org/vc/status-list/2021/v1": (
+        "fbed35e8a8f01448db4c2db7fa37496f71588aa9cf1e64f71a50fe58677f1c53",
+        "@digitalbazaar/vc-status-list-context@3.1.1",
+    ),
+}
+
+
+@pytest.mark.parametrize("url", sorted(_ISSUE_14_CONTEXTS))
+def test_contexts_of_credentials_in_the_wild_are_pinned_by_hash(url: str) -> None:
+    """VC 2.0 §4.3: a verifier may pin contexts by hash; the source of each is recorded."""
+    sha256, source = _ISSUE_14_CONTEXTS[url]
+    entry = next(e for e in _manifest() if e["url"] == url)
+    assert entry["sha256"] == sha256
+    assert entry["source"].startswith(source)
+    assert default_store().sha256(url) == sha256

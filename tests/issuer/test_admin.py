@@ -225,7 +225,9 @@ def test_the_import_page_documents_the_format_and_offers_a_template(ui) -> None:
     reply = ui.client.get("/admin/import/template.csv")
     assert reply.status_code == 200 and reply.mimetype == "text/csv"
     assert "attachment" in reply.headers["Content-Disposition"]
-    assert reply.data.startswith(b"\xef\xbb\xbfname,reference,scheme,scope,number,effective\r\n")
+    assert reply.data.startswith(
+        b"\xef\xbb\xbfname,reference,scheme,scope,number,effective,email\r\n"
+    )
     persons = _count(ui, Person)
     upload = ui.client.post(
         "/admin/import",

@@ -24,7 +24,7 @@ from issuer.services import audit, audit_checkpoints, audit_mac, instance
 from keys.errors import KeyCode, KeyMaterialError
 from keys.keystore import ScryptParams
 
-from .support import BACKENDS, NOW, context, init
+from .support import BACKENDS, NOW, context, init, rewrite_audit_chain
 
 FAST = ScryptParams(n=2**10)  # tests only: the default cost takes most of a second
 Row = dict[str, Any]
@@ -67,38 +67,8 @@ def _cli_verify(env: Any, *extra: str, **variables: str) -> tuple[int, dict[str,
 
 
 def _recompute(env: Any, change: Callable[[list[Row]], None]) -> None:
-    """The attacker: read the events, change them, recompute every hash and the head with
-    ``issuer.services.audit.event_hash`` (the MAC key is not in the database)."""
-    table = AuditEvent.__table__
-    with env.engine.begin() as connection:
-        rows = [dict(r._mapping) for r in connection.execute(select(table).order_by(table.c.seq))]
-        change(rows)
-        previous = audit.GENESIS
-        for row in rows:
-            row["prev_hash"] = previous
-            row["hash"] = previous = audit.event_hash(
-                seq=row["seq"],
-                at=row["at"],
-                actor=row["actor"],
-                action=Action(row["action"]),
-                subject=row["subject"],
-                reason=row["reason"],
-                details=row["details"],
-                prev_hash=previous,
-            )
-        for row in rows:  # every hash is unique: move them aside first
-            connection.execute(
-                update(table).where(table.c.seq == row["seq"]).values(hash=f"x{row['seq']}")
-            )
-        for row in rows:
-            connection.execute(
-                update(table)
-                .where(table.c.seq == row["seq"])
-                .values({k: v for k, v in row.items() if k != "seq"})
-            )
-        connection.execute(
-            update(AuditHead.__table__).where(AuditHead.id == 1).values(hash=previous)
-        )
+    """The attacker: edit the events and recompute the chain (:func:`rewrite_audit_chain`)."""
+    rewrite_audit_chain(env.engine, change)
 
 
 def _head_seq(env: Any) -> int:
@@ -177,7 +147,7 @@ def test_a_writer_not_bound_to_the_key_is_noticed(env) -> None:
 
 def _as_before_the_key(env: Any) -> Any:
     """The instance as it was before it had a MAC key: no key file, events without MACs (as
-    migration 0010 leaves them); returns a fresh context (no key cached)."""
+    migration 0014 leaves them); returns a fresh context (no key cached)."""
     env.ctx.keyring.audit_key().path.unlink()
     with env.engine.begin() as connection:
         connection.execute(update(AuditEvent.__table__).values(mac=None))

@@ -510,7 +510,7 @@ def test_import_csv_with_an_unknown_column_lists_the_known_ones(
     line = _one_error(_import(instance, bad))
     assert line == (
         "certvc: error: field_invalid: file: unknown columns ['password']; known: name, "
-        "reference, scheme, scope, number, effective"
+        "reference, scheme, scope, number, effective, email"
     )
 
 

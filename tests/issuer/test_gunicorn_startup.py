@@ -13,8 +13,9 @@ import pytest
 
 from contexts.errors import CertvcError
 from issuer import db
-from issuer.app import GUNICORN_APP_LOAD_ERROR, create_app
+from issuer.app import create_app
 from issuer.cli.common import error_line
+from verifier.startup import GUNICORN_APP_LOAD_ERROR
 
 from .support import init
 
@@ -22,12 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
-def _gunicorn(variables: dict[str, str], cwd: Path, *flags: str) -> subprocess.CompletedProcess:
+def _gunicorn(
+    variables: dict[str, str], cwd: Path, *flags: str, app: str = "issuer.app:create_app()"
+) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CERTVC_")}
     environment.update(variables, PYTHONPATH=str(ROOT))
     command = [str(GUNICORN), "--bind", "127.0.0.1:0", "--workers", "1", "--no-control-socket"]
     return subprocess.run(
-        [*command, *flags, "issuer.app:create_app()"],
+        [*command, *flags, app],
         env=environment,
         cwd=cwd,
         capture_output=True,
@@ -89,4 +92,26 @@ def test_a_bad_configuration_is_one_line_and_a_stop(
     assert ours[0].startswith(f"certvc: error: {code}: "), output
     assert ours[0] == _cli_line(variables, monkeypatch)
     # Only gunicorn's own short log lines besides ours (start, worker, stop, reason).
+    assert len(output.splitlines()) <= 12, output
+
+
+@pytest.mark.parametrize(
+    ("variables", "code"),
+    [
+        ({"CERTVC_VERIFIER_TRUST_FILE": "{tmp}/no-trust-list.json"}, "trust_list_invalid"),
+        ({"CERTVC_VERIFIER_RATE_PER_MINUTE": "sixty"}, "input_unusable"),
+        ({"CERTVC_TRUSTED_PROXIES": "-1"}, "input_unusable"),
+    ],
+)
+def test_the_stand_alone_verifier_is_one_line_and_a_stop_too(
+    variables: dict[str, str], code: str, tmp_path: Path
+) -> None:
+    """``gunicorn 'verifier.app:create_app()'`` with a bad setting: the same one line."""
+    given = {name: value.format(tmp=tmp_path) for name, value in variables.items()}
+    run = _gunicorn(given, tmp_path, app="verifier.app:create_app()")
+    output = run.stdout + run.stderr
+    assert run.returncode == GUNICORN_APP_LOAD_ERROR, output
+    assert "Traceback" not in output and 'File "' not in output, output
+    ours = [line for line in run.stderr.splitlines() if line.startswith("certvc: error:")]
+    assert len(ours) == 1 and ours[0].startswith(f"certvc: error: {code}: "), output
     assert len(output.splitlines()) <= 12, output

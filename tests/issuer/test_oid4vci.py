@@ -5,8 +5,11 @@ its own status entries and an audit event, and that every lifecycle move reaches
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +20,7 @@ from issuer.db.models import (
     AuditEvent,
     CredentialState,
     IssuedCredential,
+    Oid4vciCredential,
     Oid4vciNonce,
     Oid4vciOffer,
     Oid4vciToken,
@@ -114,6 +118,7 @@ def test_the_database_store_keeps_the_contract(env) -> None:
         session.execute(Oid4vciOffer.__table__.delete())
         session.execute(Oid4vciNonce.__table__.delete())
         session.execute(Oid4vciToken.__table__.delete())
+        session.execute(Oid4vciCredential.__table__.delete())
         check_issuance_store(lambda: oid4vci.SessionStore(session))
 
 
@@ -300,3 +305,125 @@ def test_an_inactive_certification_gets_no_offer_and_no_credential(https_env) ->
     assert refused.value.code is IssuerCode.TRANSITION_NOT_ALLOWED
     with https_env.read() as session:
         assert session.execute(select(func.count()).select_from(IssuedCredential)).scalar() == 1
+
+
+# --- one credential per configuration, bound to the first key (issue 16, finding 8) --------
+
+#: The second process: its own engine and service on the same instance and database, asked
+#: once for the credential (argv: folder, database URL, Authorization header, request body).
+_OTHER_PROCESS = """
+import json, sys
+from pathlib import Path
+from issuer import db
+from issuer.services import oid4vci
+from tests.issuer.support import context
+from tests.issuer.test_oid4vci import WHEN
+from wallet_export.oid4vci.errors import Oid4vciError
+folder, url, authorization, body = sys.argv[1:]
+engine = db.make_engine(url)
+service = oid4vci.make_service(
+    context(Path(folder)), db.session_factory(engine), clock=lambda: WHEN, display_name="Body"
+)
+try:
+    print(json.dumps(service.credential(authorization, json.loads(body))))
+except Oid4vciError as error:
+    print(json.dumps(error.to_json()))
+engine.dispose()
+"""
+
+
+def _token_for(env, service, number) -> str:
+    offer = env.write(
+        lambda s: oid4vci.create_offer(
+            s, env.ctx, number, tx_code=False, by_reference=False, actor="t", now=WHEN
+        )
+    )
+    code = offer.offer["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
+    return service.token({"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": code})[
+        "access_token"
+    ]
+
+
+def _body(env, service, holder, configuration=oid4vci.LDP_VC) -> dict:
+    nonce = service.nonce()["c_nonce"]
+    proof = key_proof(holder, audience=env.ctx.public_url, nonce=nonce, iat=WHEN.timestamp())
+    return {"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}
+
+
+def _copies(env) -> int:
+    with env.read() as session:
+        return session.execute(
+            select(func.count())
+            .select_from(IssuedCredential)
+            .where(IssuedCredential.copy_of_id.is_not(None))
+        ).scalar_one()
+
+
+def test_a_token_redeems_once_per_configuration_across_processes(https_env) -> None:
+    """The attack of finding 8 against the database store: the first key gets its copy; in
+    another process (own engine, own service) another key is refused and the same key gets the
+    same credential; the database holds one copy per configuration."""
+    number = _certify(https_env)
+    service = _service(https_env)
+    token = _token_for(https_env, service, number)
+    holder, thief = KeyPair.generate(KeyType.ED25519), KeyPair.generate(KeyType.P256)
+    first = service.credential(f"Bearer {token}", _body(https_env, service, holder))
+
+    def elsewhere(key: KeyPair, configuration: str = oid4vci.LDP_VC) -> dict:
+        args = [
+            str(https_env.folder),
+            https_env.url,
+            f"Bearer {token}",
+            json.dumps(_body(https_env, service, key, configuration)),
+        ]
+        done = subprocess.run(
+            [sys.executable, "-c", _OTHER_PROCESS, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert elsewhere(holder) == first
+    for configuration in (oid4vci.LDP_VC, oid4vci.JWT_VC_JSON):
+        refused = elsewhere(thief, configuration)
+        assert refused["error"] == "invalid_proof", refused
+    assert _copies(https_env) == 1
+    with https_env.read() as session:
+        token_row = session.execute(select(Oid4vciToken)).scalar_one()
+        assert token_row.holder_key == holder.public_key.thumbprint
+        kept = session.execute(select(Oid4vciCredential)).scalar_one()
+        assert json.loads(kept.credential) == first["credentials"][0]["credential"]
+
+
+def test_racing_requests_for_one_token_issue_one_copy(https_env) -> None:
+    """Eight requests at once with one token, half with the holder's key and half with a
+    thief's: one copy is recorded; every answer is that copy or invalid_proof."""
+    number = _certify(https_env)
+    service = _service(https_env)
+    token = _token_for(https_env, service, number)
+    holder, thief = KeyPair.generate(KeyType.ED25519), KeyPair.generate(KeyType.ED25519)
+    bodies = [_body(https_env, service, holder if n % 2 else thief) for n in range(8)]
+    barrier = threading.Barrier(8)
+    answers: list[object] = []
+
+    def race(body: dict) -> None:
+        barrier.wait()
+        try:
+            answers.append(service.credential(f"Bearer {token}", body)["credentials"][0])
+        except Oid4vciError as error:
+            answers.append(error.error.value)
+
+    threads = [threading.Thread(target=race, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    credentials = [a for a in answers if isinstance(a, dict)]
+    assert len(answers) == 8 and credentials
+    assert all(c == credentials[0] for c in credentials)
+    assert sorted(a for a in answers if not isinstance(a, dict)) == ["invalid_proof"] * (
+        8 - len(credentials)
+    )
+    assert _copies(https_env) == 1

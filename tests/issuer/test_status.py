@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from contexts.loader import default_store
+from issuer import db
 from issuer.db.models import (
     CredentialFormat,
     CredentialState,
@@ -20,6 +21,7 @@ from issuer.db.models import (
     StatusEntry,
     StatusList,
 )
+from issuer.errors import Conflict
 from issuer.services import status_lists
 from keys.did import LocalResolver
 from keys.suites import FAST
@@ -227,3 +229,27 @@ def test_the_same_index_cannot_be_recorded_twice(env) -> None:
         env.write(twice)
     with env.read() as session:
         assert session.execute(select(func.count()).select_from(StatusEntry)).scalar_one() == 0
+
+
+def test_a_lost_race_runs_the_whole_transaction_again_then_gives_up(env) -> None:
+    """A service that drew without asking signals a collision with LostRace: the runner rolls
+    the attempt back and runs the work again (told its attempt), and after five a 409."""
+    attempts: list[int | None] = []
+
+    def lose_twice(session):
+        attempts.append(db.attempt_of(session))
+        _bare_credentials(session, 1, 200 + len(attempts))
+        if len(attempts) < 3:
+            raise db.LostRace
+        return "done"
+
+    assert env.write(lose_twice) == "done"
+    assert attempts == [1, 2, 3]
+    with env.read() as session:  # the two lost attempts left nothing behind
+        assert session.execute(select(func.count()).select_from(IssuedCredential)).scalar() == 1
+
+    def always_lose(session):
+        raise db.LostRace
+
+    with pytest.raises(Conflict):
+        env.write(always_lose)

@@ -372,7 +372,6 @@ FULL_PATH_SHAPES: dict[str, dict[str, Any]] = {
     },
     "embedded-context": {**_TEST, "scoped": {"@context": {"x": "ex:x"}, "x": "y"}},
     "index-keyword": {**_TEST, "ex:v": {"@value": "x", "@index": "i"}},
-    "direction": {**_TEST, "note": {"@value": "x", "@language": "ar", "@direction": "rtl"}},
     "undefined-terms-vocab": {
         "@context": [VC_V2, UNDEFINED_TERMS],
         "id": "urn:u",
@@ -449,3 +448,37 @@ def test_stores_do_not_share_compiled_shapes() -> None:
         _agree(canonicalizer, document, store)
     assert "a.example" in canonicalizer(document, one)
     assert "b.example" in canonicalizer(document, two)
+
+
+# --- base direction (issue 14) ------------------------------------------------------------------
+
+
+_DIRECTED = {
+    **_MINIMAL,
+    "name": {"@value": "مرحبا", "@language": "AR", "@direction": "rtl"},
+    "description": [
+        {"@value": "left to right", "@direction": "ltr"},
+        {"@value": "Inspecteur", "@language": "fr-CA", "@direction": "ltr"},
+    ],
+}
+
+
+def test_direction_is_canonicalized_as_an_i18n_datatype_on_both_paths() -> None:
+    """VC-DI-EdDSA §3.3.3 / VC-DI-ECDSA §3.3.3 (canonize with rdfDirection i18n-datatype) and
+    JSON-LD 1.1 API §8.6: a value with @direction is a literal typed
+    https://www.w3.org/ns/i18n#{language}_{direction}; the fast path compiles the shape and
+    writes other values of it exactly as the full path does."""
+    store = default_store()
+    canonicalizer = compiling()
+    status, nquads = _agree(canonicalizer, _DIRECTED, store)[:2]
+    assert status == "ok"
+    assert '"مرحبا"^^<https://www.w3.org/ns/i18n#ar_rtl>' in nquads
+    assert '"left to right"^^<https://www.w3.org/ns/i18n#_ltr>' in nquads
+    assert '"Inspecteur"^^<https://www.w3.org/ns/i18n#fr-ca_ltr>' in nquads
+    _agree(canonicalizer, _DIRECTED, store)
+    before = _hits(canonicalizer)
+    other = _with(_DIRECTED, ("name", "@value"), "שלום")
+    assert "i18n#ar_rtl" in _agree(canonicalizer, other, store)[1]
+    assert _hits(canonicalizer) > before, "a directed value should hit the compiled shape"
+    flipped = _with(_DIRECTED, ("name", "@direction"), "ltr")
+    assert "i18n#ar_ltr" in _agree(canonicalizer, flipped, store)[1]

@@ -28,9 +28,14 @@ KEY_PAIRS = {
     KeyType.ED25519: EDDSA / "keyPair.json",
     KeyType.P256: ECDSA / "p256KeyPair.json",
     KeyType.P384: ECDSA / "p384KeyPair.json",
+    KeyType.P521: VECTORS / "jose" / "p521KeyPair.json",
 }
-CURVES = {KeyType.P256: ec.SECP256R1(), KeyType.P384: ec.SECP384R1()}
-HASHES = {KeyType.P256: hashes.SHA256(), KeyType.P384: hashes.SHA384()}
+CURVES = {KeyType.P256: ec.SECP256R1(), KeyType.P384: ec.SECP384R1(), KeyType.P521: ec.SECP521R1()}
+HASHES = {
+    KeyType.P256: hashes.SHA256(),
+    KeyType.P384: hashes.SHA384(),
+    KeyType.P521: hashes.SHA512(),
+}
 
 
 def _json(path: Path) -> dict[str, str]:
@@ -52,7 +57,18 @@ def test_key_type_parameters() -> None:
         ("ed25519", "EdDSA", "sha256", 64),
         ("p-256", "ES256", "sha256", 64),
         ("p-384", "ES384", "sha384", 96),
+        ("p-521", "ES512", "sha512", 132),  # RFC 7518 §3.4; vc+jwt only
     ]
+
+
+def test_p521_multikey_pair_is_the_rfc7520_key() -> None:
+    """RFC 7520 §3.2's P-521 JWK and our Multikey form of it are one key (multicodec 0x1202)."""
+    jwk = _json(VECTORS / "jose" / "rfc7520-p521.jwk.json")
+    from_jwk = KeyPair.from_jwk({k: v for k, v in jwk.items() if k not in ("kid", "use")})
+    from_multikey = KeyPair.from_multikey(_json(KEY_PAIRS[KeyType.P521]))
+    assert from_jwk.public_key == from_multikey.public_key
+    assert from_multikey.public_key.multibase.startswith("z2J9")
+    assert from_multikey.export_private_jwk()["d"] == jwk["d"]
 
 
 @pytest.mark.parametrize("key_type", list(KeyType))
@@ -106,7 +122,7 @@ def test_ecdsa_vector_signatures_verify(key_type: KeyType, folder: str, suffix: 
     assert not public.verify(signature[:-1] + bytes([signature[-1] ^ 1]), data)
 
 
-@pytest.mark.parametrize("key_type", [KeyType.P256, KeyType.P384])
+@pytest.mark.parametrize("key_type", [KeyType.P256, KeyType.P384, KeyType.P521])
 def test_ecdsa_signer_output_verifies_with_pyca(key_type: KeyType) -> None:
     """Our r||s, turned to DER, verifies with pyca and the curve's hash (VC-DI-ECDSA)."""
     pair = KeyPair.from_multikey(_json(KEY_PAIRS[key_type]))

@@ -33,13 +33,20 @@ HEADERS = {
     ("secret", KeyType.ED25519): b"\x80\x26",
     ("secret", KeyType.P256): b"\x86\x26",
     ("secret", KeyType.P384): b"\x87\x26",
+    ("public", KeyType.P521): b"\x82\x24",  # p521-pub 0x1202
+    ("secret", KeyType.P521): b"\x88\x26",  # p521-priv 0x1308
 }
-CURVES = {KeyType.P256: ec.SECP256R1(), KeyType.P384: ec.SECP384R1()}
+CURVES = {KeyType.P256: ec.SECP256R1(), KeyType.P384: ec.SECP384R1(), KeyType.P521: ec.SECP521R1()}
 ORDERS = {
     KeyType.P256: 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
     KeyType.P384: int(
         "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77A"
         "ECEC196ACCC52973",
+        16,
+    ),
+    KeyType.P521: int(
+        "01FF" + "FFFFFFFF" * 7 + "FFFFFFFA"
+        "51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
         16,
     ),
 }
@@ -220,7 +227,7 @@ def test_ed25519_public_round_trip(raw: bytes) -> None:
 
 
 @settings(deadline=None)  # crypto under a loaded CI runner
-@given(st.sampled_from([KeyType.P256, KeyType.P384]), st.data())
+@given(st.sampled_from([KeyType.P256, KeyType.P384, KeyType.P521]), st.data())
 def test_ec_public_round_trip(key_type: KeyType, data: st.DataObject) -> None:
     scalar = data.draw(st.integers(min_value=1, max_value=ORDERS[key_type] - 1))
     raw = _compressed(key_type, scalar)
@@ -230,7 +237,7 @@ def test_ec_public_round_trip(key_type: KeyType, data: st.DataObject) -> None:
 @settings(deadline=None)  # crypto under a loaded CI runner
 @given(st.sampled_from(list(KeyType)), st.data())
 def test_secret_round_trip(key_type: KeyType, data: st.DataObject) -> None:
-    size = {KeyType.ED25519: 32, KeyType.P256: 32, KeyType.P384: 48}[key_type]
+    size = {KeyType.ED25519: 32, KeyType.P256: 32, KeyType.P384: 48, KeyType.P521: 66}[key_type]
     raw = data.draw(st.binary(min_size=size, max_size=size))
     assert decode_secret(encode_secret(key_type, raw)) == (key_type, raw)
 

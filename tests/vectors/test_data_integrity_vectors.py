@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from keys.did import LocalResolver
-from keys.keypair import KeyPair
+from keys.keypair import KeyPair, KeyType
 from keys.suites import FAST, REGISTRY, ProofOptions, canonize, create_proof
 from verifier.engine import VerifierPolicy, verify_credential
 from verifier.result import Check, CheckStatus
@@ -174,3 +174,70 @@ def test_certvc_sign_reproduces_the_eddsa_vector() -> None:
     )
     assert done.returncode == 0, done.stderr.decode()
     assert json.loads(done.stdout) == vs.signed
+
+
+# -- proof chains and the issuer (issue 14) --------------------------------------------------
+
+_EDDSA_SETS = [v for v in VECTOR_SETS if v.cryptosuite == "eddsa-rdfc-2022"]
+
+
+@pytest.mark.parametrize("vs", _EDDSA_SETS, ids=lambda v: v.name)
+def test_a_notary_chained_to_the_vector_proof_does_not_make_it_the_issuers(
+    vs: VectorSet, store
+) -> None:
+    """Data Integrity §2.1.2 / §4.5 and VC 2.0 §4.7: the vector's proof (its key is not the
+    issuer's) with a notary's proof chained to it: both verify, the chain holds, and the issuer
+    check still fails: no proof asserts the credential in its issuer's name."""
+    notary = KeyPair.generate(KeyType.ED25519)
+    # the vector's document and key, its proof given an id (the id is part of the proof
+    # configuration, so the proof is made again) for the notary to chain to
+    first = create_proof(
+        REGISTRY["eddsa-rdfc-2022"].cryptosuite,
+        vs.unsigned,
+        KeyPair.from_multikey(vs.key_pair).signer(vs.proof_config["verificationMethod"]),
+        ProofOptions(
+            created=datetime.fromisoformat(vs.proof_config["created"]), id="urn:uuid:vector"
+        ),
+        store,
+        FAST,
+    )
+    chained = create_proof(
+        REGISTRY["eddsa-rdfc-2022"].cryptosuite,
+        first,
+        notary.signer(),
+        ProofOptions(created=NOW, previous_proof="urn:uuid:vector"),
+        store,
+        FAST,
+    )
+    policy = VerifierPolicy(store=store, resolver=LocalResolver(), canonicalizer=FAST)
+    result = verify_credential(chained, policy, now=NOW)
+    assert result.check(Check.PROOF).status is CheckStatus.PASSED, result.check(Check.PROOF)
+    assert result.check(Check.ISSUER).status is CheckStatus.FAILED
+
+
+@pytest.mark.parametrize("vs", _EDDSA_SETS, ids=lambda v: v.name)
+def test_the_issuer_first_and_the_vector_key_as_notary_verifies(vs: VectorSet, store) -> None:
+    """Data Integrity §2.1.2's proof-chain example: the issuer's proof, then a notary's proof
+    (here the W3C vector key) naming it in previousProof: VALID apart from trust, the notary
+    named as a co-signer, not failed."""
+    issuer = KeyPair.generate(KeyType.ED25519)
+    unsigned = {**copy.deepcopy(vs.unsigned), "issuer": issuer.public_key.did_key}
+    suite = REGISTRY["eddsa-rdfc-2022"].cryptosuite
+    first = create_proof(
+        suite, unsigned, issuer.signer(), ProofOptions(created=NOW, id="urn:uuid:1"), store, FAST
+    )
+    vector_key = KeyPair.from_multikey(vs.key_pair)
+    chained = create_proof(
+        suite,
+        first,
+        vector_key.signer(),
+        ProofOptions(created=NOW, previous_proof="urn:uuid:1"),
+        store,
+        FAST,
+    )
+    policy = VerifierPolicy(store=store, resolver=LocalResolver(), canonicalizer=FAST)
+    result = verify_credential(chained, policy, now=NOW)
+    assert result.check(Check.PROOF).status is CheckStatus.PASSED
+    issuer_check = result.check(Check.ISSUER)
+    assert issuer_check.status is CheckStatus.PASSED
+    assert f"{vector_key.public_key.did_key} (not the issuer)" in issuer_check.message

@@ -24,6 +24,7 @@ from verifier.fetch import FetchPolicy, SafeFetcher
 from verifier.qr_symbol import make_symbol, render_png
 from verifier.result import Verdict
 from verifier.samples import VC_V2
+from verifier.web.rate_limits import per_window
 from wallet_export import pdf_extract
 
 from .world import NOW, Served, credential, new_pair, serve_lists, status_server, trust_file
@@ -263,15 +264,10 @@ def test_request_size_is_capped(world) -> None:
 
 
 def test_rate_limit_per_client(world) -> None:
-    clock = [0.0]
-    app = create_app(
-        _config(
-            world,
-            VERIFIER_RATE_PER_MINUTE=60,
-            VERIFIER_RATE_BURST=2,
-            VERIFIER_MONOTONIC=lambda: clock[0],
-        )
-    )
+    """Flask-Limiter per client address on the POST endpoints: the burst, then 429
+    ``rate_limited`` with Retry-After; other clients and the page are not affected. (The
+    window's recovery is Flask-Limiter's own, tested there: no clock to move here.)"""
+    app = create_app(_config(world, VERIFIER_RATE_PER_MINUTE=1, VERIFIER_RATE_BURST=2))
     client = app.test_client()
 
     def post(address: str = "198.51.100.7") -> object:
@@ -282,11 +278,18 @@ def test_rate_limit_per_client(world) -> None:
     assert [post().status_code for _ in range(2)] == [400, 400]
     limited = post()
     assert limited.status_code == 429 and limited.json["error"]["code"] == "rate_limited"
-    assert limited.headers["Retry-After"] == "1"
-    assert post("198.51.100.8").status_code == 400  # another client has its own bucket
+    assert limited.json["verified"] is False
+    assert 1 <= int(limited.headers["Retry-After"]) <= 121  # "2 per 120 second", rounded up
+    assert post("198.51.100.8").status_code == 400  # another client has its own count
     assert client.get("/v").status_code == 200  # the page itself is not limited
-    clock[0] += 1.0
-    assert post().status_code == 400
+
+
+def test_rate_limit_settings_become_a_sliding_window() -> None:
+    assert per_window(60, 20) == "20 per 20 second"
+    assert per_window(1, 2) == "2 per 120 second"
+    assert per_window(6000, 1) == "1 per 1 second"
+    with pytest.raises(ValueError):
+        per_window(0, 20)
 
 
 # --- presentations --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from contexts.errors import ShapeError
 from contexts.jsonld import to_dataset
 from contexts.loader import default_store
 from verifier.model.credentials import (
@@ -13,6 +14,7 @@ from verifier.model.credentials import (
     SchemeInfo,
     StatusRef,
     certification_credential,
+    check_own_credential,
     status_list_credential,
 )
 from verifier.model.shape import Mode, shape_problems
@@ -138,3 +140,22 @@ def test_optional_profile_parts(logo: str | None) -> None:
     assert ("image" in credential["issuer"]) is (logo is not None)
     assert "description" not in credential["issuer"]
     to_dataset(credential, default_store())
+
+
+def test_certvcs_own_credential_keeps_the_stricter_rules() -> None:
+    """Issue 14: the generic rules take an id-only subject (VC 2.0 §4.8) and VC 1.1; certvc's
+    own certification credential is VC 2.0 and its subject always makes claims."""
+    own = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:body",
+        "credentialSubject": {"id": "did:example:person"},
+    }
+    assert shape_problems(own, Mode.ISSUE) == ()  # the generic signer would sign it
+    with pytest.raises(ShapeError) as caught:
+        check_own_credential(own)
+    assert caught.value.path == "/credentialSubject"
+    with pytest.raises(ShapeError) as caught:
+        check_own_credential({**own, "@context": ["https://www.w3.org/2018/credentials/v1"]})
+    assert caught.value.path == "/@context"
+    check_own_credential({**own, "credentialSubject": {"id": "did:example:p", "name": "Ada"}})

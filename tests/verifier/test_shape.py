@@ -137,7 +137,16 @@ def test_proof_is_not_required_by_shape_when_verifying() -> None:
         {"evidence": [{"type": ["Evidence"], "id": "https://certs.example.org/e/1"}]},
         {"termsOfUse": {"type": "TrustFrameworkPolicy"}},
         {"refreshService": {"type": "VerifiableCredentialRefreshService2021", "id": "https://r"}},
-        {"credentialStatus": {"type": "StatusList2021Entry"}},
+        {"credentialStatus": {"type": "RevocationList2020Status"}},
+        {
+            "credentialStatus": {
+                "id": "https://certs.example.org/status/3#94567",
+                "type": "StatusList2021Entry",
+                "statusPurpose": "revocation",
+                "statusListIndex": "94567",
+                "statusListCredential": "https://certs.example.org/status/3",
+            }
+        },
     ],
     ids=lambda change: "+".join(change),
 )
@@ -160,9 +169,9 @@ FAILS: list[tuple[str, dict[str, Any], str, Code]] = [
     ("context_is_empty", {"context": []}, "/@context", MALFORMED),
     ("context_v2_not_first", {"context": OPEN_BADGE["@context"][::-1]}, "/@context/0", MALFORMED),
     (
-        "context_is_vc_1_1",
+        "vc_1_1_without_issuance_date",  # VC 1.1 §4.6: issuanceDate is required
         {"context": ["https://www.w3.org/2018/credentials/v1"]},
-        "/@context/0",
+        "/issuanceDate",
         MALFORMED,
     ),
     (
@@ -354,12 +363,11 @@ def test_fails_when_credential_is_not_an_object(value: object) -> None:
     assert where(shape_problems(value, Mode.VERIFY)) == [("", MALFORMED)]
 
 
-def test_vc_1_1_context_gets_a_message_naming_the_version() -> None:
-    """VC 2.0 §4.3: a 1.1 credential is told why, not just that the context is wrong."""
-    (problem,) = shape_problems(
-        badge(context=["https://www.w3.org/2018/credentials/v1"]), Mode.VERIFY
-    )
-    assert "1.1" in problem.message
+def test_an_unknown_base_context_names_both_versions() -> None:
+    """VC 2.0 §4.3 / VC 1.1 §4.1: the first context is one of the two base contexts."""
+    (problem,) = shape_problems(badge(context=["https://example.org/credentials/v3"]), Mode.VERIFY)
+    assert problem.path == "/@context/0"
+    assert "2.0" in problem.message and "1.1" in problem.message
 
 
 def test_a_subject_with_only_an_id_is_allowed_on_both_sides() -> None:

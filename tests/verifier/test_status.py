@@ -304,7 +304,7 @@ def test_unusable_lists(server, body, served, code) -> None:
 
 def test_unsupported_status_types_fail(server, body) -> None:
     secured = credential(body, server.url)
-    secured = {**secured, "credentialStatus": [{"type": "StatusList2021Entry", "id": "urn:x"}]}
+    secured = {**secured, "credentialStatus": [{"type": "RevocationList2020Status", "id": "urn:x"}]}
     result = _checker(server)(secured, now=NOW)
     assert result.code is VerifierCode.STATUS_VERIFICATION and "not supported" in result.message
 

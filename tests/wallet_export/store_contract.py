@@ -63,3 +63,31 @@ def check_issuance_store(make_store: Callable[[], IssuanceStore]) -> None:
     assert not store.take_nonce("n-1", NOW)
     assert not store.take_nonce("n-2", NOW + timedelta(minutes=5))
     assert not store.take_nonce("n-x", NOW)
+
+    # the token's holder key: the first one bound stays
+    assert store.bind_holder("tok-x", "key-a") is None
+    assert store.bind_holder("tok-1", "key-a") == "key-a"
+    assert store.bind_holder("tok-1", "key-b") == "key-a"
+    assert store.bind_holder("tok-1", "key-a") == "key-a"
+    found_token = store.find_token("tok-1")
+    assert found_token is not None and found_token.holder_key == "key-a"
+
+    # one credential per token and configuration: issued once, then the kept one
+    made: list[object] = []
+
+    def issue(transaction: object) -> str:
+        made.append(transaction)
+        return f"credential-{len(made)}"
+
+    def refuse(_transaction: object) -> str:
+        raise ValueError("cannot issue now")
+
+    expires = NOW + timedelta(minutes=5)
+    try:
+        store.redeem_credential("tok-1", "B", expires, refuse)
+    except ValueError:
+        pass
+    assert store.redeem_credential("tok-1", "A", expires, issue) == "credential-1"
+    assert store.redeem_credential("tok-1", "A", expires, issue) == "credential-1"
+    assert store.redeem_credential("tok-1", "B", expires, issue) == "credential-2"  # not kept
+    assert len(made) == 2

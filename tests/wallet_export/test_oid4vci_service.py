@@ -345,3 +345,53 @@ def test_error_description_is_ascii_for_the_wire() -> None:
         "error": "invalid_proof",
         "error_description": "bad ?quote? ? and ?n?code",
     }
+
+
+# --- one credential per configuration, bound to the first key (issue 16, finding 8) --------
+
+
+def test_one_access_token_mints_one_credential_per_configuration(service, clock, holder) -> None:
+    """The attack: with one access token, request the credential again and again, with other
+    keys. Only the first key gets a credential; asking again with that key answers the same
+    credential (a wallet that lost the response retries), never a second copy; another key is
+    ``invalid_proof`` (OpenID4VCI 1.0 §8.3.1.2: the key proof is not one this token can use)."""
+    token = _token(service, service.create_offer("CB-1"))
+    first = _request(service, clock, holder, token, LDP)["credentials"][0]["credential"]
+    again = _request(service, clock, holder, token, LDP)["credentials"][0]["credential"]
+    assert again == first
+    for key_type in (KeyType.ED25519, KeyType.P256):
+        thief = KeyPair.generate(key_type)
+        for configuration in (LDP, JWT):
+            error = _refused(
+                OAuthErrorCode.INVALID_PROOF,
+                _request,
+                service,
+                clock,
+                thief,
+                token,
+                configuration,
+            )
+            assert "another key" in error.description
+    # the first key may still take the other configuration, once
+    jwt = _request(service, clock, holder, token, JWT)["credentials"][0]["credential"]
+    assert isinstance(jwt, str)
+    assert _request(service, clock, holder, token, JWT)["credentials"][0]["credential"] == jwt
+
+
+def test_the_same_key_as_did_jwk_gets_the_same_credential(service, clock, holder) -> None:
+    """The binding is to the key (its RFC 7638 thumbprint), not to how the proof names it."""
+    token = _token(service, service.create_offer("CB-1", configuration_ids=(LDP,)))
+    first = _request(service, clock, holder, token, by_jwk=False)
+    assert _request(service, clock, holder, token, by_jwk=True) == first
+
+
+def test_a_refused_credential_does_not_use_up_the_configuration(
+    issuer_key, store, clock, holder
+) -> None:
+    """A signing failure keeps nothing: the same key may ask again once the cause is gone."""
+    refused = {"CB-9"}
+    service = issuer_service(ISSUER, issuer_key, store, clock, refused=refused)
+    token = _token(service, service.create_offer("CB-9", configuration_ids=(LDP,)))
+    _refused(OAuthErrorCode.CREDENTIAL_REQUEST_DENIED, _request, service, clock, holder, token)
+    refused.clear()
+    assert _request(service, clock, holder, token)["credentials"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,7 +46,7 @@ def issuer_service(
     store: ContextStore,
     clock: Clock,
     *,
-    refused: frozenset[str] = frozenset(),
+    refused: AbstractSet[str] = frozenset(),
 ) -> Oid4vciService:
     """An issuer with an in-memory store; the offer reference is the certificate number."""
     settings = IssuerSettings(
@@ -62,7 +63,7 @@ def issuer_service(
         )
 
     def signer(suite: str) -> Callable[[dict[str, Any]], dict[str, Any] | str]:
-        def _sign(credential: dict[str, Any]) -> dict[str, Any] | str:
+        def _sign(credential: dict[str, Any], _transaction: object) -> dict[str, Any] | str:
             options = ProofOptions(created=clock())
             return sign_credential(
                 credential,

@@ -12,11 +12,12 @@ and the expiry (``validUntil``). Keys are written in the order of the QR diction
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contexts.errors import ShapeError
 from contexts.urls import CREDENTIALS_V2, OPEN_BADGES_V3
 from keys.dates import format_datetime_stamp
 
@@ -137,7 +138,7 @@ def certification_credential(
     }
     if scheme.image_url:
         achievement["image"] = {"id": scheme.image_url, "type": "Image"}
-    return {
+    credential: dict[str, Any] = {
         "@context": [VC_V2, OB_V3],
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
@@ -160,6 +161,32 @@ def certification_credential(
         },
         "credentialStatus": [ref.to_json() for ref in status],
     }
+    check_own_credential(credential)
+    return credential
+
+
+def check_own_credential(credential: Mapping[str, Any]) -> None:
+    """The stricter rules of what certvc issues as its own certification credential, beyond the
+    generic shape rules (``verifier.model.shape``), which take any credential VC 2.0 or 1.1
+    allows: VC Data Model 2.0 only, and every subject makes a claim besides its ``id`` (an
+    ISO/IEC 17024 certificate names the person, the number and the scheme; VC 2.0 §4.8 would
+    allow an id-only subject, which the generic signer and the VC API accept).
+
+    :raises ShapeError: ``credential_malformed``, with the path of the first broken rule.
+    """
+    context = credential.get("@context")
+    if not isinstance(context, list) or not context or context[0] != VC_V2:
+        raise ShapeError("certvc issues its own credentials in VC Data Model 2.0", path="/@context")
+    subject = credential.get("credentialSubject")
+    subjects = subject if isinstance(subject, list) else [subject]
+    for position, item in enumerate(subjects):
+        path = (
+            f"/credentialSubject/{position}" if isinstance(subject, list) else "/credentialSubject"
+        )
+        if not isinstance(item, Mapping) or not set(item) - {"id"}:
+            raise ShapeError(
+                "a certification credential's subject makes claims besides its id", path=path
+            )
 
 
 def status_list_credential(

@@ -41,10 +41,18 @@ MAX_STATUS_SIZE = 8
 ENTRY_TYPE = "BitstringStatusListEntry"
 LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
 LIST_SUBJECT_TYPE = "BitstringStatusList"
+#: Status List 2021 (W3C CCG, the predecessor of BSL; the status form of VC 1.1 credentials in
+#: the wild, Open Badges 3.0 among them): one bit per entry, revocation or suspension, the list
+#: GZIP + base64url without the multibase prefix. Read, never issued.
+STATUS_LIST_2021_ENTRY_TYPE = "StatusList2021Entry"
+STATUS_LIST_2021_CREDENTIAL_TYPE = "StatusList2021Credential"
+STATUS_LIST_2021_SUBJECT_TYPE = "StatusList2021"
+_STATUS_LIST_2021_PURPOSES = ("revocation", "suspension")
 
 # Room for an optional GZIP header (FNAME, FCOMMENT, FEXTRA) on top of zlib's deflateBound.
 _GZIP_HEADER_ALLOWANCE = 1024
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_TO_BASE64URL = str.maketrans("+/", "-_")
 _DECIMAL = re.compile(r"[0-9]+")
 _STATUS_HEX = re.compile(r"0x[0-9a-fA-F]+")
 # RFC 3986 §3.1 scheme, ":", then no whitespace, controls or RFC 3987 §2.2 excluded characters.
@@ -495,6 +503,38 @@ def parse_status_entry(obj: object) -> StatusEntry:
     return StatusEntry(*_entry_fields(obj))
 
 
+def parse_status_list_2021_entry(obj: object) -> StatusEntry:
+    """Parse one ``credentialStatus`` item of type StatusList2021Entry (Status List 2021 §2.1:
+    ``statusPurpose`` revocation or suspension, ``statusListIndex`` a non-negative integer as
+    a string, ``statusListCredential`` a URL, an ``id`` that is not the list's URL).
+
+    :raises StatusPropertyError: as :func:`parse_status_entry`.
+    """
+    if not isinstance(obj, dict):
+        raise _verification_error("", "a StatusList2021Entry must be an object")
+    if not _has_type(obj.get("type"), STATUS_LIST_2021_ENTRY_TYPE):
+        raise _verification_error("type", f"must be {STATUS_LIST_2021_ENTRY_TYPE}")
+    purpose = obj.get("statusPurpose")
+    if purpose not in _STATUS_LIST_2021_PURPOSES:
+        raise _verification_error("statusPurpose", "must be revocation or suspension")
+    list_url = obj.get("statusListCredential")
+    if not is_absolute_url(list_url):
+        raise _verification_error("statusListCredential", "must be a URL")
+    entry_id = obj.get("id")
+    if entry_id is not None and (not is_absolute_url(entry_id) or entry_id == list_url):
+        raise _verification_error("id", "must be a URL other than the status list's")
+    index = _parse_index(obj.get("statusListIndex"), DEFAULT_MAX_BYTES * 8)
+    return StatusEntry(entry_id, _PURPOSES[str(purpose)], index, list_url)
+
+
+def check_status_list_2021_entry(obj: object) -> None:
+    """Validate like :func:`parse_status_list_2021_entry` (for the shape rules).
+
+    :raises StatusPropertyError: as :func:`parse_status_entry`.
+    """
+    parse_status_list_2021_entry(obj)
+
+
 def check_status_entry(obj: object) -> None:
     """Validate like :func:`parse_status_entry`, without building the entry (the shape rules
     run this before every signature).
@@ -546,7 +586,9 @@ class StatusListSubject(NamedTuple):
     ttl_ms: int | None
 
 
-def parse_status_list_subject(subject: object) -> StatusListSubject:
+def parse_status_list_subject(
+    subject: object, subject_type: str = LIST_SUBJECT_TYPE
+) -> StatusListSubject:
     """Validate a status list credential's ``credentialSubject`` (BSL 2.2).
 
     The encoded list is returned as text; ``Bitstring.decode`` checks it, with the entry's
@@ -556,8 +598,8 @@ def parse_status_list_subject(subject: object) -> StatusListSubject:
     """
     if not isinstance(subject, dict):
         raise _verification_error("credentialSubject", "must be one object")
-    if not _has_type(subject.get("type"), LIST_SUBJECT_TYPE):
-        raise _verification_error("credentialSubject/type", f"must be {LIST_SUBJECT_TYPE}")
+    if not _has_type(subject.get("type"), subject_type):
+        raise _verification_error("credentialSubject/type", f"must be {subject_type}")
     raw_purposes = subject.get("statusPurpose")
     items = raw_purposes if isinstance(raw_purposes, list) else [raw_purposes]
     if not items:
@@ -566,6 +608,10 @@ def parse_status_list_subject(subject: object) -> StatusListSubject:
     encoded_list = subject.get("encodedList")
     if not isinstance(encoded_list, str):
         raise _verification_error("credentialSubject/encodedList", "must be a string")
+    if subject_type == STATUS_LIST_2021_SUBJECT_TYPE:
+        # Status List 2021 §2.3: base64 of the GZIP stream, no multibase prefix; read it as
+        # BSL's multibase base64url (both alphabets taken, padding dropped).
+        encoded_list = "u" + encoded_list.translate(_TO_BASE64URL).rstrip("=")
     ttl = subject.get("ttl")
     if ttl is not None and (type(ttl) is not int or ttl < 0):
         raise _verification_error(
@@ -584,12 +630,18 @@ def parse_status_list_credential(credential: object) -> StatusListSubject:
     """
     if not isinstance(credential, dict):
         raise _verification_error("", "the status list credential must be an object")
-    if not _has_type(credential.get("type"), LIST_CREDENTIAL_TYPE):
-        raise _verification_error("type", f"must include {LIST_CREDENTIAL_TYPE}")
+    if _has_type(credential.get("type"), STATUS_LIST_2021_CREDENTIAL_TYPE):
+        subject_type = STATUS_LIST_2021_SUBJECT_TYPE
+    elif _has_type(credential.get("type"), LIST_CREDENTIAL_TYPE):
+        subject_type = LIST_SUBJECT_TYPE
+    else:
+        raise _verification_error(
+            "type", f"must include {LIST_CREDENTIAL_TYPE} (or {STATUS_LIST_2021_CREDENTIAL_TYPE})"
+        )
     subject = credential.get("credentialSubject")
     if isinstance(subject, list) and len(subject) == 1:
         subject = subject[0]
-    return parse_status_list_subject(subject)
+    return parse_status_list_subject(subject, subject_type)
 
 
 def check_entry_against_list(

@@ -38,11 +38,19 @@ STATUS: Mapping[str, int] = MappingProxyType(
         "transition_not_allowed": 409,
         "conflict": 409,
         "unknown_reference": 422,
+        "claim_unknown": 404,
+        "claim_gone": 410,
         # the server's own state, not the request: its keys, its instance
         KeyCode.KEY_NOT_FOUND: 503,
         KeyCode.PASSPHRASE_REQUIRED: 503,
         KeyCode.PASSPHRASE_WRONG: 503,
         KeyCode.PLAINTEXT_KEY_REFUSED: 503,
+        # the keys' PKCS#11 token unusable (docs/hsm.md): the service's fault, not the client's
+        KeyCode.PKCS11_MODULE_MISSING: 503,
+        KeyCode.PKCS11_TOKEN_ABSENT: 503,
+        KeyCode.PKCS11_PIN_REQUIRED: 503,
+        KeyCode.PKCS11_PIN_WRONG: 503,
+        KeyCode.PKCS11_ERROR: 503,
         "instance_not_ready": 503,  # issuer.errors.IssuerCode
         "database_unavailable": 503,  # issuer.errors.IssuerCode
     }

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from contexts.errors import CertvcError, Code, ErrorCode, InputError
 from keys.suites import vc_jwt
 
+from ..enveloped import open_credential, verify_enveloped_presentation
 from ..inputs import loads_limited
 from ..presentation import verify_presentation
 from ..result import Check, CheckStatus, VerificationResult
@@ -25,7 +26,6 @@ from ..service import Outcome, Verifier
 from ..summary import summarize
 from ..vc_api import CheckSelection
 from .http_errors import http_error_code, http_status
-from .ratelimit import TokenBucketLimiter
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ class VerifierExtension:
     """What the views need, built once by ``init_verifier`` and kept in ``app.extensions``."""
 
     verifier: Verifier
-    limiter: TokenBucketLimiter | None
     max_json_bytes: int
     max_upload_bytes: int
     clock: Any  # () -> datetime
@@ -85,14 +84,6 @@ def _guard() -> Response | None:
     media_type = (request.mimetype or "").lower()
     multipart = media_type == "multipart/form-data" or media_type in _IMAGE_TYPES
     request.max_content_length = ext.max_upload_bytes if multipart else ext.max_json_bytes
-    if ext.limiter is not None:
-        decision = ext.limiter.take(request.remote_addr or "unknown")
-        if not decision.allowed:
-            response = error_response(
-                429, ErrorCode.RATE_LIMITED, "too many requests; try again shortly"
-            )
-            response.headers["Retry-After"] = str(max(1, round(decision.retry_after)))
-            return response
     return None
 
 
@@ -235,10 +226,11 @@ def verify_any() -> Response:
 
 @bp.post("/credentials/verify")
 def credentials_verify() -> Response:
-    """W3C VC API: ``{verifiableCredential, options}`` -> 200 verified, 400 not."""
+    """W3C VC API: ``{verifiableCredential, options}`` -> 200 verified, 400 not; an
+    ``EnvelopedVerifiableCredential`` is opened first (VC Data Model 2.0 §4.13.1)."""
     body = _json_object()
     selection = _selection(body)
-    credential = body.get("verifiableCredential")
+    credential = open_credential(body.get("verifiableCredential"))
     if isinstance(credential, str) and not vc_jwt.looks_like_jwt(credential):
         # A JSON text holding a credential is not a credential (VC API: an object, or a
         # compact vc+jwt): it must not pass because the general reader also accepts QR text.
@@ -271,8 +263,11 @@ def presentations_verify() -> Response:
     def verify_one(item: Any, when: datetime) -> VerificationResult:
         return ext.verifier.verify(item, now=when).result
 
-    result = verify_presentation(
-        body.get("verifiablePresentation"),
+    presentation = body.get("verifiablePresentation")
+    # A vp+jwt arrives as an EnvelopedVerifiablePresentation (VC Data Model 2.0 §4.13.2).
+    enveloped = vc_jwt.is_envelope(presentation)
+    result = (verify_enveloped_presentation if enveloped else verify_presentation)(
+        presentation,
         ext.verifier.policy,
         verify_one,
         now=now,

@@ -19,5 +19,6 @@ from .settings import jwt_vc_json_configuration as jwt_vc_json_configuration
 from .settings import ldp_vc_configuration as ldp_vc_configuration
 from .store import InMemoryStore as InMemoryStore
 from .store import IssuanceStore as IssuanceStore
+from .store import IssueCallback as IssueCallback
 from .store import OfferRecord as OfferRecord
 from .store import TokenRecord as TokenRecord

@@ -15,6 +15,12 @@ memory and a fixed clock. What each step enforces:
   (``unknown_credential_configuration``), one ``jwt`` key proof (``invalid_proof``) whose nonce
   is live (``invalid_nonce``); the subject is then bound to the holder's DID
   (``credentialSubject.id``) and the issuer's callback signs.
+- One access token, one holder (issue 16): the token is bound to the first key a valid proof
+  shows (its RFC 7638 thumbprint), and redeems at most one credential per configuration. The
+  same key asking again (a wallet that lost the response) gets the same credential, not a new
+  copy; another key is ``invalid_proof``: §8.3.1.2 names that code for a key proof the issuer
+  cannot accept, and this one proves a key the token may not bind. ``credential_request_denied``
+  would tell the rightful wallet its credential cannot be issued, which is not so.
 """
 
 from __future__ import annotations
@@ -46,8 +52,10 @@ Clock = Callable[[], datetime]
 RandomBytes = Callable[[int], bytes]
 #: Returns the unsigned credential for an offer's reference; raises CertvcError to refuse.
 CredentialSource = Callable[[str], Mapping[str, Any]]
-#: Signs a credential (subject already bound): a Data Integrity object, or a vc+jwt.
-SignCallback = Callable[[dict[str, Any]], dict[str, Any] | str]
+#: Signs a credential (subject already bound): a Data Integrity object, or a vc+jwt. The second
+#: argument is the store's open transaction (``IssueCallback``): the issuer records the credential
+#: in it, so the record and the redemption commit together.
+SignCallback = Callable[[dict[str, Any], object], dict[str, Any] | str]
 
 
 def _digest(*parts: str) -> str:
@@ -250,7 +258,9 @@ class Oid4vciService:
         return record
 
     def credential(self, authorization: str | None, body: object) -> dict[str, Any]:
-        """Issue the offered credential bound to the key the wallet proves (§8).
+        """Issue the offered credential bound to the key the wallet proves (§8): once per
+        configuration and access token, to the token's first key; that key asking again gets
+        the same credential.
 
         :raises Oid4vciError: ``invalid_token``, ``invalid_credential_request``,
             ``unknown_credential_configuration``, ``invalid_proof``, ``invalid_nonce``,
@@ -290,6 +300,13 @@ class Oid4vciService:
             raise Oid4vciError(
                 OAuthErrorCode.INVALID_NONCE, "the c_nonce is unknown, used or expired"
             )
+        holder_key = proof.public_key.thumbprint
+        if self._store.bind_holder(grant.token_digest, holder_key) != holder_key:
+            raise Oid4vciError(
+                OAuthErrorCode.INVALID_PROOF,
+                "this access token is bound to another key: a credential for it goes only to "
+                "the wallet that first proved its key",
+            )
         try:
             unsigned = copy.deepcopy(dict(self._credentials(grant.credential_ref)))
         except CertvcError as cause:
@@ -302,11 +319,18 @@ class Oid4vciService:
                 OAuthErrorCode.CREDENTIAL_REQUEST_DENIED, "the credential has no single subject"
             )
         subject["id"] = proof.holder_did  # OpenID4VCI §8.1: cryptographic key binding
-        signed = self._signers[configuration_id](unsigned)
-        expected = dict if configuration.format is CredentialFormat.LDP_VC else str
-        if not isinstance(signed, expected):
-            raise CertvcError(f"the signer of {configuration_id} returned the wrong format")
-        return {"credentials": [{"credential": signed}]}
+        ldp = configuration.format is CredentialFormat.LDP_VC
+
+        def issue(transaction: object) -> str:
+            signed = self._signers[configuration_id](unsigned, transaction)
+            if not isinstance(signed, dict if ldp else str):
+                raise CertvcError(f"the signer of {configuration_id} returned the wrong format")
+            return json.dumps(signed, ensure_ascii=False) if isinstance(signed, dict) else signed
+
+        kept = self._store.redeem_credential(
+            grant.token_digest, configuration_id, grant.expires_at, issue
+        )
+        return {"credentials": [{"credential": json.loads(kept) if ldp else kept}]}
 
     @staticmethod
     def _one_jwt_proof(body: Mapping[str, Any]) -> str:

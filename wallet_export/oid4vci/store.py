@@ -3,16 +3,26 @@
 Secrets are stored only as SHA-256 digests (pre-authorized codes, transaction codes, access
 tokens, nonces), so a leaked store grants nothing; the one exception is the offer object of
 an offer *by reference*, which must be served as is until it expires. The single-use rules
-are the store's atomic operations (``redeem``, ``take_nonce``): a database implementation
-does each as one conditional UPDATE, so two concurrent requests cannot both succeed.
+are the store's atomic operations (``redeem``, ``take_nonce``, ``bind_holder``,
+``redeem_credential``): a database implementation does each as one conditional statement, so
+two concurrent requests cannot both succeed.
+
+What an access token redeemed is kept too (issue 16): the holder key it is bound to (the
+first key a proof showed) and, per credential configuration, the one credential it got. The
+credential is kept as the text sent (JSON or a compact JWS) until the token's rows are purged.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
+
+#: Makes the credential of a first redemption, given the store's open transaction (the issuer's
+#: database session, so the credential's records commit with the redemption; None in memory).
+IssueCallback = Callable[[object], str]
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,8 @@ class TokenRecord:
     credential_ref: str
     configuration_ids: tuple[str, ...]
     expires_at: datetime
+    #: The RFC 7638 thumbprint of the first holder key a key proof showed with this token.
+    holder_key: str | None = None
 
     def __repr__(self) -> str:
         return f"TokenRecord(offer={self.offer_id!r}, expires_at={self.expires_at.isoformat()})"
@@ -76,6 +88,27 @@ class IssuanceStore(Protocol):
         """Consume a nonce: True once, if it exists and has not expired (atomic)."""
         ...
 
+    def bind_holder(self, token_digest: str, holder_key: str) -> str | None:
+        """Bind the token to ``holder_key`` unless it is bound already; return the key it is
+        bound to now (the first one), or None for an unknown token (atomic)."""
+        ...
+
+    def redeem_credential(
+        self,
+        token_digest: str,
+        configuration_id: str,
+        expires_at: datetime,
+        issue: IssueCallback,
+    ) -> str:
+        """The credential the token redeemed for the configuration.
+
+        The first call for a (token, configuration) calls ``issue`` with the store's open
+        transaction and keeps what it returns in that same transaction; every later call, from
+        any process, returns what was kept without calling ``issue``. When ``issue`` raises,
+        nothing is kept. Two racing first calls issue once: the loser gets the winner's.
+        """
+        ...
+
 
 class InMemoryStore:
     """:class:`IssuanceStore` in process memory (tests, single-process demos)."""
@@ -86,6 +119,8 @@ class InMemoryStore:
         self._by_id: dict[str, str] = {}
         self._tokens: dict[str, TokenRecord] = {}
         self._nonces: dict[str, datetime] = {}
+        self._credentials: dict[tuple[str, str], str] = {}
+        self._issuing = threading.Lock()  # held while one credential is made
 
     def add_offer(self, record: OfferRecord) -> None:
         with self._lock:
@@ -134,3 +169,27 @@ class InMemoryStore:
         with self._lock:
             expires_at = self._nonces.pop(nonce_digest, None)
             return expires_at is not None and now < expires_at
+
+    def bind_holder(self, token_digest: str, holder_key: str) -> str | None:
+        with self._lock:
+            record = self._tokens.get(token_digest)
+            if record is None:
+                return None
+            if record.holder_key is None:
+                record = replace(record, holder_key=holder_key)
+                self._tokens[token_digest] = record
+            return record.holder_key
+
+    def redeem_credential(
+        self,
+        token_digest: str,
+        configuration_id: str,
+        expires_at: datetime,
+        issue: IssueCallback,
+    ) -> str:
+        key = (token_digest, configuration_id)
+        with self._issuing:
+            kept = self._credentials.get(key)
+            if kept is None:
+                kept = self._credentials[key] = issue(None)
+            return kept

@@ -48,6 +48,7 @@ _SCHEME_FIELDS = (
     "achievementType",
     "suite",
     "surveillanceMonths",
+    "reminderDays",
     "recertification",
 )
 

@@ -40,6 +40,9 @@ class _AppWorker:
             context=lambda: ctx,
             lease=timedelta(seconds=float(app.config["JOB_LEASE_SECONDS"])),
             instance_folder=Path(app.config["INSTANCE"]),
+            cycle_every=_every(app.config["CYCLE_INTERVAL_SECONDS"]),
+            public_url=ctx.public_url,
+            mail=app.extensions["certvc.mail"],
         )
         self.poll = float(app.config["JOB_POLL_SECONDS"])
         #: Keep looking for jobs (JOB_WORKER_THREAD), or end once none is left.
@@ -74,6 +77,12 @@ class _AppWorker:
         thread = self.thread
         if thread is not None and thread.is_alive():
             thread.join(timeout)
+
+
+def _every(seconds: object) -> timedelta | None:
+    """``CYCLE_INTERVAL_SECONDS``: 0 turns the cycle off in this process."""
+    value = float(str(seconds))
+    return timedelta(seconds=value) if value > 0 else None
 
 
 def init_app(app: Flask) -> None:

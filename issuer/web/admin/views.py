@@ -177,6 +177,7 @@ def certify() -> Any:
                 scope=fields.required_text(form, "scope", max_length=2000, multiline=True),
                 person_name=fields.required_text(form, "name"),
                 person_reference=fields.text(form, "reference", required=False, max_length=100),
+                person_email=fields.email(form, "email"),
                 number=fields.code(form, "number", required=False),
                 effective=fields.moment(form, "effective"),
             )

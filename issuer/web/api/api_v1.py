@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from ...db.models import Action, Scope, State
-from ...errors import FieldError, NotFound
+from ...errors import FieldError, Forbidden, NotFound
 from ...services import audit, body_identity, catalog, fields, lifecycle, scheme_admin
-from ..auth import require_scope
+from ..auth import require_scope, sees_personal_data
 from ..extensions import database, issuer, now
 from .jsonio import query_int, read_json
 from .openapi import openapi_document
@@ -144,6 +144,7 @@ def create_person() -> tuple[Response, int]:
     data = read_json()
     name = fields.required_text(data, "name")
     reference = fields.text(data, "reference", required=False, max_length=100)
+    email = fields.email(data, "email")
     reason = fields.text(data, "reason", required=False, max_length=2000)
     moment = now()
     result = database.write(
@@ -152,6 +153,7 @@ def create_person() -> tuple[Response, int]:
                 session,
                 name=name,
                 reference=reference,
+                email=email,
                 actor=actor,
                 now=moment,
                 reason=reason or "registered for certification",
@@ -167,17 +169,38 @@ def person(person_id: int) -> Response:
     return jsonify(catalog.person_json(catalog.get_person(database.session(), person_id)))
 
 
+@bp.patch("/persons/<int:person_id>")
+def update_person(person_id: int) -> Response:
+    """Change a person's e-mail address (``"email": null`` removes it); audited."""
+    actor = require_scope(Scope.ISSUE)
+    data = read_json()
+    if "email" not in data:
+        raise FieldError("email", "is required (null removes the address)")
+    email = fields.email(data, "email")
+    reason = data.get("reason", "")
+    moment = now()
+    result = database.write(
+        lambda session: catalog.person_json(
+            catalog.set_person_email(
+                session, person_id, email, actor=actor, reason=reason, now=moment
+            )
+        )
+    )
+    return jsonify(result)
+
+
 # --- certifications -----------------------------------------------------------------------
 
 
 def issue_request(data: dict[str, Any]) -> lifecycle.IssueRequest:
     """An :class:`IssueRequest` from JSON (``personId`` or ``person: {name, reference}``)."""
     person_id = fields.integer(data, "personId", minimum=1, maximum=2**31 - 1, required=False)
-    person_name = person_reference = None
+    person_name = person_reference = person_email = None
     if person_id is None:
         person = fields.obj(data.get("person"), "person")
         person_name = fields.required_text(person, "name")
         person_reference = fields.text(person, "reference", required=False, max_length=100)
+        person_email = fields.email(person, "email")
     elif "person" in data:
         raise FieldError("person", "give personId or person, not both")
     return lifecycle.IssueRequest(
@@ -186,6 +209,7 @@ def issue_request(data: dict[str, Any]) -> lifecycle.IssueRequest:
         person_id=person_id,
         person_name=person_name,
         person_reference=person_reference,
+        person_email=person_email,
         number=fields.code(data, "number", required=False),
         effective=fields.moment(data, "effective"),
         expires=fields.moment(data, "expires"),
@@ -195,9 +219,13 @@ def issue_request(data: dict[str, Any]) -> lifecycle.IssueRequest:
 @bp.get("/certifications")
 def certifications() -> Response:
     require_scope(None)
+    personal = sees_personal_data()
+    person = request.args.get("person") or None
+    if person is not None and not personal:
+        raise Forbidden("searching by person (name or reference) needs the 'issue' scope")
     state = request.args.get("state") or None
     search = catalog.Search(
-        person=request.args.get("person") or None,
+        person=person,
         number=request.args.get("number") or None,
         scheme=request.args.get("scheme") or None,
         state=fields.choice({"state": state}, "state", State) if state else None,
@@ -211,7 +239,12 @@ def certifications() -> Response:
         offset=query_int("offset", 0, maximum=10**9),
     )
     return jsonify(
-        {"total": total, "certifications": [lifecycle.certification_json(c, moment) for c in rows]}
+        {
+            "total": total,
+            "certifications": [
+                lifecycle.certification_json(c, moment, personal=personal) for c in rows
+            ],
+        }
     )
 
 
@@ -245,7 +278,7 @@ def issue() -> tuple[Response, int]:
 def certification(number: str) -> Response:
     require_scope(None)
     cert = catalog.get_certification(database.session(), number)
-    return jsonify(lifecycle.certification_json(cert, now()))
+    return jsonify(lifecycle.certification_json(cert, now(), personal=sees_personal_data()))
 
 
 @bp.get("/certifications/<number>/credential")
@@ -267,6 +300,7 @@ def act(number: str, action: str) -> Response:
         raise NotFound(f"no lifecycle action {action!r} (see /api/v1/openapi.json)")
     assert chosen is not None
     actor = require_scope(ACTION_SCOPE[chosen])
+    personal = sees_personal_data()
     data = read_json()
     reason = data.get("reason")
     scope = fields.text(data, "scope", required=False, max_length=2000, multiline=True)
@@ -286,7 +320,7 @@ def act(number: str, action: str) -> Response:
             scope=scope,
             effective=effective,
         )
-        result = {"certification": lifecycle.certification_json(cert, moment)}
+        result = {"certification": lifecycle.certification_json(cert, moment, personal=personal)}
         if chosen in (Action.RENEW, Action.REDUCE_SCOPE):
             current = cert.current_credential
             assert current is not None

@@ -56,6 +56,13 @@ def _query(name: str, kind: str = "string") -> dict[str, Any]:
 
 _PAGING = [_query("limit", "integer"), _query("offset", "integer")]
 _REASON = {"type": "string", "minLength": 1, "maxLength": 2000}
+_REMINDER_DAYS = {
+    "type": "array",
+    "items": {"type": "integer", "minimum": 1, "maximum": 3660},
+    "maxItems": 10,
+    "description": "days before expiry at which the person is e-mailed (default [90, 30, 7]; "
+    "[] for none)",
+}
 _DATE = {
     "type": "string",
     "description": "YYYY-MM-DD (midnight UTC) or an XML Schema dateTimeStamp",
@@ -88,6 +95,39 @@ def _register_export() -> dict[str, Any]:
     return operation
 
 
+def _surveillance_post(number: list[dict[str, Any]]) -> dict[str, Any]:
+    operation = _op(
+        "Record a surveillance activity (audited as surveillance.record). JSON without files, "
+        "or multipart/form-data with files named attachments (PDF, PNG, JPEG or UTF-8 text, "
+        "typed from their content; each at most SURVEILLANCE_MAX_ATTACHMENT_BYTES: larger is "
+        "input_too_large, another type unsupported_media_type, and nothing is recorded). "
+        "Answer 201: {record, followUps: the moves the outcome may call for (none is taken)} "
+        "and the GET's fields",
+        "status",
+        ok=201,
+        params=number,
+    )
+    fields = {
+        "date": {"type": "string", "format": "date"},
+        "kind": {"enum": ["document-review", "assessment", "cpd-evidence", "interview", "other"]},
+        "outcome": {"enum": ["satisfactory", "findings", "not-satisfactory"]},
+        "notes": {"type": "string", "maxLength": 10000},
+        "reason": _REASON,
+    }
+    schema = {"type": "object", "required": ["date", "kind", "outcome"], "properties": fields}
+    files = {"type": "array", "items": {"type": "string", "contentEncoding": "binary"}}
+    operation["requestBody"] = {
+        "required": True,
+        "content": {
+            "application/json": {"schema": schema},
+            "multipart/form-data": {
+                "schema": {**schema, "properties": {**fields, "attachments": files}}
+            },
+        },
+    }
+    return operation
+
+
 def openapi_document(public_url: str) -> dict[str, Any]:
     number = [_path_param("number")]
     lifecycle_ops = {
@@ -99,7 +139,14 @@ def openapi_document(public_url: str) -> dict[str, Any]:
     }
     paths: dict[str, Any] = {
         "/credentials/issue": {
-            "post": _op("W3C VC API: issue a credential", "issue", body="IssueRequest", ok=201)
+            "post": _op(
+                "W3C VC API: issue a credential ({verifiableCredential}: a secured JSON-LD "
+                "credential, or with vc+jwt an EnvelopedVerifiableCredential whose id is "
+                "data:application/vc+jwt,<JWS>); errors carry Problem Details fields",
+                "issue",
+                body="IssueRequest",
+                ok=201,
+            )
         },
         "/credentials/status": {
             "post": _op("W3C VC API: set or clear a status", "status", body="StatusRequest")
@@ -155,7 +202,15 @@ def openapi_document(public_url: str) -> dict[str, Any]:
             "get": _op("List persons", "issue", params=[_query("q"), *_PAGING]),
             "post": _op("Register a person", "issue", body="Person", ok=201),
         },
-        "/api/v1/persons/{id}": {"get": _op("One person", "issue", params=[_path_param("id")])},
+        "/api/v1/persons/{id}": {
+            "get": _op("One person", "issue", params=[_path_param("id")]),
+            "patch": _op(
+                "Change a person's e-mail address (null removes it; audited)",
+                "issue",
+                body="PersonEmail",
+                params=[_path_param("id")],
+            ),
+        },
         "/api/v1/certifications": {
             "get": _op(
                 "Search certifications",
@@ -239,6 +294,32 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                 "[{number, code, message}], fingerprint}",
                 "status",
                 body="BulkRequest",
+            )
+        },
+        "/api/v1/certifications/{number}/surveillance": {
+            "get": _op(
+                "The certification's surveillance: {certification, intervalMonths, status: "
+                "{state: not-required|scheduled|due|overdue|recertification|closed, due, basis}, "
+                "records: [{id, date, kind, outcome, notes, recordedBy, recordedAt, "
+                "attachments: [{id, filename, mediaType, size, sha256}]}]}",
+                "status",
+                params=number,
+            ),
+            "post": _surveillance_post(number),
+        },
+        "/api/v1/certifications/{number}/surveillance/attachments/{attachment_id}": {
+            "get": _op(
+                "A surveillance attachment, as a download (the type checked on upload)",
+                "status",
+                params=[*number, _path_param("attachment_id")],
+            )
+        },
+        "/api/v1/cycle": {
+            "get": _op(
+                "The certification cycle now, read only (certvc cycle run --dry-run --json; "
+                "docs/cycle.md): {at, dryRun, reminders, surveillanceDue, surveillanceOverdue, "
+                "emails, needsDecision, counts}",
+                "status",
             )
         },
         "/api/v1/audit": {
@@ -369,6 +450,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                         },
                         "suite": {"enum": sorted(REGISTRY)},
                         "surveillanceMonths": {"type": "integer", "minimum": 1},
+                        "reminderDays": _REMINDER_DAYS,
                         "recertification": {"type": "string"},
                         "reason": _REASON,
                     },
@@ -423,6 +505,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                         },
                         "suite": {"enum": sorted(REGISTRY)},
                         "surveillanceMonths": {"type": ["integer", "null"], "minimum": 1},
+                        "reminderDays": _REMINDER_DAYS,
                         "recertification": {"type": "string"},
                         "reason": _REASON,
                     },
@@ -438,6 +521,15 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                     "properties": {
                         "name": {"type": "string"},
                         "reference": {"type": "string"},
+                        "email": {"type": "string", "format": "email"},
+                        "reason": _REASON,
+                    },
+                },
+                "PersonEmail": {
+                    "type": "object",
+                    "required": ["email", "reason"],
+                    "properties": {
+                        "email": {"type": ["string", "null"], "format": "email"},
                         "reason": _REASON,
                     },
                 },

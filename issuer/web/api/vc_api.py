@@ -4,6 +4,11 @@ Request and response shapes follow the VC API: ``{credential, options}`` -> 201
 ``{verifiableCredential}``; ``{credentialId, credentialStatus: [{type, status}]}``. Every
 credential gets its revocation and suspension entries and is recorded; an optional ``reason``
 (a certvc extension) goes into the audit log, which otherwise records the API as the reason.
+
+With the vc+jwt suite the answer is an ``EnvelopedVerifiableCredential`` (VC Data Model 2.0
+§4.13.1), never the bare token. Options the VC API defines and certvc does not implement are
+refused, not ignored ("Handling Unknown Options and Data"); errors carry Problem Details
+(:mod:`.problem`) beside certvc's ``error`` object.
 """
 
 from __future__ import annotations
@@ -11,8 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
+from werkzeug.exceptions import HTTPException
 
+from contexts.errors import CertvcError
+from keys.suites import vc_jwt
 from verifier.model.status_list import ENTRY_TYPE, StatusPurpose
+from verifier.web.http_errors import http_error_code, http_status
 
 from ...db.models import Scope, SecuringSuite
 from ...errors import FieldError
@@ -20,10 +29,62 @@ from ...services import fields, lifecycle
 from ..auth import require_scope
 from ..extensions import database, issuer, now
 from .jsonio import read_json
+from .problem import vc_api_error
 
 bp = Blueprint("vc_api", __name__)
 
 _ISSUE_OPTIONS = frozenset({"credentialId", "credentialStatus"})
+#: What ``options.credentialStatus`` may say: the type of status to add (VC API
+#: IssueCredentialOptions); certvc always adds a revocation and a suspension entry.
+_STATUS_OPTION_KEYS = frozenset({"type"})
+
+
+@bp.errorhandler(CertvcError)
+def _domain_error(error: CertvcError) -> Response:
+    return vc_api_error(str(error.code), error.message, http_status(error.code))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    status, code = http_error_code(error)
+    return vc_api_error(str(code), error.description or error.name, status)
+
+
+def _issue_options(body: dict[str, Any], credential: dict[str, Any]) -> str | None:
+    """The credential id the caller chose, after checking ``options`` and ``credential.id``.
+
+    :raises FieldError: an unknown option, a ``credentialStatus`` option other than
+        ``{"type": "BitstringStatusListEntry"}``, ``credential.id`` that is null or not a
+        string, or one that disagrees with ``options.credentialId``.
+    """
+    options = fields.obj(body.get("options", {}), "options")
+    unknown = sorted(set(options) - _ISSUE_OPTIONS)
+    if unknown:
+        raise FieldError("options", f"unsupported options {unknown}")
+    status_option = options.get("credentialStatus")
+    if status_option is not None:
+        status_option = fields.obj(status_option, "options.credentialStatus")
+        if status_option.get("type") != ENTRY_TYPE:
+            raise FieldError("options.credentialStatus.type", f"only {ENTRY_TYPE} is supported")
+        extra = sorted(set(status_option) - _STATUS_OPTION_KEYS)
+        if extra:
+            raise FieldError(
+                "options.credentialStatus",
+                f"unsupported members {extra}: certvc adds a revocation and a suspension entry",
+            )
+    option_id = fields.text(options, "credentialId", required=False, max_length=500)
+    if "id" in credential:
+        # VC Data Model 2.0 §4.4: id, where present, is one URL; null is not "absent".
+        given = credential["id"]
+        if not isinstance(given, str) or not given:
+            raise FieldError("credential.id", "must be a URL (omit it to have one assigned)")
+        if option_id is not None and option_id != given:
+            raise FieldError(
+                "options.credentialId", "disagrees with credential.id: give one or make them equal"
+            )
+    return option_id
+
+
 _STATUS_WORDS = {
     "revoked": (StatusPurpose.REVOCATION, True),
     "suspended": (StatusPurpose.SUSPENSION, True),
@@ -36,18 +97,8 @@ _STATUS_WORDS = {
 def issue() -> tuple[Response, int]:
     actor = require_scope(Scope.ISSUE)
     body = read_json()
-    credential = fields.obj(body.get("credential"), "credential")
-    options = body.get("options", {})
-    options = fields.obj(options, "options")
-    unknown = sorted(set(options) - _ISSUE_OPTIONS)
-    if unknown:
-        raise FieldError("options", f"unsupported options {unknown}")
-    status_option = options.get("credentialStatus")
-    if status_option is not None:
-        status_option = fields.obj(status_option, "options.credentialStatus")
-        if status_option.get("type") != ENTRY_TYPE:
-            raise FieldError("options.credentialStatus.type", f"only {ENTRY_TYPE} is supported")
-    credential_id = fields.text(options, "credentialId", required=False, max_length=500)
+    credential = dict(fields.obj(body.get("credential"), "credential"))
+    credential_id = _issue_options(body, credential)
     reason = fields.text(body, "reason", required=False, max_length=2000)
     suite = SecuringSuite(current_app.config["VC_API_SUITE"])
     ctx = issuer.context()
@@ -66,7 +117,10 @@ def issue() -> tuple[Response, int]:
         )
         return lifecycle.credential_document(row)
 
-    return jsonify({"verifiableCredential": database.write(work)}), 201
+    secured = database.write(work)
+    if isinstance(secured, str):  # vc+jwt: VC Data Model 2.0 §4.13.1, never the bare JWS
+        secured = vc_jwt.envelope(secured)
+    return jsonify({"verifiableCredential": secured}), 201
 
 
 def _status_item(item: Any, position: int) -> tuple[StatusPurpose, bool]:

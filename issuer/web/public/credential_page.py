@@ -37,7 +37,7 @@ _JSON_TYPES = (
     "application/json",
 )
 _JWT_TYPES = ("application/vc+jwt", "application/jwt")
-_VERDICT_TEXT = {
+VERDICT_TEXT = {
     Verdict.VALID: "Valid: issued by this body, within its dates, neither suspended nor revoked.",
     Verdict.SUSPENDED: "Suspended by the certification body.",
     Verdict.REVOKED: "No longer valid: withdrawn, or replaced by a newer certificate.",
@@ -109,7 +109,7 @@ def page(credential_uuid: str) -> Any:
         view=view,
         row=row,
         result=outcome.result,
-        verdict_text=_VERDICT_TEXT.get(outcome.result.verdict, "Could not be verified."),
+        verdict_text=VERDICT_TEXT.get(outcome.result.verdict, "Could not be verified."),
         verify_link=embed,
         share=_share_links(row.credential_id, view),
         newer=newer.credential_id if newer is not None else None,

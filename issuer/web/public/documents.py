@@ -20,6 +20,10 @@ bp = Blueprint("public", __name__)
 
 #: VC Data Model 2.0 §6.3 media type of a credential secured with an embedded proof.
 VC_MEDIA_TYPE = "application/vc"
+#: What a status list is served as, by content negotiation (RFC 9110 §12.5.1): the same bytes
+#: under the media type a client asks for; the first is the default (``Accept`` absent, ``*/*``
+#: or naming none of them), so clients that parse only JSON types get one they know.
+STATUS_LIST_TYPES = (VC_MEDIA_TYPE, "application/ld+json", "application/json")
 #: Images keep their URL when replaced: caches revalidate (ETag) after five minutes.
 IMAGE_MAX_AGE = 300
 #: An SVG opened as a document runs nothing and loads nothing (inline styles only).
@@ -39,8 +43,13 @@ def status_list(list_id: int) -> Response:
         database.session().expire_all()
     row = status_lists.get_list(database.session(), list_id)
     max_age = max(0, issuer.context().status_ttl_ms // 1000)
-    response = Response(row.signed, mimetype=VC_MEDIA_TYPE)
-    response.set_etag(row.etag or "")
+    media_type = _negotiated(STATUS_LIST_TYPES)
+    response = Response(row.signed, mimetype=media_type)
+    # One entity per representation (RFC 9110 §8.8.3): the bytes are the same, but a cache
+    # keyed on the ETag alone must not hand a JSON-only client the application/vc one.
+    etag = row.etag or ""
+    response.set_etag(etag if media_type == VC_MEDIA_TYPE else f"{etag}-{_SUFFIX[media_type]}")
+    response.vary.add("Accept")
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     if row.published_at is not None:
         response.last_modified = row.published_at
@@ -51,6 +60,18 @@ def status_list(list_id: int) -> Response:
     # the list again, never a stale one.
     environ = {k: v for k, v in request.environ.items() if k != "HTTP_IF_MODIFIED_SINCE"}
     return response.make_conditional(environ)
+
+
+_SUFFIX = {"application/ld+json": "ld", "application/json": "json"}
+
+
+def _negotiated(offered: tuple[str, ...]) -> str:
+    """The offered type the request's ``Accept`` prefers; the first offered on a tie, when
+    ``Accept`` is absent, or when it names none of them (a 406 would break old clients)."""
+    if not request.accept_mimetypes:
+        return offered[0]
+    best = request.accept_mimetypes.best_match(offered, default=offered[0])
+    return best or offered[0]
 
 
 @bp.get("/.well-known/did.json")

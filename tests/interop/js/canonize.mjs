@@ -3,7 +3,8 @@
  * {nquads_in} -> {nquads}
  *
  * RDF Dataset Canonicalization (RDFC-1.0) as jsonld.js and rdf-canonize do it,
- * with JSON-LD safe mode on (as the Data Integrity cryptosuites use it), and
+ * with JSON-LD safe mode on and rdfDirection 'i18n-datatype' (as the Data
+ * Integrity cryptosuites and jsonld-signatures canonize), and
  * the hash RDFC-1.0 labels blank nodes with (SHA-256 unless given: the
  * ecdsa-rdfc-2019 cryptosuite passes SHA-384 for P-384 keys).
  */
@@ -17,7 +18,7 @@ await main(async job => {
   if('document' in job) {
     const nquads = await jsonld.canonize(job.document, {
       algorithm: 'RDFC-1.0', format: 'application/n-quads', safe: true,
-      documentLoader,
+      rdfDirection: 'i18n-datatype', documentLoader,
       ...(job.messageDigestAlgorithm ? {
         canonizeOptions: {messageDigestAlgorithm: job.messageDigestAlgorithm},
       } : {}),

@@ -2,6 +2,7 @@
  * The two Data Integrity cryptosuites certvc speaks, by name.
  */
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
 import {cryptosuite as ecdsaRdfc2019} from
   '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
@@ -22,8 +23,14 @@ export function lookup(name) {
   return entry;
 }
 
-/** One verifying DataIntegrityProof per cryptosuite. */
+/**
+ * One verifying DataIntegrityProof per cryptosuite, and the legacy
+ * Ed25519Signature2020 suite (real Open Badges 3.0 credentials carry it).
+ */
 export function verifyingSuites() {
-  return Object.values(CRYPTOSUITES).map(
-    ({cryptosuite}) => new DataIntegrityProof({cryptosuite}));
+  return [
+    ...Object.values(CRYPTOSUITES).map(
+      ({cryptosuite}) => new DataIntegrityProof({cryptosuite})),
+    new Ed25519Signature2020(),
+  ];
 }
