@@ -38,7 +38,7 @@ from issuer.services import accounts
 from .conftest import HTTPS_URL, AppEnv
 from .support import NOW
 
-#: Examples per route: about 80 routes, so about 1,000 requests in all.
+#: Examples per route: about 110 routes, so about 1,400 requests in all.
 EXAMPLES = 12
 SETTINGS = settings(
     max_examples=EXAMPLES,
@@ -206,7 +206,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with pytest.MonkeyPatch.context() as patch:
         for name in [n for n in os.environ if n.startswith("CERTVC_")]:
             patch.delenv(name)
-        env = AppEnv(folder, url, HTTPS_URL, IMPORT_IN_BACKGROUND=False)
+        # The rate limits would answer most requests 429 (every made-up token counts as a
+        # failure): high enough here that each request reaches its route.
+        env = AppEnv(
+            folder,
+            url,
+            HTTPS_URL,
+            IMPORT_IN_BACKGROUND=False,
+            RATELIMIT_API_TOKEN_FAILURES="100000 per 10 minute",
+            VERIFIER_RATE_PER_MINUTE=0,
+        )
         for name, role in ((ADMIN, Role.ADMIN), (OFFICER, Role.OFFICER)):
             env.write(
                 lambda s, name=name, role=role: accounts.create_user(
@@ -258,6 +267,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         }
         made_site = Site(env, token, known)
         made_site.sign_in()
+        # A claim link (the holder's page and its actions): its token from the admin's page.
+        page = made_site.admin.post(
+            f"/admin/certifications/{number}/claim-links",
+            data={"reason": "holder asked", "csrf_token": made_site.csrf},
+            base_url=HTTPS_URL,
+        ).get_data(as_text=True)
+        claim = re.search(r"/claim/([A-Za-z0-9_-]{20,})", page)
+        assert claim, page[:500]
+        known["token"] = [claim.group(1)]
+        known["form"] = ["json", "pdf", "badge-png", "badge-svg", "qr-png", "qr-svg"]
         yield made_site
         env.engine.dispose()
         env.app.extensions["certvc.db"].engine.dispose()
@@ -630,6 +649,61 @@ def test_every_admin_form_answers_without_a_5xx(site: Site) -> None:
             plain = {"path": {n: "x" for n in _placeholders(rule)}, "fields": {}, "upload": None}
             for csrf in (None, "forged"):
                 act(plain, method, rule, csrf)
+
+
+# --- every other route --------------------------------------------------------------------
+
+#: Not driven here: files served as they are.
+STATIC_ENDPOINTS = ("static", "admin.static", "verifier.static")
+
+
+def _other_rules(site: Site) -> list[tuple[str, str]]:
+    """The routes neither the OpenAPI document nor the admin UI lists: public pages, the
+    holder's claim pages, health checks, badges, the verifier page."""
+    operations, _components = _operations(site)
+    listed = {(op.method, re.sub(r"\{([A-Za-z_]+)\}", r"<\1>", op.template)) for op in operations}
+    rules = []
+    for rule in site.env.app.url_map.iter_rules():
+        if rule.rule.startswith("/admin") or rule.endpoint in STATIC_ENDPOINTS:
+            continue
+        plain = re.sub(r"<[a-z]+:([A-Za-z_]+)>", r"<\1>", rule.rule)
+        for method in sorted((rule.methods or set()) & {"GET", "POST", "PATCH"}):
+            if (method, plain) not in listed:
+                rules.append((method, rule.rule))
+    return sorted(rules)
+
+
+def test_every_other_route_answers_without_a_5xx(site: Site) -> None:
+    """Each route outside the OpenAPI document and the admin UI, without a session, its path
+    parameters known or hostile, with hostile query strings and form or JSON bodies."""
+    rules = _other_rules(site)
+    assert ("GET", "/claim/<token>") in rules and ("GET", "/healthz") in rules, rules
+    client = site.env.app.test_client()
+    for method, rule in rules:
+        queries = st.dictionaries(st.sampled_from(["format", "page", "lang", "next"]), TEXT)
+        strategy = st.fixed_dictionaries(
+            {
+                "path": st.fixed_dictionaries(
+                    {name: _path_value(site, name) for name in _placeholders(rule)}
+                ),
+                "query": queries,
+                "body": ODD_BODIES if method != "GET" else st.just({}),
+            }
+        )
+
+        def act(request: dict[str, Any], method: str, rule: str) -> None:
+            path = _fill(site, rule, request["path"])
+            _send(
+                site,
+                f"{method} {rule}",
+                client,
+                method,
+                path,
+                query_string=request["query"],
+                **request["body"],
+            )
+
+        _drive(strategy, lambda r, m=method, u=rule: act(r, m, u))
 
 
 def test_signing_in_and_out_answers_without_a_5xx(site: Site) -> None:
