@@ -105,6 +105,8 @@ def _check_context(
 
 #: Proof codes that mean "not checked" rather than "does not verify".
 _NOT_CHECKED = frozenset({KeyCode.PROOF_TYPE_UNSUPPORTED, KeyCode.SUITE_NOT_ALLOWED})
+#: Proof failures that mean the verification key was never obtained.
+_KEY_NOT_HAD = frozenset({VerifierCode.DID_UNAVAILABLE, KeyCode.DID_UNRESOLVABLE})
 
 #: Proofs in one set (policy): each costs a canonicalization, a chained one over a document
 #: that grows with the chain, so an unbounded set would let one request buy seconds of work.
@@ -283,8 +285,10 @@ def _verdict(checks: Mapping[Check, CheckResult]) -> Verdict:
 
     if failed(Check.SHAPE) or failed(Check.CONTEXT):
         return Verdict.MALFORMED
-    if checks[Check.PROOF].code is VerifierCode.DID_UNAVAILABLE:
-        # The issuer's keys could not be had: nothing is known about the signature either way.
+    if checks[Check.PROOF].code in _KEY_NOT_HAD:
+        # The issuer's keys could not be had (not reachable, or no resolver here can get them:
+        # an unpinned DID offline, an https key URL without --key): nothing is known about the
+        # signature either way, so "cannot check", never "forged".
         return Verdict.ISSUER_UNAVAILABLE
     if checks[Check.PROOF].code in _NOT_CHECKED:
         return Verdict.UNSUPPORTED_PROOF

@@ -364,6 +364,7 @@ def test_verify_key_takes_a_jwk_for_an_https_issuer(runner, tmp_path, key_type) 
     assert _checks(report)["issuer"] == "passed"
     code, report = _verify(runner, token, "--offline")
     assert code == 1 and _checks(report)["proof"] == "failed"
+    assert report["verdict"] == "ISSUER_UNAVAILABLE"  # no key to be had: cannot check, not forged
     other = {**KeyPair.generate(key_type).public_key.to_jwk(), "kid": public["kid"]}
     code, report = _verify(runner, token, "--key", str(_write(tmp_path, "other.jwk", other)))
     assert code == 1 and report["verdict"] == "INVALID_SIGNATURE"
@@ -396,6 +397,7 @@ def test_verify_key_takes_a_verification_method(runner, tmp_path) -> None:
     }
     code, report = _verify(runner, token, "--key", str(_write(tmp_path, "f.json", foreign)))
     assert code == 1 and _checks(report)["proof"] == "failed"
+    assert report["verdict"] == "ISSUER_UNAVAILABLE"  # no key to be had: cannot check, not forged
     mismatched = {**multikey, "controller": "https://other.example"}
     code, report = _verify(runner, token, "--key", str(_write(tmp_path, "x.json", mismatched)))
     assert code == 2 and "key_invalid" in report["output"]
