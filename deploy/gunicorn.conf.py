@@ -57,13 +57,14 @@ def on_starting(server: object) -> None:
 
 
 def _check_configuration() -> None:
-    from contexts.errors import CertvcError  # noqa: PLC0415 - the app's code, at start only
-    from issuer.app import create_app  # noqa: PLC0415
+    """Build the app once in the master. Under gunicorn the app factory itself turns a
+    start-up error into its one line and a stop (``verifier.startup``); here that stop is
+    exit status 2, before any worker starts."""
+    from issuer.app import create_app  # noqa: PLC0415 - the app's code, at start only
 
     try:
         app = create_app()
-    except CertvcError as error:
-        sys.stderr.write(f"certvc: error: {error.code}: {error.message}\n")
+    except SystemExit:
         sys.exit(2)
     app.extensions["certvc.db"].engine.dispose()
 

@@ -5,11 +5,14 @@ environment (``CERTVC_*`` via ``app.config.from_prefixed_env``): ``CERTVC_INSTAN
 ``CERTVC_DATABASE_URL``, ``CERTVC_PUBLIC_URL``, ``CERTVC_KEY_PASSPHRASE``,
 ``CERTVC_PKCS11_PIN`` (or ``CERTVC_PKCS11_PIN_FILE``), ... Nothing is read
 or opened at import time. The instance must exist (``certvc init``); otherwise creating the
-app fails with ``instance_not_ready``.
+app fails with ``instance_not_ready``. Under gunicorn such a start-up error is one line on
+stderr, as the CLI prints it, and the exit status of an app that failed to load
+(:func:`create_app`).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -22,7 +25,9 @@ from werkzeug.routing import IntegerConverter
 from keys.errors import DidError, KeyCode
 from verifier.app import init_verifier
 from verifier.service import setting_flag
+from verifier.startup import build_or_stop
 
+from .errors import FieldError
 from .services import catalog
 from .services.live_verify import InstanceFetcher, InstanceSuccessors, home_body
 from .web.admin import (
@@ -43,7 +48,7 @@ from .web.error_handlers import register_error_handlers
 from .web.extensions import database, issuer
 from .web.health import init_health
 from .web.metrics import init_metrics
-from .web.public import claim_page, credential_page, documents
+from .web.public import audit_checkpoints, claim_page, credential_page, documents
 from .web.rate_limits import init_rate_limits
 from .web.request_log import init_request_log
 from .web.security_headers import init_security_headers
@@ -135,14 +140,25 @@ _TEXT_SECRETS = (
 
 
 def _coerce(config: dict[str, Any]) -> None:
+    """:raises FieldError: a setting that must be a whole number is not one."""
     for key in _INTEGERS:
-        if isinstance(config.get(key), str):
-            config[key] = int(config[key])
+        value = config.get(key)
+        if isinstance(value, str):
+            text = value.strip()
+            if not (text.isascii() and text.isdigit() and len(text) <= 18):
+                raise FieldError(f"CERTVC_{key}", f"must be a whole number, not {value!r}")
+            config[key] = int(text)
     for key in _FLAGS:
         if isinstance(config.get(key), str):
             config[key] = setting_flag(config[key])
     for key in _NUMBERS:
-        config[key] = float(config[key])
+        try:
+            number = float(config[key])
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and number >= 0):
+            raise FieldError(f"CERTVC_{key}", f"must be a number of 0 or more, not {config[key]!r}")
+        config[key] = number
 
 
 class _OwnDidResolver:
@@ -173,9 +189,20 @@ class RecordId(IntegerConverter):
 def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     """Build the issuer app for one instance.
 
-    :raises InstanceNotReady: no instance, or its database is not migrated (run certvc init).
+    Under gunicorn (``gunicorn 'issuer.app:create_app()'``; gunicorn sets ``SERVER_SOFTWARE``
+    before it loads the app), a start-up error is printed as one line, ``certvc: error:
+    <code>: <what to fix>`` as the CLI prints it, and the process exits with gunicorn's status
+    for an app that failed to load (4), instead of a traceback per worker.
+
+    :raises InstanceNotReady: no instance, or its database is not migrated or cannot be
+        reached (run certvc init).
     :raises KeyMaterialError: the keys cannot be opened (passphrase missing or wrong).
+    :raises FieldError: a bad setting (``CERTVC_PUBLIC_URL``, a number that is not one).
     """
+    return build_or_stop(lambda: _build(config))
+
+
+def _build(config: type | Mapping[str, Any] | None) -> Flask:
     app = Flask(__name__)
     app.url_map.converters["int"] = RecordId
     app.config.from_object(DefaultConfig)
@@ -201,6 +228,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     )
     init_rate_limits(app, (api_v1.bp, vc_api.bp, wallet_api.bp, register_api.bp, bulk_api.bp))
     app.register_blueprint(documents.bp)
+    app.register_blueprint(audit_checkpoints.bp)
     app.register_blueprint(vc_api.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(views.bp)

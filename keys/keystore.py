@@ -175,6 +175,23 @@ def _load_json(path: Path, *, private: bool) -> dict[str, Any]:
     return document
 
 
+def write_new_private_file(path: Path, data: bytes) -> None:
+    """A new file, mode 0600, written atomically (fsynced); an existing one is never replaced.
+
+    :raises KeyMaterialError: the file exists. :raises InputError: its folder does not.
+    """
+    _atomic_write(Path(path), data, overwrite=False)
+
+
+def read_private_json(path: Path) -> dict[str, Any]:
+    """A small JSON object from a file that only its owner may read (like a key file).
+
+    :raises KeyMaterialError: missing (``key_not_found``), readable by others, too large, or
+        not a JSON object.
+    """
+    return _load_json(Path(path), private=True)
+
+
 # --- key files ----------------------------------------------------------------------------
 
 

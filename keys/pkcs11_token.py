@@ -65,6 +65,11 @@ _NEEDS = {
     KeyType.P256: (Mechanism.EC_KEY_PAIR_GEN, Mechanism.ECDSA),
     KeyType.P384: (Mechanism.EC_KEY_PAIR_GEN, Mechanism.ECDSA),
 }
+#: The mechanisms of an HMAC-SHA-256 key kept in the token (the audit log's MAC key).
+_HMAC_NEEDS = (Mechanism.GENERIC_SECRET_KEY_GEN, Mechanism.SHA256_HMAC)
+_HMAC_KEY_BITS = 256
+#: Secret keys' entries in the session's object cache start with this (private keys' do not).
+_SECRET_CACHE = "secret:"
 
 
 @dataclass(frozen=True)
@@ -343,6 +348,147 @@ class Token:
         with self._lock:
             self._private(reference)
         return _TokenSigner(self, reference, public, key_id)
+
+    # --- HMAC keys (secret keys that never leave the token) ---------------------------------
+
+    def supports_hmac(self) -> bool:
+        """Whether the token can generate generic secret keys and HMAC-SHA-256 with them."""
+        return all(mechanism in self._mechanisms for mechanism in _HMAC_NEEDS)
+
+    def generate_hmac_key(self, label: str) -> str:
+        """A new 256-bit generic secret key inside the token, for HMAC-SHA-256 only
+        (``CKA_SENSITIVE`` true, ``CKA_EXTRACTABLE`` false); returns its reference.
+
+        :raises KeyMaterialError: ``pkcs11_pin_required``, ``key_unsupported`` (no
+            ``CKM_GENERIC_SECRET_KEY_GEN`` or ``CKM_SHA256_HMAC``), ``key_invalid`` (the token
+            did not make the key sensitive and unextractable), ``pkcs11_error``.
+        """
+        self._need_login()
+        if not self.supports_hmac():
+            raise KeyMaterialError(
+                f"the PKCS#11 token {self._config.token!r} cannot keep an HMAC-SHA-256 key "
+                "(CKM_GENERIC_SECRET_KEY_GEN, CKM_SHA256_HMAC)",
+                code=KeyCode.KEY_UNSUPPORTED,
+            )
+        cka_id = secrets.token_bytes(16)
+        template = {
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: True,
+            Attribute.SENSITIVE: True,
+            Attribute.EXTRACTABLE: False,
+            Attribute.SIGN: True,
+            Attribute.VERIFY: True,
+            Attribute.ENCRYPT: False,
+            Attribute.DECRYPT: False,
+            Attribute.WRAP: False,
+            Attribute.UNWRAP: False,
+            Attribute.DERIVE: False,
+            Attribute.LABEL: label,
+            Attribute.ID: cka_id,
+        }
+        with self._lock:
+            session = self._live_session()
+            try:
+                key = session.generate_key(
+                    P11KeyType.GENERIC_SECRET,
+                    _HMAC_KEY_BITS,
+                    store=True,
+                    mechanism=Mechanism.GENERIC_SECRET_KEY_GEN,
+                    template=template,
+                )
+                guarded = (
+                    key[Attribute.SENSITIVE] is True
+                    and key[Attribute.EXTRACTABLE] is False
+                    and key[Attribute.NEVER_EXTRACTABLE] is True
+                )
+            except p11.PKCS11Error as exc:
+                _fail(
+                    f"the PKCS#11 token could not generate an HMAC key ({type(exc).__name__})",
+                    KeyCode.PKCS11_ERROR,
+                    exc,
+                )
+            if not guarded or not isinstance(key, pkcs11.SignMixin):
+                key.destroy()
+                raise KeyMaterialError(
+                    "the PKCS#11 token would not keep the new key sensitive and unextractable"
+                )
+            self._keys[_SECRET_CACHE + cka_id.hex()] = key
+        return REFERENCE_PREFIX + cka_id.hex()
+
+    def destroy_hmac_key(self, reference: str) -> None:
+        """Remove an HMAC key this process made and lost a race with (nothing uses it yet).
+
+        :raises KeyMaterialError: ``key_not_found``, ``pkcs11_error``.
+        """
+        self._need_login()
+        with self._lock:
+            key = self._secret(reference)
+            try:
+                key.destroy()
+            except p11.PKCS11Error as exc:
+                _fail(f"the PKCS#11 token: {type(exc).__name__}", KeyCode.PKCS11_ERROR, exc)
+            self._keys.pop(_SECRET_CACHE + _cka_id(reference).hex(), None)
+
+    def check_hmac_key(self, reference: str) -> None:
+        """Find the HMAC key now (so a missing one shows at start).
+
+        :raises KeyMaterialError: ``pkcs11_pin_required``, ``key_not_found``, ``key_invalid``
+            (not a generic secret key), ``pkcs11_error``.
+        """
+        self._need_login()
+        with self._lock:
+            self._secret(reference)
+
+    def hmac_sha256(self, reference: str, data: bytes) -> bytes:
+        """HMAC-SHA-256 of ``data`` with the secret key ``reference`` names, in the token.
+
+        :raises KeyMaterialError: as :meth:`check_hmac_key`.
+        """
+        self._need_login()
+        with self._lock:
+            for attempt in range(1, _ATTEMPTS + 1):
+                try:
+                    digest = self._secret(reference).sign(data, mechanism=Mechanism.SHA256_HMAC)
+                    break
+                except (*_LOST, *_TRANSIENT) as exc:
+                    if attempt == _ATTEMPTS:
+                        _fail(
+                            f"the PKCS#11 token did not compute the HMAC ({type(exc).__name__})",
+                            KeyCode.PKCS11_ERROR,
+                            exc,
+                        )
+                    _pause(attempt)
+                    self._reconnect()
+                except p11.PKCS11Error as exc:
+                    _fail(
+                        f"the PKCS#11 token did not compute the HMAC ({type(exc).__name__})",
+                        KeyCode.PKCS11_ERROR,
+                        exc,
+                    )
+        if len(digest) != hashlib.sha256().digest_size:
+            raise KeyMaterialError(
+                f"the PKCS#11 token gave a {len(digest)}-byte HMAC-SHA-256",
+                code=KeyCode.PKCS11_ERROR,
+            )
+        return bytes(digest)
+
+    def _secret(self, reference: str) -> pkcs11.SignMixin:
+        """The generic secret key object (cached per session, apart from the private keys: a
+        reference to a key pair is never taken for a secret key). Call with the lock held."""
+        hexid = _SECRET_CACHE + _cka_id(reference).hex()
+        self._live_session()  # first: a forked child drops the parent's objects
+        cached = self._keys.get(hexid)
+        if cached is not None:
+            return cached
+        key = self._find(ObjectClass.SECRET_KEY, reference)
+        try:
+            kind = key[Attribute.KEY_TYPE]
+        except p11.PKCS11Error as exc:
+            _fail(f"the PKCS#11 token: {type(exc).__name__}", KeyCode.PKCS11_ERROR, exc)
+        if kind != P11KeyType.GENERIC_SECRET or not isinstance(key, pkcs11.SignMixin):
+            raise KeyMaterialError(f"the token key {reference} is not an HMAC key")
+        self._keys[hexid] = key
+        return key
 
     # --- signing --------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ instance on 127.0.0.1 verifies the credentials it issued itself, and nothing els
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +20,11 @@ from typing import Any
 from flask import Flask, Response, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from contexts.errors import ErrorCode
+from contexts.errors import ErrorCode, InputError
 from contexts.loader import ContextStore, default_store
 
 from .service import Verifier, VerifierSettings, setting_flag
+from .startup import build_or_stop
 from .web.http_errors import http_error_code
 from .web.rate_limits import init_limiter, log_breach, per_window, trust_proxies
 from .web.views import EXTENSION, VerifierExtension, bp, error_response
@@ -180,7 +182,53 @@ def _json_errors(app: Flask) -> None:
 
 
 def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
-    """A stand-alone verifier (``certvc serve``, gunicorn ``verifier.app:create_app()``)."""
+    """A stand-alone verifier (``certvc serve``, gunicorn ``verifier.app:create_app()``).
+
+    Under gunicorn a start-up error (an unreadable trust list, a setting that is not a
+    number) is one line and a stop (:mod:`verifier.startup`).
+
+    :raises TrustListError: the trust list is unreadable or invalid.
+    :raises InputError: a number setting is not one.
+    """
+    return build_or_stop(lambda: _build(config))
+
+
+#: Settings that are numbers (from the environment they arrive as text): whole ones, and the
+#: rate, which may have a fraction.
+_WHOLE_SETTINGS = (
+    "TRUSTED_PROXIES",
+    "VERIFIER_RATE_BURST",
+    "VERIFIER_MAX_JSON_BYTES",
+    "VERIFIER_MAX_UPLOAD_BYTES",
+)
+_RATE_SETTING = "VERIFIER_RATE_PER_MINUTE"
+
+
+def _coerce_numbers(config: dict[str, Any]) -> None:
+    """Number settings given as text become numbers.
+
+    :raises InputError: one that is not a number of 0 or more (whole where it must be).
+    """
+    for name in (*_WHOLE_SETTINGS, _RATE_SETTING):
+        value = config.get(name)
+        if value is None:
+            continue
+        number: float
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            number = math.nan
+        elif isinstance(value, str):
+            try:
+                number = float(value) if name == _RATE_SETTING else int(value.strip())
+            except ValueError:
+                number = math.nan
+        else:
+            number = value
+        if not (math.isfinite(number) and number >= 0):
+            raise InputError(f"CERTVC_{name} must be a number of 0 or more, not {value!r}")
+        config[name] = number
+
+
+def _build(config: Mapping[str, Any] | object | None) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config.from_object(DefaultConfig)
     if isinstance(config, Mapping):
@@ -188,6 +236,7 @@ def create_app(config: Mapping[str, Any] | object | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     app.config.from_prefixed_env("CERTVC")
+    _coerce_numbers(app.config)
     trust_proxies(app)
     init_verifier(app)
     _json_errors(app)

@@ -394,8 +394,13 @@ class SafeFetcher:
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
             raise FetchError(f"content-encoding {encoding!r} is refused")
-        declared = headers.get("content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        declared = (headers.get("content-length") or "").strip()
+        # ASCII digits only, and a length check before int() (which refuses thousands of digits)
+        if (
+            declared.isascii()
+            and declared.isdigit()
+            and (len(declared) > 18 or int(declared) > limit)
+        ):
             raise FetchError(
                 f"the response declares {declared} bytes, more than the {limit}-byte cap",
                 code=VerifierCode.FETCH_TOO_LARGE,

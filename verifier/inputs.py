@@ -124,6 +124,8 @@ def loads_limited(data: bytes | str, *, max_bytes: int = MAX_INPUT_BYTES) -> Any
         raise InputError(
             f"not JSON: {cause.msg} at line {cause.lineno} column {cause.colno}"
         ) from cause
+    except ValueError as cause:  # a number longer than int() takes (sys.get_int_max_str_digits)
+        raise InputError(f"not usable JSON: {cause}") from cause
 
 
 def _bare_link(text: str) -> bool:

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from keys.keystore import load_passphrase
+from keys.pkcs11_token import load_pin
+
 from ..services import audit, audit_checkpoints, instance
+from ..services.audit_mac import MacKey
 from ..services.keyring import Keyring
 from .common import EXIT_INVALID, now
 from .opened import (
@@ -31,9 +36,31 @@ def audit_group() -> None:
     """The audit log."""
 
 
-def _public_keyring(opened: OpenedInstance) -> Keyring:
-    """The key ring for its public keys only (no passphrase or PIN: nothing is decrypted)."""
-    return instance.public_keyring(opened.folder, opened.settings, now=now())
+def _verifying_keys(opened: OpenedInstance) -> tuple[Keyring, MacKey | None, str]:
+    """The key ring (its public keys for the checkpoints), the audit MAC key when it can be
+    used (development instance, the key passphrase given, or the token's PIN), else why the
+    MACs go unchecked."""
+    settings = opened.settings
+    if settings.key_backend is not None:
+        pin = load_pin(os.environ)
+        passphrase = None
+        missing = "event MACs not checked: give the token's PIN" if not pin else ""
+    else:
+        pin = None
+        passphrase = load_passphrase(os.environ, opened.passphrase_file)
+        missing = (
+            "event MACs not checked: give the key passphrase"
+            if passphrase is None and not settings.dev_mode
+            else ""
+        )
+    if missing:
+        keyring = instance.public_keyring(opened.folder, settings, now=now())
+        if not keyring.audit_key().exists():
+            return keyring, None, "the instance has no audit MAC key yet"
+        return keyring, None, missing
+    keyring = instance.open_keyring(opened.folder, settings, passphrase, now=now(), pin=pin)
+    key = keyring.audit_key().load()
+    return keyring, key, "" if key else "the instance has no audit MAC key yet"
 
 
 def _report(as_json: bool, report: audit.ChainReport) -> None:
@@ -52,16 +79,24 @@ def _report(as_json: bool, report: audit.ChainReport) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Verify an exported bundle offline instead of the instance's database.",
 )
+@passphrase_option
 @json_option
 @reports_instance_errors
-def audit_verify(instance_dir: Path, bundle: Path | None, as_json: bool) -> None:
-    """Check the hash chain of the audit log and every signed checkpoint, from the instance
-    folder's file and the database (exit 1 when broken)."""
+def audit_verify(
+    instance_dir: Path, bundle: Path | None, passphrase_file: Path | None, as_json: bool
+) -> None:
+    """Check the hash chain of the audit log, every event's MAC (with the key passphrase, or
+    on a development instance) and every signed checkpoint, from the instance folder's file and
+    the database (exit 1 when broken)."""
     if bundle is not None:
         _report(as_json, audit_checkpoints.verify_bundle(bundle.read_bytes()))
         return
-    with OpenedInstance.open(instance_dir) as opened, opened.writer() as session:
-        report = audit_checkpoints.verify(session, _public_keyring(opened), opened.folder)
+    with OpenedInstance.open(instance_dir, passphrase_file) as opened:
+        keyring, mac_key, note = _verifying_keys(opened)
+        with opened.writer() as session:
+            report = audit_checkpoints.verify(session, keyring, opened.folder, mac_key=mac_key)
+    if note:
+        report = replace(report, message=f"{report.message}; {note}")
     _report(as_json, report)
 
 

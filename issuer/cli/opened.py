@@ -23,7 +23,8 @@ from keys.pkcs11_token import load_pin
 from .. import db
 from ..db import migrate
 from ..errors import InstanceNotReady
-from ..services import instance, mail
+from ..services import audit, instance, mail
+from ..services.audit_mac import MacKey
 from ..services.issuing_context import Delivery, IssuerContext
 from ..services.mail import MailSettings
 from .common import canonicalizer, context_store, fail, now, reports_errors
@@ -94,7 +95,9 @@ class OpenedInstance:
         )
         if not migrate.is_current(engine):
             raise InstanceNotReady("the database is not initialised or migrated: run certvc init")
-        return cls(folder, settings, db.session_factory(engine), passphrase_file)
+        opened = cls(folder, settings, db.session_factory(engine), passphrase_file)
+        audit.bind_mac_key(opened.writer, _AuditKeyOnDemand(opened))
+        return opened
 
     def context(self) -> IssuerContext:
         if self._ctx is None:
@@ -135,6 +138,17 @@ class OpenedInstance:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+class _AuditKeyOnDemand:
+    """The instance's audit MAC key, opened (passphrase or PIN read) only when a command
+    appends an event: commands that only read never ask for the passphrase."""
+
+    def __init__(self, opened: OpenedInstance) -> None:
+        self._opened = opened
+
+    def key(self, next_seq: int) -> MacKey:
+        return self._opened.context().keyring.audit_key().key(next_seq)
 
 
 def mail_environment() -> dict[str, str]:

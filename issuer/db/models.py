@@ -530,7 +530,7 @@ class StatusEntry(Base):
 
 
 class AuditEvent(Base):
-    """Append-only: each event carries the hash of the previous one (see
+    """Append-only: each event carries the hash of the previous one and a MAC (see
     :mod:`issuer.services.audit`)."""
 
     __tablename__ = "audit_events"
@@ -544,6 +544,9 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: HMAC-SHA-256 of ``hash`` with the instance's audit key (key store, not the database);
+    #: NULL for events written before the instance had that key.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditHead(Base):

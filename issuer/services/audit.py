@@ -6,9 +6,12 @@ lock the single ``audit_head`` row, so concurrent actions append one after the o
 forking the chain. Appending is the last step of every action, so the head lock is held only
 from there to the commit.
 
-A database writer can recompute the whole chain, so :func:`verify_chain` also checks signed
-checkpoints (:class:`Checkpoint`, written by :mod:`issuer.services.audit_checkpoints`): each
-pins an event's hash with the instance's key, which the database does not hold.
+A database writer can recompute the whole chain with :func:`event_hash`, so each event also
+carries a MAC of its hash with a key the database does not hold (:mod:`.audit_mac`; the session
+factories of the app, the CLI and ``certvc init`` are bound to it with :func:`bind_mac_key`),
+and :func:`verify_chain` also checks signed checkpoints (:class:`Checkpoint`, written by
+:mod:`issuer.services.audit_checkpoints`): each pins an event's hash with the instance's
+signing key, so an outsider holding them can tell the log was rolled back or truncated.
 """
 
 from __future__ import annotations
@@ -23,16 +26,44 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from keys.did import find_verification_method
 from keys.errors import DidError
 
 from ..db.models import Action, AuditEvent, AuditHead
 from ..errors import FieldError, InstanceNotReady, ReasonRequired
+from .audit_mac import MacKey, MacKeySource
 
 GENESIS = "0" * 64
 MAX_REASON = 2000
+#: The key of :attr:`Session.info` that holds the session's :class:`MacKeySource`.
+MAC_SOURCE = "certvc.audit_mac"
+
+
+def bind_mac_key(factory: sessionmaker[Session], source: MacKeySource) -> sessionmaker[Session]:
+    """Every session of ``factory`` MACs the events it appends with ``source``'s key. A session
+    without one appends events with no MAC, which :func:`verify_chain` refuses from the key's
+    first event on: every process that writes must be bound."""
+    factory.configure(info={MAC_SOURCE: source})
+    return factory
+
+
+def _mac_key(session: Session, next_seq: int) -> MacKey | None:
+    source: MacKeySource | None = session.info.get(MAC_SOURCE)
+    return None if source is None else source.key(next_seq)
+
+
+def ensure_mac_key(session: Session) -> MacKey | None:
+    """The session's MAC key, created now (covering the next event on) if there is none yet;
+    None when the session is not bound to one. Locks the chain head, so no event is appended
+    between reading it and writing the key file (``certvc init``).
+
+    :raises InstanceNotReady: no head row. :raises KeyMaterialError: the key cannot be read
+        or made (passphrase).
+    """
+    head = _head(session)
+    return _mac_key(session, head.seq + 1)
 
 
 def check_reason(reason: object) -> str:
@@ -98,8 +129,9 @@ def record(
     """
     reason = check_reason(reason)
     head = _head(session)
+    key = _mac_key(session, head.seq + 1)
     event = AuditEvent(
-        **_next(head.seq, head.hash, Draft(action, subject, details), actor, reason, now)
+        **_next(head.seq, head.hash, Draft(action, subject, details), actor, reason, now, key)
     )
     session.add(event)
     head.seq, head.hash = event.seq, event.hash
@@ -124,10 +156,11 @@ def record_many(
     if not drafts:
         return
     head = _head(session)
+    key = _mac_key(session, head.seq + 1)
     rows = []
     seq, previous = head.seq, head.hash
     for draft in drafts:
-        row = _next(seq, previous, draft, actor, reason, now)
+        row = _next(seq, previous, draft, actor, reason, now, key)
         rows.append(row)
         seq, previous = row["seq"], row["hash"]
     head.seq, head.hash = seq, previous
@@ -157,9 +190,16 @@ def _head(session: Session) -> AuditHead:
 
 
 def _next(
-    seq: int, previous: str, draft: Draft, actor: str, reason: str, now: datetime
+    seq: int,
+    previous: str,
+    draft: Draft,
+    actor: str,
+    reason: str,
+    now: datetime,
+    key: MacKey | None,
 ) -> dict[str, Any]:
-    """The columns of the event that follows event ``seq`` whose hash is ``previous``."""
+    """The columns of the event that follows event ``seq`` whose hash is ``previous`` (with
+    its MAC when there is a key)."""
     at = now.astimezone(UTC)
     text = json.dumps(dict(draft.details or {}), ensure_ascii=False, sort_keys=True, default=str)
     digest = event_hash(
@@ -182,6 +222,7 @@ def _next(
         "details": text,
         "prev_hash": previous,
         "hash": digest,
+        "mac": None if key is None else key.mac(digest),
     }
 
 
@@ -229,7 +270,8 @@ def _plain(value: Any) -> Any:
 @dataclass(frozen=True)
 class ChainReport:
     """The outcome of :func:`verify_chain`: ``ok``, how many events, where it broke and why;
-    with checkpoints, how many were checked, the latest one and the first that failed."""
+    whether the events' MACs were checked and from which event they are required; with
+    checkpoints, how many were checked, the latest one and the first that failed."""
 
     ok: bool
     events: int
@@ -238,6 +280,8 @@ class ChainReport:
     checkpoints: int = 0
     last_checkpoint: int | None = None
     checkpoint_failed: int | None = None
+    mac_checked: bool = False
+    mac_from: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -248,6 +292,8 @@ class ChainReport:
             "checkpoints": self.checkpoints,
             "lastCheckpoint": self.last_checkpoint,
             "checkpointFailed": self.checkpoint_failed,
+            "macChecked": self.mac_checked,
+            "macFrom": self.mac_from,
         }
 
 
@@ -256,19 +302,23 @@ def verify_chain(
     *,
     checkpoints: Sequence[Checkpoint] = (),
     did_document: Mapping[str, Any] | None = None,
+    mac_key: MacKey | None = None,
     batch: int = 1000,
 ) -> ChainReport:
-    """Recompute every hash and link, then check every signed checkpoint (its signature with
-    the keys of ``did_document``, and that its event is still there with the same hash); never
-    raises for a broken chain or a failed checkpoint, reports them."""
+    """Recompute every hash and link and, with ``mac_key``, every MAC (required from the key's
+    first event on), then check every signed checkpoint (its signature with the keys of
+    ``did_document``, and that its event is still there with the same hash); never raises for
+    a broken chain or a failed checkpoint, reports them."""
     result = session.execute(
         select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
     )
     try:
-        count, last_hash, broken = _walk(result.scalars())
+        count, last_hash, broken = _walk(result.scalars(), mac_key)
     finally:
         result.close()  # a server-side cursor on PostgreSQL: close it even when stopping early
-    chain = broken or _head_report(session.get(AuditHead, 1), count, last_hash)
+    chain = broken or _head_report(session.get(AuditHead, 1), count, last_hash, mac_key)
+    if mac_key is not None:
+        chain = replace(chain, mac_checked=True, mac_from=mac_key.from_seq)
 
     def hashes(seqs: list[int]) -> dict[int, str]:
         found: dict[int, str] = {}
@@ -283,14 +333,24 @@ def verify_chain(
     return with_checkpoints(chain, checkpoints, did_document, hashes)
 
 
-def _head_report(head: AuditHead | None, count: int, last_hash: str) -> ChainReport:
+def _head_report(
+    head: AuditHead | None, count: int, last_hash: str, mac_key: MacKey | None
+) -> ChainReport:
     if head is None:
         return ChainReport(False, count, None, "the chain head is missing")
     if head.seq != count or head.hash != last_hash:
         return ChainReport(
             False, count, count + 1, "the chain head does not match the last event (truncated?)"
         )
-    return ChainReport(True, count, None, f"{count} events, chain intact")
+    if mac_key is not None and count < mac_key.from_seq - 1:
+        # The key was made with the head at from_seq - 1, and the head never moves back.
+        message = (
+            f"the log ends at event {count}, but it had reached event {mac_key.from_seq - 1} "
+            "when its MAC key was made (truncated or rolled back)"
+        )
+        return ChainReport(False, count, count + 1, message)
+    macs = "" if mac_key is None else ", MACs hold"
+    return ChainReport(True, count, None, f"{count} events, chain intact{macs}")
 
 
 def verify_events(
@@ -300,7 +360,7 @@ def verify_events(
 ) -> ChainReport:
     """:func:`verify_chain` over events held in memory (an exported bundle): no head row, the
     last event is the head."""
-    count, _last, broken = _walk(rows)
+    count, _last, broken = _walk(rows, None)
     chain = broken or ChainReport(True, count, None, f"{count} events, chain intact")
     by_seq = {row.seq: row.hash for row in rows}
     return with_checkpoints(
@@ -446,7 +506,9 @@ def with_checkpoints(
     )
 
 
-def _walk(rows: Iterable[AuditEvent]) -> tuple[int, str, ChainReport | None]:
+def _walk(
+    rows: Iterable[AuditEvent], mac_key: MacKey | None
+) -> tuple[int, str, ChainReport | None]:
     expected_prev = GENESIS
     count = 0
     for event in rows:
@@ -473,8 +535,22 @@ def _walk(rows: Iterable[AuditEvent]) -> tuple[int, str, ChainReport | None]:
         if digest != event.hash:
             report = ChainReport(False, count, event.seq, "its content does not match its hash")
             return count, expected_prev, report
+        problem = None if mac_key is None else _mac_problem(mac_key, event)
+        if problem:
+            return count, expected_prev, ChainReport(False, count, event.seq, problem)
         expected_prev = event.hash
     return count, expected_prev, None
+
+
+def _mac_problem(key: MacKey, event: AuditEvent) -> str | None:
+    """Why ``event``'s MAC does not hold (None: it holds, or the event predates the key)."""
+    if event.mac is None:
+        if event.seq < key.from_seq:
+            return None
+        return f"it has no MAC, but every event from {key.from_seq} on has one (rewritten?)"
+    if not key.holds(event.hash, event.mac):
+        return "its MAC does not match (rewritten without the audit key)"
+    return None
 
 
 def events(

@@ -1,6 +1,7 @@
 """Signed checkpoints of the audit chain, and the bundle an assessor takes away.
 
-A database writer can rewrite the whole chain with certvc's own :func:`audit.event_hash`. A
+A database writer can rewrite the whole chain with certvc's own :func:`audit.event_hash` (the
+events' MACs stop that, but only the key's holder can check them). A
 checkpoint ("signed tree head") pins event ``seq`` and its hash with the instance's Ed25519
 key, which lives in the key store, not the database. Each one is stored twice: in the
 ``audit_checkpoints`` table and appended (fsync'd) to ``<instance>/audit-checkpoints.jsonl``,
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from ..db.models import Action, AuditCheckpoint, AuditEvent, SecuringSuite
 from ..errors import AuditChainBroken
 from . import audit
+from .audit_mac import MacKey
 from .keyring import Keyring
 
 FILE_NAME = "audit-checkpoints.jsonl"
@@ -75,8 +77,9 @@ def checkpoint(
 ) -> audit.Checkpoint | None:
     """Sign the chain's head, store it in the table and append it to the file; None when the
     chain has not grown since the last checkpoint. The events since that checkpoint are checked
-    first, so a broken chain is never signed. Holds the chain head's lock; never commits (the
-    file line is written before the commit: a checkpoint of events already committed).
+    first (their MACs too), so a broken chain is never signed. Holds the chain head's lock;
+    never commits (the file line is written before the commit: a checkpoint of events already
+    committed).
 
     :raises AuditChainBroken: the events since the last checkpoint do not link to it.
     """
@@ -86,7 +89,7 @@ def checkpoint(
     last = max(known, key=lambda item: item.seq, default=None)
     if head.seq == 0 or (last is not None and last.seq >= head.seq):
         return None
-    _check_since(session, last, head.seq, head.hash)
+    _check_since(session, last, head.seq, head.hash, keyring.audit_key().load())
     signer = keyring.signer(SUITE)
     unsigned = audit.Checkpoint(head.seq, head.hash, _stamp(now), signer.key_id, "")
     signed = audit.Checkpoint(
@@ -110,8 +113,15 @@ def checkpoint(
     return signed
 
 
-def _check_since(session: Session, last: audit.Checkpoint | None, seq: int, digest: str) -> None:
-    """The events after ``last`` link to it and end at the head (``seq``, ``digest``)."""
+def _check_since(
+    session: Session,
+    last: audit.Checkpoint | None,
+    seq: int,
+    digest: str,
+    mac_key: MacKey | None,
+) -> None:
+    """The events after ``last`` link to it, carry valid MACs (with ``mac_key``) and end at
+    the head (``seq``, ``digest``)."""
     start, previous = (0, audit.GENESIS) if last is None else (last.seq, last.hash)
     if last is not None:
         pinned = session.get(AuditEvent, last.seq)
@@ -125,7 +135,12 @@ def _check_since(session: Session, last: audit.Checkpoint | None, seq: int, dige
     expected = start
     for event in rows:
         expected += 1
-        if event.seq != expected or event.prev_hash != previous or _hash(event) != event.hash:
+        if (
+            event.seq != expected
+            or event.prev_hash != previous
+            or _hash(event) != event.hash
+            or not _mac_holds(mac_key, event)
+        ):
             raise AuditChainBroken(f"event {expected} is broken: run certvc audit verify")
         previous = event.hash
     if expected != seq or previous != digest:
@@ -143,6 +158,14 @@ def _hash(event: AuditEvent) -> str:
         details=event.details,
         prev_hash=event.prev_hash,
     )
+
+
+def _mac_holds(key: MacKey | None, event: AuditEvent) -> bool:
+    if key is None:
+        return True
+    if event.mac is None:
+        return event.seq < key.from_seq
+    return key.holds(event.hash, event.mac)
 
 
 def _append(path: Path, item: audit.Checkpoint) -> None:
@@ -163,21 +186,36 @@ def _append(path: Path, item: audit.Checkpoint) -> None:
             os.close(directory)
 
 
-def verify(session: Session, keyring: Keyring, instance_folder: Path) -> audit.ChainReport:
-    """The chain, and every checkpoint of the file and the table, with the key ring's public
-    keys (retired ones included).
+def verify(
+    session: Session, keyring: Keyring, instance_folder: Path, *, mac_key: MacKey | None
+) -> audit.ChainReport:
+    """The chain (its MACs with ``mac_key``), and every checkpoint of the file and the table,
+    with the key ring's public keys (retired ones included).
 
     :raises AuditChainBroken: the checkpoint file is damaged.
     """
     known = read_file(file_path(instance_folder)) + stored(session)
-    return audit.verify_chain(session, checkpoints=known, did_document=keyring.did_document())
+    return audit.verify_chain(
+        session, checkpoints=known, did_document=keyring.did_document(), mac_key=mac_key
+    )
+
+
+def published(session: Session, instance_folder: Path) -> list[audit.Checkpoint]:
+    """Every checkpoint of the file and the table, once each, in order (what
+    ``GET /audit/checkpoints`` serves and the bundle carries).
+
+    :raises AuditChainBroken: the checkpoint file is damaged.
+    """
+    known = read_file(file_path(instance_folder)) + stored(session)
+    return sorted(set(known), key=lambda item: (item.seq, item.at))
 
 
 # --- the bundle -----------------------------------------------------------------------------
 
 
 def _bundle_event(event: AuditEvent) -> dict[str, Any]:
-    """An event with every field as hashed (details as the stored text)."""
+    """An event with every field as hashed (details as the stored text), and its MAC (only
+    the instance can check it; null before the instance had its audit key)."""
     return {
         "seq": event.seq,
         "at": event.at.astimezone(UTC).isoformat(),
@@ -188,6 +226,7 @@ def _bundle_event(event: AuditEvent) -> dict[str, Any]:
         "details": event.details,
         "prevHash": event.prev_hash,
         "hash": event.hash,
+        "mac": event.mac,
     }
 
 
@@ -196,8 +235,7 @@ def export_bundle(
 ) -> bytes:
     """The signed bundle of the whole log: canonical JSON bytes, to write as they are."""
     events = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
-    known = read_file(file_path(instance_folder)) + stored(session)
-    checkpoints = sorted(set(known), key=lambda item: (item.seq, item.at))
+    checkpoints = published(session, instance_folder)
     signer = keyring.signer(SUITE)
     body = {
         "format": BUNDLE_FORMAT,

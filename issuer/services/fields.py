@@ -73,8 +73,11 @@ def integer(
         if required:
             raise FieldError(name, "is required")
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        text = value.strip()
+        if len(text) > 18:  # out of any range, and int() refuses thousands of digits
+            raise FieldError(name, f"must be between {minimum} and {maximum}")
+        value = int(text)
     if type(value) is not int:
         raise FieldError(name, "must be an integer")
     if not minimum <= value <= maximum:

@@ -6,7 +6,9 @@ Layout of ``<instance>/``:
   development instance (plaintext keys allowed), the secret that signs admin sessions, and
   with an HSM the key backend (``keyBackend``: the PKCS#11 module and token label; no PIN);
 - ``certvc.db``: the SQLite database (unless ``CERTVC_DATABASE_URL`` names another);
-- ``keys/<type>/``: the key stores (see :mod:`issuer.services.keyring`).
+- ``keys/<type>/``: the key stores (see :mod:`issuer.services.keyring`);
+- ``keys/audit-mac.json``: the audit log's MAC key (see :mod:`issuer.services.audit_mac`);
+- ``audit-checkpoints.jsonl``: the signed checkpoints of the audit log.
 
 The public URL is fixed at init because it is signed into every credential id and status list
 URL; ``CERTVC_PUBLIC_URL`` at run time overrides it only for deployments that moved.
@@ -326,7 +328,13 @@ def init_instance(
     created.extend(f"key {record.id}" for record in new_keys)
     keyring.check()
 
-    factory = db.session_factory(engine)
+    audit_key = keyring.audit_key()
+    factory = audit.bind_mac_key(db.session_factory(engine), audit_key)
+    if not audit_key.exists():
+        # Covers the next event on: the first one of a new instance, the next one of an
+        # instance older than the key.
+        db.run_transaction(factory, audit.ensure_mac_key)
+        created.append("audit MAC key")
 
     def _seed(session: Any) -> list[str]:
         seeded = []

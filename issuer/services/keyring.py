@@ -15,6 +15,10 @@ running server without a restart.
 With an HSM (``certvc init --key-backend pkcs11``) the stores hold only their index: the keys
 are generated and used inside the token (the ``vault``, :class:`keys.pkcs11_token.Token`),
 and the index names them by ``CKA_ID``.
+
+The audit log's MAC key sits beside the stores (see :mod:`issuer.services.audit_mac`): an
+encrypted key file (``keys/audit-mac.json``), or with an HSM an HMAC key inside the token
+named by ``keys/audit-mac-pkcs11.json``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from keys.suites import REGISTRY
 
 from ..db.models import SecuringSuite
 from ..errors import FieldError
+from .audit_mac import AuditKey, open_audit_key
 
 #: The key type each suite signs with unless the instance chose another (``suiteKeys``).
 SUITE_KEY_TYPE: Mapping[SecuringSuite, KeyType] = {
@@ -96,6 +101,14 @@ class Keyring:
         self._now = now
         self._lock = threading.Lock()
         self._stores: dict[KeyType, tuple[float | None, KeyStore]] = {}
+        self._audit_key = open_audit_key(
+            self._directory,
+            passphrase,
+            allow_plaintext=allow_plaintext,
+            now=now,
+            kdf=kdf,
+            vault=vault,
+        )
 
     @property
     def did(self) -> str:
@@ -187,6 +200,11 @@ class Keyring:
                     code=KeyCode.KEY_NOT_FOUND,
                 )
             store.active_signer()
+
+    def audit_key(self) -> AuditKey:
+        """The audit log's MAC key: the key file with this ring's passphrase, or the HMAC key
+        in this ring's token."""
+        return self._audit_key
 
     def methods(self) -> list[VerificationMethodEntry]:
         return [

@@ -74,7 +74,7 @@ class InstanceFetcher:
             body = json.dumps(self._ctx.keyring.did_document()).encode("utf-8")
             return FetchResponse(url, 200, body, DID_MEDIA_TYPE)
         number = url[len(self._status_prefix) :] if url.startswith(self._status_prefix) else ""
-        if number.isdigit() and len(number) < 12:
+        if number.isascii() and number.isdigit() and len(number) < 12:
             try:
                 with self._factory() as session:
                     row = status_lists.get_list(session, int(number))

@@ -9,6 +9,7 @@ from the instance folder.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -29,12 +30,13 @@ from keys.suites import canonicalizer_named
 from .. import db
 from ..db import migrate
 from ..errors import InstanceNotReady
-from ..services import instance, mail
+from ..services import audit, instance, mail
 from ..services.instance import Settings
 from ..services.issuing_context import Delivery, IssuerContext
 from ..services.mail import MailSettings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,12 @@ class Database:
         folder = Path(app.config["INSTANCE"])
         instance.read_settings(folder)  # no instance: say "run certvc init" before anything
         url = instance.database_url(folder, app.config.get("DATABASE_URL"))
-        engine = db.make_engine(url)
+        try:
+            engine = db.make_engine(url)
+        except SQLAlchemyError as error:  # not a URL, or a driver that is not installed
+            raise InstanceNotReady(
+                f"CERTVC_DATABASE_URL is not a usable database URL ({type(error).__name__})"
+            ) from error
         try:
             current = migrate.is_current(engine)
         except SQLAlchemyError as error:
@@ -91,9 +98,21 @@ class Database:
 
     @staticmethod
     def _close(_error: BaseException | None) -> None:
+        """End the request's read session. By now the answer is made and any change committed
+        (in its own session): a database that went away meanwhile must not turn that answer
+        into an error (issue 16), so a failed close is logged and its connection discarded."""
         session = g.pop("certvc_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             session.close()
+        except SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            log.warning("the read session did not close cleanly (%s): discarded", cause)
+            try:
+                session.invalidate()  # never back to the pool; nothing is sent to the server
+            except SQLAlchemyError:
+                log.warning("discarding the read session's connection failed", exc_info=True)
 
 
 class Issuer:
@@ -121,6 +140,10 @@ class Issuer:
             **({"kdf": kdf} if kdf else {}),
         )
         keyring.check()
+        keyring.audit_key().load()  # a wrong passphrase or a damaged key file shows at start
+        # Every event this app appends carries a MAC with the key (made by the first one when
+        # an instance older than the key has none yet).
+        audit.bind_mac_key(app.extensions["certvc.db"].writer, keyring.audit_key())
         public_url = instance.check_public_url(app.config.get("PUBLIC_URL") or settings.public_url)
         mail_settings = mail.settings_from(app.config, dev_mode=settings.dev_mode)
         app.extensions["certvc.mail"] = mail_settings

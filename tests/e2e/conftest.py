@@ -45,7 +45,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Any]:
         engine = db.make_engine(database_url)
         state["engine"] = engine
         state["token"] = db.run_transaction(
-            db.session_factory(engine),
+            app.extensions["certvc.db"].writer,  # bound to the audit key: the event has a MAC
             lambda s: accounts.create_token(
                 s, name="e2e", scopes=frozenset({Scope.ADMIN}), actor="t", now=NOW
             )[1],

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from issuer import db
 from issuer.app import create_app
 from issuer.db.models import Scope
-from issuer.services import accounts
+from issuer.services import accounts, audit
 
 from .support import (
     BACKENDS,
@@ -46,8 +46,11 @@ class Env:
         self.folder = folder
         self.url = url
         self.engine = db.make_engine(url)
-        self.factory = db.session_factory(self.engine)
         self.ctx = context(folder)
+        # Bound to the audit key as the app's and the CLI's writers are (events carry MACs).
+        self.factory = audit.bind_mac_key(
+            db.session_factory(self.engine), self.ctx.keyring.audit_key()
+        )
 
     def write(self, work: Callable[[Session], Any]) -> Any:
         return db.run_transaction(self.factory, work)

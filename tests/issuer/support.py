@@ -11,7 +11,7 @@ import secrets
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.engine import Engine, make_url
 from werkzeug.serving import make_server
 
 from contexts.loader import default_store
 from issuer import db
-from issuer.services import instance
+from issuer.db.models import Action, AuditEvent, AuditHead
+from issuer.services import audit, instance
 from issuer.services.issuing_context import IssuerContext
 from keys.suites import FAST
 from verifier.fetch import FetchPolicy, SafeFetcher
@@ -254,3 +255,39 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("CERTVC_"):
             monkeypatch.delenv(name)
+
+
+def rewrite_audit_chain(engine: Engine, change: Callable[[list[dict[str, Any]]], None]) -> None:
+    """The attacker with database access: read the audit events, ``change`` them, recompute
+    every hash and the head with ``issuer.services.audit.event_hash`` (the MAC key is not in
+    the database, so the MACs stay as they were)."""
+    table = AuditEvent.__table__
+    with engine.begin() as connection:
+        rows = [dict(r._mapping) for r in connection.execute(select(table).order_by(table.c.seq))]
+        change(rows)
+        previous = audit.GENESIS
+        for row in rows:
+            row["prev_hash"] = previous
+            row["hash"] = previous = audit.event_hash(
+                seq=row["seq"],
+                at=row["at"],
+                actor=row["actor"],
+                action=Action(row["action"]),
+                subject=row["subject"],
+                reason=row["reason"],
+                details=row["details"],
+                prev_hash=previous,
+            )
+        for row in rows:  # every hash is unique: move them aside first
+            connection.execute(
+                update(table).where(table.c.seq == row["seq"]).values(hash=f"x{row['seq']}")
+            )
+        for row in rows:
+            connection.execute(
+                update(table)
+                .where(table.c.seq == row["seq"])
+                .values({k: v for k, v in row.items() if k != "seq"})
+            )
+        connection.execute(
+            update(AuditHead.__table__).where(AuditHead.id == 1).values(hash=previous)
+        )

@@ -48,7 +48,9 @@ def _checkpoint(env) -> audit.Checkpoint | None:
 
 def _verify(env) -> audit.ChainReport:
     with env.read() as session:
-        return audit_checkpoints.verify(session, env.ctx.keyring, env.folder)
+        return audit_checkpoints.verify(
+            session, env.ctx.keyring, env.folder, mac_key=env.ctx.keyring.audit_key().load()
+        )
 
 
 def _cli_verify(env) -> tuple[int, dict[str, Any]]:
@@ -129,11 +131,15 @@ def test_an_intact_log_verifies_with_its_checkpoint(logged) -> None:
     assert [json.loads(line)["seq"] for line in lines] == [made.seq]
 
 
-def test_before_checkpoints_a_recomputed_chain_passes(env) -> None:
-    """The attack of the issue, reproduced: without a checkpoint nothing catches it."""
+def test_before_checkpoints_only_the_mac_catches_a_recomputed_chain(env) -> None:
+    """The attack of the issue, reproduced: without a checkpoint, only the events' MACs catch
+    it (tests/issuer/test_audit_mac.py); whoever lacks the MAC key (an outsider) cannot."""
     _append(env, 5)
     _rewrite(env, _edit)
-    assert _verify(env).ok
+    with env.read() as session:
+        assert audit.verify_chain(session).ok
+    report = _verify(env)
+    assert not report.ok and report.broken_at == 3 and "MAC" in report.message
 
 
 @pytest.mark.parametrize(

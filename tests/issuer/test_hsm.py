@@ -20,14 +20,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from issuer import db
 from issuer.app import create_app
 from issuer.cli import main as cli
-from issuer.db.models import IssuedCredential
+from issuer.db.models import AuditEvent, IssuedCredential
 from issuer.services import instance
 from keys.errors import KeyCode, KeyMaterialError
 from tests.support.softhsm import create_token
 
-from .support import NOW, app_config
+from .support import NOW, app_config, rewrite_audit_chain
 
 URL = "https://certs.hsm-body.example"
 SUITES = ("eddsa-rdfc-2022", "ecdsa-rdfc-2019", "vc+jwt")
@@ -104,9 +105,15 @@ def _issue(run: Cli, suite: str, name: str) -> dict[str, Any]:
 
 
 def _no_secret_on_disk(folder: Path) -> None:
-    """The instance folder holds no private key: its key stores are indexes naming CKA_IDs."""
+    """The instance folder holds no private key: its key stores are indexes naming CKA_IDs,
+    and the audit MAC key's record names its HMAC key in the token the same way."""
     for path in (folder / "keys").rglob("*"):
         if path.is_file() and not path.name.startswith("."):
+            if path.name == "audit-mac-pkcs11.json":
+                record = json.loads(path.read_text())
+                assert set(record) == {"id", "type", "reference", "created"}, record
+                assert record["reference"].startswith("pkcs11:")
+                continue
             assert path.name == "keystore.json", path
             for record in json.loads(path.read_text())["keys"]:
                 assert record["file"].startswith("pkcs11:")
@@ -172,6 +179,54 @@ def test_an_hsm_instance_signs_every_suite_rotates_and_reports(
     }
     assert by_key["p-256-1"]["credentials"]["total"] == 1
     assert by_key["p-256-2"]["credentials"]["total"] == 1
+
+
+def test_an_hsm_instance_macs_its_audit_events_in_the_token(
+    softhsm: Any, database: str, tmp_path: Path
+) -> None:
+    """With the keys in a token, the audit MAC key is an HMAC key in the token (issue 16,
+    finding 1): every event carries a MAC made there, ``certvc audit verify`` with the PIN
+    checks them and names the event a database writer edited and rehashed; without the PIN it
+    says the MACs went unchecked."""
+    folder = tmp_path / "instance"
+    run = _hsm_instance(softhsm, folder, database)
+    _issue(run, "eddsa-rdfc-2022", "Audited Person")
+    assert not (folder / "keys" / "audit-mac.json").exists()  # no key file: the token holds it
+    engine = db.make_engine(database)
+    try:
+        with engine.connect() as connection:
+            macs = connection.execute(select(AuditEvent.seq, AuditEvent.mac)).all()
+        assert len(macs) >= 5 and all(mac and len(mac) == 64 for _, mac in macs), macs
+        checked = run("audit", "verify", "--json")
+        assert checked["ok"] is True and checked["macChecked"] is True, checked
+        assert checked["macFrom"] == 1
+
+        # The app opens the same key at start and its events carry MACs too.
+        app = create_app(app_config(folder, database, PKCS11_PIN=softhsm.pin))
+        try:
+            assert app.extensions["certvc.issuer"].keyring.audit_key().load() is not None
+        finally:
+            app.extensions["certvc.db"].engine.dispose()
+
+        def edit(rows: list[dict[str, Any]]) -> None:
+            rows[2]["reason"] = "nothing happened"
+
+        rewrite_audit_chain(engine, edit)
+    finally:
+        engine.dispose()
+    broken = CliRunner().invoke(cli, ["audit", "verify", "--json"], env=run.env)
+    assert broken.exit_code == 1, broken.output
+    report = json.loads(broken.stdout)
+    assert report["ok"] is False and report["brokenAt"] == 3, report
+    assert "MAC does not match" in report["message"]
+    # Without the PIN the token computes nothing: the rehashed chain looks intact, and the
+    # report says why the MACs were not checked.
+    unchecked = CliRunner().invoke(
+        cli, ["audit", "verify", "--json"], env={**run.env, "CERTVC_PKCS11_PIN": ""}
+    )
+    assert unchecked.exit_code == 0, unchecked.output
+    report = json.loads(unchecked.stdout)
+    assert report["macChecked"] is False and "give the token's PIN" in report["message"]
 
 
 def test_a_csv_import_signs_in_forked_processes_through_the_token(

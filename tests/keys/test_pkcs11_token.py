@@ -223,3 +223,34 @@ def test_open_refuses_a_missing_module_and_an_absent_token(softhsm: Any, tmp_pat
         with pytest.raises(KeyMaterialError) as caught:
             Token.open(config, softhsm.pin)
         assert caught.value.code is code, config
+
+
+def test_an_hmac_key_stays_in_the_token_and_macs_there(softhsm: Any, token: Token) -> None:
+    """The audit log's MAC key on an HSM: a generic secret key made in the token, sensitive and
+    unextractable, computing HMAC-SHA-256 there (the same MAC each time, another per key)."""
+    assert token.supports_hmac()
+    reference = token.generate_hmac_key("urn:certvc:audit-mac:from:1")
+    other = token.generate_hmac_key("urn:certvc:audit-mac:from:1")
+    first = token.hmac_sha256(reference, b"event")
+    assert len(first) == 32 and token.hmac_sha256(reference, b"event") == first
+    assert token.hmac_sha256(reference, b"event!") != first
+    assert token.hmac_sha256(other, b"event") != first
+    lib = pkcs11.lib(softhsm.module)
+    session = lib.get_token(token_label=softhsm.token).open(rw=True)  # shares this login
+    cka_id = bytes.fromhex(reference.removeprefix("pkcs11:"))
+    secret = session.get_key(object_class=ObjectClass.SECRET_KEY, id=cka_id)
+    assert secret[Attribute.SENSITIVE] is True and secret[Attribute.EXTRACTABLE] is False
+    assert secret[Attribute.NEVER_EXTRACTABLE] is True
+    with pytest.raises(p11.AttributeSensitive):  # the token refuses CKA_VALUE
+        secret[Attribute.VALUE]
+    # A public session (no PIN) cannot use it; a lost race's key is destroyed.
+    reader = Token.open(TokenConfig(softhsm.module, softhsm.token), None)
+    with pytest.raises(KeyMaterialError) as caught:
+        reader.hmac_sha256(reference, b"event")
+    assert caught.value.code is KeyCode.PKCS11_PIN_REQUIRED
+    token.destroy_hmac_key(other)
+    with pytest.raises(KeyMaterialError) as caught:
+        token.check_hmac_key(other)
+    assert caught.value.code is KeyCode.KEY_NOT_FOUND
+    with pytest.raises(KeyMaterialError):  # a signing key is not an HMAC key
+        token.check_hmac_key(token.generate(KeyType.ED25519, "did:example:t#not-hmac")[0])

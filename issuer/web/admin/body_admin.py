@@ -94,12 +94,21 @@ def update_body() -> Any:
     return redirect(url_for("body_admin.body_page"))
 
 
+def _whole_number(value: str) -> int | str | None:
+    """A number field as the service checks it: an int when it is one (ASCII digits, and few
+    enough for int(): longer ones are out of any range anyway), else the text, None if empty."""
+    digits = value.removeprefix("-")
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        return int(value)
+    return value or None
+
+
 def _scheme_form(form: Mapping[str, str], *, creating: bool) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name in _SCHEME_FIELDS:
         value = form.get(name, "").strip()
         if name in ("validityDays", "surveillanceMonths"):
-            data[name] = int(value) if value.lstrip("-").isdigit() else (value or None)
+            data[name] = _whole_number(value)
         else:
             data[name] = value or (None if name == "standardUrl" else "")
     if creating:

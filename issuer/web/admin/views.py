@@ -203,7 +203,9 @@ def _status(error: CertvcError) -> int:
 
 def _page() -> int:
     raw = request.args.get("page", "")
-    return max(1, min(int(raw), 10**6)) if raw.isdigit() else 1
+    if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit, not to int
+        return 1
+    return 10**6 if len(raw) > 7 else max(1, min(int(raw), 10**6))
 
 
 @bp.route("/certifications/<number>", methods=["GET"])
@@ -338,7 +340,9 @@ def audit_log() -> str:
     rows, total = audit.events(
         database.session(), limit=PAGE, offset=(page - 1) * PAGE, subject=subject
     )
-    chain = audit.verify_chain(database.session())
+    chain = audit.verify_chain(
+        database.session(), mac_key=issuer.context().keyring.audit_key().load()
+    )
     return render_template(
         "admin/audit.html",
         rows=rows,

@@ -348,4 +348,5 @@ def audit_log() -> Response:
 @bp.get("/audit/verify")
 def audit_verify() -> Response:
     require_scope(Scope.ADMIN)
-    return jsonify(audit.verify_chain(database.session()).to_json())
+    mac_key = issuer.context().keyring.audit_key().load()
+    return jsonify(audit.verify_chain(database.session(), mac_key=mac_key).to_json())

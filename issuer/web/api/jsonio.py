@@ -37,6 +37,10 @@ def query_int(name: str, default: int, *, minimum: int = 0, maximum: int = 1000)
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    # ASCII digits only ("²" is a digit to str.isdigit but not to int), and few of them (int()
+    # refuses texts of thousands of digits).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18) or not (
+        minimum <= int(raw) <= maximum
+    ):
         raise FieldError(name, f"must be an integer from {minimum} to {maximum}")
     return int(raw)

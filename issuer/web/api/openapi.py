@@ -159,6 +159,15 @@ def openapi_document(public_url: str) -> dict[str, Any]:
             )
         },
         "/.well-known/did.json": {"get": _op("The body's did:web document", None)},
+        "/audit/checkpoints": {
+            "get": _op(
+                "The audit log's signed checkpoints, oldest first: {did, didDocument, "
+                "checkpoints: [{seq, hash, at, keyId, signature}], next} (at most limit, 1 to "
+                "1000, after event after)",
+                None,
+                params=[_query("after", "integer"), _query("limit", "integer")],
+            )
+        },
         "/api/v1/openapi.json": {"get": _op("This document", None)},
         "/api/v1/body": {
             "get": _op("The certification body: identity and accreditation", "any"),
