@@ -79,7 +79,11 @@ def fresh_database(backend: str, folder: Path, pg_database: str | None = None) -
     admin = create_engine(pg_database, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(pg_database).update_query_dict({"options": f"-csearch_path={schema}"})
+    # The schema's name is also its connections' application_name: the teardown below ends only
+    # this test's connections (tests run in parallel, each in its own schema of one database).
+    url = make_url(pg_database).update_query_dict(
+        {"options": f"-csearch_path={schema}", "application_name": schema}
+    )
     try:
         yield url.render_as_string(hide_password=False)
     finally:
@@ -90,8 +94,9 @@ def fresh_database(backend: str, folder: Path, pg_database: str | None = None) -
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
                     "current_database() AND pid <> pg_backend_pid() "
-                    "AND state = 'idle in transaction'"
-                )
+                    "AND state = 'idle in transaction' AND application_name = :schema"
+                ),
+                {"schema": schema},
             )
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
