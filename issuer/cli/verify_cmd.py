@@ -13,10 +13,12 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
 from contexts.errors import CertvcError, InputError
+from keys.did import ChainResolver, DidResolver, LocalResolver
 from keys.pinned_key import PinnedKeyResolver
 from verifier.inputs import loads_limited
 from verifier.qr import looks_like_qr_payload
@@ -97,6 +99,30 @@ def _pinned_key(path: Path) -> PinnedKeyResolver:
     return PinnedKeyResolver(loads_limited(data))
 
 
+def _pinned_documents(paths: tuple[Path, ...]) -> LocalResolver:
+    """The resolver of ``--did-document FILE`` (repeatable): each file one DID document, found
+    by its ``id`` instead of a fetch (an offline desk with the issuer's did.json, or a DID
+    document as it was when the credential was signed).
+
+    :raises InputError: unreadable, not JSON, not an object with a ``did:`` id, or two files
+        for one DID.
+    """
+    documents: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise InputError(f"cannot read --did-document {path}: {error.strerror}") from error
+        document = loads_limited(data)
+        did = document.get("id") if isinstance(document, dict) else None
+        if not isinstance(did, str) or not did.startswith("did:"):
+            raise InputError(f"--did-document {path}: not a DID document (no did: id)")
+        if did in documents:
+            raise InputError(f"--did-document: two documents for {did}")
+        documents[did] = document
+    return LocalResolver(documents)
+
+
 def _read(input_path: str) -> bytes:
     if input_path != "-" and not Path(input_path).exists():
         text = input_path.strip()
@@ -130,6 +156,14 @@ def _read(input_path: str) -> bytes:
     "whose kid is the method URL (<issuer>#<fragment>), or a Multikey / JsonWebKey "
     "verification method with id and controller.",
 )
+@click.option(
+    "--did-document",
+    "did_documents",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A DID document to use instead of resolving its DID (repeatable): e.g. an issuer's "
+    "did.json kept for an offline desk. Its id names the DID it stands for.",
+)
 @context_option
 @click.argument("input_path", metavar="INPUT")
 def verify(
@@ -139,6 +173,7 @@ def verify(
     offline: bool,
     refresh: bool,
     key_file: Path | None,
+    did_documents: tuple[Path, ...],
     contexts: tuple[str, ...],
     input_path: str,
 ) -> None:
@@ -154,7 +189,10 @@ def verify(
         settings = settings_from_env(
             os.environ, trust=trust_file, offline=offline, refresh=refresh, trust_any=trust_any
         )
-        pinned = _pinned_key(key_file) if key_file is not None else None
+        pinned: DidResolver | None = _pinned_key(key_file) if key_file is not None else None
+        if did_documents:
+            documents = _pinned_documents(did_documents)
+            pinned = documents if pinned is None else ChainResolver(pinned, documents)
         verifier = Verifier.from_settings(settings, store=store, clock=now, own_resolver=pinned)
         data = _read(input_path)
     except CertvcError as error:

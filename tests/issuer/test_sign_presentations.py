@@ -421,3 +421,30 @@ def test_verify_key_works_for_data_integrity_too(runner, tmp_path) -> None:
         runner, path, "--offline", "--key", str(_write(tmp_path, "m.json", method))
     )
     assert code == 0 and report["verdict"] == "VALID", report
+
+
+WILD = Path(__file__).resolve().parents[1] / "fixtures" / "wild"
+
+
+def test_verify_did_document_stands_in_for_resolving_the_did(runner, tmp_path) -> None:
+    """DID Core §7.1 (resolution gives the DID document; how is the verifier's business): an
+    offline desk holding a did:web issuer's did.json checks the proof and the issuer with
+    ``--did-document FILE`` (a public DCC credential, tests/fixtures/wild); without it the key
+    cannot be had (ISSUER_UNAVAILABLE, never INVALID_SIGNATURE); a changed claim fails; a file
+    that is no DID document is refused (exit 2)."""
+    credential = WILD / "v2-did-web-ed25519-2020-bsl-status.json"
+    document = WILD / "documents" / "dcc-did-web.did.json"
+    code, report = _verify(runner, credential, "--offline", "--did-document", str(document))
+    checks = _checks(report)
+    assert checks["proof"] == "passed" and checks["issuer"] == "passed", report
+    assert report["verdict"] == "STATUS_UNAVAILABLE"  # its status list is online only
+    code, report = _verify(runner, credential, "--offline")
+    assert report["verdict"] == "ISSUER_UNAVAILABLE"
+    changed = json.loads(credential.read_text(encoding="utf-8"))
+    changed["credentialSubject"]["achievement"]["name"] += "!"
+    forged = _write(tmp_path, "forged.json", changed)
+    code, report = _verify(runner, forged, "--offline", "--did-document", str(document))
+    assert code == 1 and report["verdict"] == "INVALID_SIGNATURE"
+    bad = _write(tmp_path, "bad.json", {"id": "https://not-a-did.example"})
+    code, report = _verify(runner, credential, "--did-document", str(bad))
+    assert code == 2 and "not a DID document" in report["output"]
