@@ -84,8 +84,11 @@ def checkpoint(
     :raises AuditChainBroken: the events since the last checkpoint do not link to it.
     """
     path = file_path(instance_folder)
-    known = read_file(path) + stored(session)
+    # The head's lock first, then the stored checkpoints: read before the lock, another
+    # worker's checkpoint committed while this one waited would be missed, and this one would
+    # sign the same head again (a duplicate key that ended a worker process on PostgreSQL).
     head = audit.lock_head(session)
+    known = read_file(path) + stored(session)
     last = max(known, key=lambda item: item.seq, default=None)
     if head.seq == 0 or (last is not None and last.seq >= head.seq):
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -323,3 +324,34 @@ def test_a_bundle_of_a_rewritten_log_fails_at_the_checkpoint(logged, tmp_path: P
         data = audit_checkpoints.export_bundle(session, env.ctx.keyring, env.folder, now=NOW)
     report = audit_checkpoints.verify_bundle(data)
     assert not report.ok and report.checkpoint_failed == made.seq
+
+
+def test_two_workers_checkpointing_at_once_sign_the_head_once(env) -> None:
+    """Two job workers (two nodes) checkpoint the same head at the same moment: the second
+    waits for the head's lock, then finds the first's checkpoint and signs nothing. (It read
+    the stored checkpoints before taking the lock, signed the same head again and ended its
+    worker process with a duplicate key on PostgreSQL.)"""
+    _append(env, 3)
+    first = env.factory()
+    first.begin()
+    audit.lock_head(first)  # the first worker is in its checkpoint, holding the head
+    outcome: dict[str, Any] = {}
+
+    def second() -> None:
+        try:
+            outcome["made"] = _checkpoint(env)
+        except Exception as error:  # noqa: BLE001 - the test reports whatever it was
+            outcome["error"] = error
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive()  # waiting for the head's lock, which the first holds
+    made = audit_checkpoints.checkpoint(first, env.ctx.keyring, env.folder, now=NOW)
+    assert made is not None
+    first.commit()
+    first.close()
+    thread.join(timeout=60)
+    assert outcome == {"made": None}
+    with env.read() as session:
+        assert [c.seq for c in audit_checkpoints.stored(session)] == [made.seq]
