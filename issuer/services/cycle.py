@@ -313,7 +313,15 @@ class Decision:
 
 def _overdue(session: Session, now: datetime) -> list[tuple[Certification, date]]:
     """Live certifications whose surveillance is overdue, with the due date."""
-    today = now.astimezone(UTC).date()
+    yesterday = now.astimezone(UTC).date() - timedelta(days=1)
+    return _scan(session, now, DueState.OVERDUE, yesterday, DUE_NOTICE_DAYS)
+
+
+def _scan(
+    session: Session, now: datetime, wanted: DueState, due_by: date, notice_days: int
+) -> list[tuple[Certification, date]]:
+    """Live certifications of every scheme with an interval whose surveillance, due by
+    ``due_by`` as far as the database can tell, is ``wanted`` (per :func:`due_status`)."""
     found: list[tuple[Certification, date]] = []
     for scheme in catalog.list_schemes(session):
         if not scheme.surveillance_months:
@@ -323,7 +331,7 @@ def _overdue(session: Session, now: datetime) -> list[tuple[Certification, date]
                 select(Certification.id).where(
                     Certification.scheme_id == scheme.id,
                     *_live(now),
-                    _surveillance_clause(scheme.surveillance_months, today - timedelta(days=1)),
+                    _surveillance_clause(scheme.surveillance_months, due_by),
                 )
             )
             .scalars()
@@ -338,8 +346,9 @@ def _overdue(session: Session, now: datetime) -> list[tuple[Certification, date]
                     months=scheme.surveillance_months,
                     last_satisfactory=last,
                     now=now,
+                    notice_days=notice_days,
                 )
-                if status.state is DueState.OVERDUE and status.due is not None:
+                if status.state is wanted and status.due is not None:
                     found.append((cert, status.due))
     return found
 
@@ -441,34 +450,7 @@ def surveillance_list(
         found = _overdue(session, now)
     else:
         due_by = now.astimezone(UTC).date() + timedelta(days=policy.notice_days)
-        found = []
-        for scheme in catalog.list_schemes(session):
-            if not scheme.surveillance_months:
-                continue
-            ids = (
-                session.execute(
-                    select(Certification.id).where(
-                        Certification.scheme_id == scheme.id,
-                        *_live(now),
-                        _surveillance_clause(scheme.surveillance_months, due_by),
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            for part in in_batches(list(ids)):
-                for cert, last in _load(session, part):
-                    status = due_status(
-                        state=cert.state,
-                        effective=cert.effective,
-                        expires=cert.expires,
-                        months=scheme.surveillance_months,
-                        last_satisfactory=last,
-                        now=now,
-                        notice_days=policy.notice_days,
-                    )
-                    if status.state is wanted and status.due is not None:
-                        found.append((cert, status.due))
+        found = _scan(session, now, wanted, due_by, policy.notice_days)
     return sorted(found, key=lambda pair: (pair[1], pair[0].number))
 
 
