@@ -27,8 +27,9 @@ for ``--seconds``; figures: successful (2xx) issuances per second (2xx answers /
 duration), latency p50/p95/p99 from wrk's own histogram (send to full answer, on the client),
 the non-2xx and socket-error counts, and the load average (``os.getloadavg``) before and after:
 the load generator, the workers and PostgreSQL share this machine's cores, so the CPU time
-the gunicorn processes and the database's PostgreSQL backends spent per issuance is printed too
-(``/proc``, Linux). The figures are then
+the gunicorn processes and the whole PostgreSQL server (every backend, including those of
+connections opened during the run, and its background writers) spent per issuance is printed
+too (``/proc``, Linux). The figures are then
 checked against the database: the rows created during the measured run equal wrk's 2xx count
 plus at most one request per connection still in flight when wrk stopped (answered by the
 server, never read by wrk); every credential issued verifies against the instance's DID
@@ -280,32 +281,41 @@ def _counters(engine: Any) -> dict[str, Callable[[], int]]:
     }
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of ``pids`` so far (Linux ``/proc``; a vanished pid counts 0)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU time so far of the process tree under ``root`` (Linux ``/proc``): its
+    live children's own, and ``root``'s own with its reaped children's, so a child that came
+    and went between two readings (a PostgreSQL backend of a new pooled connection) counts."""
+    fields = _stat(root)
+    if fields is None:
+        return 0.0
+    # utime, stime, cutime, cstime: fields 14 to 17 of proc(5), 12 to 15 after the name.
+    total = sum(int(value) for value in fields[11:15])
+    try:
+        children = Path(f"/proc/{root}/task/{root}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in map(int, children):
+        own = _stat(child)
+        if own is not None:
+            total += int(own[11]) + int(own[12])
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _process_ids(engine: Any, server: subprocess.Popen[bytes]) -> dict[str, list[int]]:
-    """The gunicorn master and workers, and the PostgreSQL backends of the benchmark's database."""
-    try:
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    except OSError:
-        children = []
+def _process_ids(engine: Any, server: subprocess.Popen[bytes]) -> dict[str, int]:
+    """The roots of the process trees measured: the gunicorn master and the PostgreSQL
+    server's postmaster (all its backends, whichever database, and its background writers)."""
     with engine.connect() as connection:
-        backends = connection.execute(
-            text(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).scalars()
-        return {"gunicorn": [server.pid, *map(int, children)], "postgresql": list(backends)}
+        backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    fields = _stat(int(backend))
+    postmaster = int(fields[1]) if fields is not None else 0  # ppid: field 4, 2 after the name
+    return {"gunicorn": server.pid, "postgresql": postmaster}
 
 
 def _load() -> list[float]:

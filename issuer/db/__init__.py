@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event, insert
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -124,6 +124,31 @@ IN_BATCH = 900
 def in_batches(values: Sequence[T]) -> list[Sequence[T]]:
     """``values`` in slices an ``IN (...)`` query can take one at a time."""
     return [values[start : start + IN_BATCH] for start in range(0, len(values), IN_BATCH)]
+
+
+def insert_keyed(
+    session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """Insert ``rows`` and return their ids in order, matched by the unique column ``key``.
+
+    RETURNING in parameter order makes SQLAlchemy insert row by row on SQLite (no sentinel it
+    trusts); unordered RETURNING is one statement per batch, and a unique column tells which id
+    is whose.
+    """
+    returned = session.execute(insert(table).returning(table.c[key], table.c.id), rows)
+    ids = {value: pk for value, pk in returned}
+    return [ids[row[key]] for row in rows]
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` in as few statements as the driver allows, one compiled statement for
+    any number of rows (SQLAlchemy's "insertmanyvalues": multi-row INSERTs of up to 1,000 rows,
+    so a refused row fails one statement, not psycopg's executemany pipeline, which logs an
+    "error ignored terminating pipeline" for every such retry). A statement built with
+    ``.values(rows)`` would be compiled anew for every batch: a tenth of an HTTP issuance.
+    """
+    if rows:
+        session.execute(insert(table).returning(table.c.id), rows)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -39,15 +39,17 @@ MAX_VALIDITY_DAYS = 50 * 366
 # --- the body ---------------------------------------------------------------------------
 
 
+# Built once: every issuance reads the body (building a statement cost as much as running it).
+_BODY = select(CertificationBody).order_by(CertificationBody.id).limit(1)
+_BODY_WITH_LOGO = _BODY.options(joinedload(CertificationBody.logo))
+
+
 def get_body(session: Session, *, with_logo: bool = False) -> CertificationBody:
     """:raises InstanceNotReady: no body yet (``certvc init`` creates it).
 
     ``with_logo``: its logo record loaded in the same query (the issuer profile asks for it).
     """
-    query = select(CertificationBody).order_by(CertificationBody.id)
-    if with_logo:
-        query = query.options(joinedload(CertificationBody.logo))
-    body = session.execute(query).scalar()
+    body = session.execute(_BODY_WITH_LOGO if with_logo else _BODY).scalar()
     if body is None:
         raise InstanceNotReady("no certification body: run certvc init")
     return body

@@ -17,30 +17,32 @@ signing its credential costs about 0.2 ms (issue 15):
 5. insert persons, certifications, credentials and status entries with one multi-row statement
    each, and append one audit event per certification under a single lock of the chain head.
 
-Steps 3 to 5 run in a savepoint. On PostgreSQL a concurrent writer may take a number, a
-reference or an index between the check and the insert: the unique constraints refuse the
-insert, the savepoint is rolled back and the batch is decided and drawn again.
+On PostgreSQL a concurrent writer may take a number, a reference or an index between the
+check and the insert: the unique constraints refuse the insert and steps 1 to 5 run again, in
+a savepoint, or (the first try inside :func:`issuer.db.run_transaction`) as the runner's whole
+transaction again (:class:`issuer.db.LostRace`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from contexts.errors import CertvcError
 from issuer.signing import sign_credential
 from keys.suites import ProofOptions
 from verifier.model.credentials import StatusRef, certification_credential
 
-from ..db import LostRace, attempt_of, in_batches
+from ..db import LostRace, attempt_of, in_batches, insert_keyed, insert_rows
 from ..db.models import (
     Action,
     Certification,
@@ -62,10 +64,10 @@ from .mail_templates import ClaimEvent
 _NUMBER_ROUNDS = 20
 #: Whole-batch retries after a concurrent writer took a number, reference or index first.
 _BATCH_ATTEMPTS = 5
-#: Batches up to this size draw numbers and indexes without asking the database first: a
-#: collision (about one in a million for a number, the list's fill ratio for an index) is
-#: refused by the unique constraints and the batch is drawn again, checked this time. Saves
-#: three round trips of every single issuance (issue 15: HTTP issuance throughput).
+#: Batches up to this size draw certificate numbers without asking the database first: a
+#: collision (about one in a million) is refused by the unique constraint and the batch is
+#: drawn again, checked this time. Status indexes are always checked (a list is filled to its
+#: last index, so blind draws would collide as often as the list is full).
 _OPTIMISTIC = 4
 
 
@@ -104,6 +106,10 @@ class Outcome:
     certification_id: int | None = None
     person_created: bool = False
     error: CertvcError | None = None
+    #: The issued certification as written (``certify(records=True)``), with its person,
+    #: scheme, credential and status entries: built from what was inserted, not read back, and
+    #: never attached to a session (it is what the caller shows, not something to change).
+    record: Certification | None = field(default=None, compare=False, repr=False)
 
 
 def credential_format(suite: SecuringSuite) -> CredentialFormat:
@@ -161,6 +167,8 @@ class _Plan:
     new_person: str | None
     person_name: str
     person_email: str | None = None
+    #: The registered person's row (None for a new person).
+    person: Person | None = None
     number: str | None = None
     document: str = ""
     key_id: str = ""
@@ -184,14 +192,20 @@ class _Known:
     numbers: dict[str, tuple[int, int]]
 
 
-def _read(session: Session, requests: Sequence[IssueRequest]) -> _Known:
+# Built once (every issuance runs them; see status_lists).
+_SCHEMES = (
+    select(Scheme)
+    .where(Scheme.code.in_(bindparam("codes", expanding=True)))
+    .options(joinedload(Scheme.image))
+)
+_PERSONS = select(Person).where(Person.reference.in_(bindparam("references", expanding=True)))
+
+
+def _read(session: Session, requests: Sequence[IssueRequest], *, live_too: bool) -> _Known:
+    """What ``requests`` refer to; the persons' live certifications only when ``live_too``
+    (a re-run skips them)."""
     codes = sorted({r.scheme_code for r in requests})
-    schemes = {
-        s.code: s
-        for s in session.execute(
-            select(Scheme).where(Scheme.code.in_(codes)).options(joinedload(Scheme.image))
-        ).scalars()
-    }
+    schemes = {s.code: s for s in session.execute(_SCHEMES, {"codes": codes}).scalars()}
     by_id: dict[int, Person] = {}
     for part in in_batches(sorted({r.person_id for r in requests if r.person_id is not None})):
         for person in session.execute(select(Person).where(Person.id.in_(part))).scalars():
@@ -199,9 +213,9 @@ def _read(session: Session, requests: Sequence[IssueRequest]) -> _Known:
     by_reference: dict[str, Person] = {}
     references = sorted({r.person_reference for r in requests if r.person_reference})
     for part in in_batches(references):
-        for person in session.execute(select(Person).where(Person.reference.in_(part))).scalars():
+        for person in session.execute(_PERSONS, {"references": list(part)}).scalars():
             by_reference[person.reference or ""] = person
-    person_ids = sorted({*by_id, *(p.id for p in by_reference.values())})
+    person_ids = sorted({*by_id, *(p.id for p in by_reference.values())}) if live_too else []
     live: set[tuple[int, int]] = set()
     for part in in_batches(person_ids):
         live.update(
@@ -291,11 +305,12 @@ def _plan(
         raise FieldError("expires", "must be after the effective date")
     person_id: int | None = None
     new_person: str | None = None
+    registered: Person | None = None
     if request.person_id is not None:
-        person = known.by_id.get(request.person_id)
-        if person is None:
+        registered = known.by_id.get(request.person_id)
+        if registered is None:
             raise UnknownReference("personId", f"no person with id {request.person_id}")
-        person_id, name, email = person.id, person.name, person.email
+        person_id, name, email = registered.id, registered.name, registered.email
     else:
         reference = request.person_reference
         existing = known.by_reference.get(reference) if reference else None
@@ -303,6 +318,7 @@ def _plan(
         if existing is not None:
             if name and name != existing.name:
                 raise FieldError("person.name", f"reference {reference!r} belongs to another name")
+            registered = existing
             person_id, name, email = existing.id, existing.name, existing.email
         elif not name:
             raise FieldError("person", "give personId, or a person with a name")
@@ -322,6 +338,7 @@ def _plan(
         new_person=new_person,
         person_name=name or "",
         person_email=email,
+        person=registered,
     )
 
 
@@ -370,33 +387,33 @@ def certify(
     now: datetime,
     skip_present: bool = False,
     signer: BatchSigner = sign_here,
+    records: bool = False,
 ) -> list[Outcome]:
     """Certify each request (an outcome per request, in order); nothing commits here.
 
     ``skip_present``: a request the database already satisfies (the person holds a live
     certification of the scheme, or the explicit number is theirs) is reported ``PRESENT``
-    instead of issued again (CSV imports: a file can be run again).
+    instead of issued again (CSV imports: a file can be run again). ``records``: each issued
+    outcome carries its :attr:`Outcome.record` (what an API answer shows).
 
     :raises ReasonRequired: no reason. :raises Conflict: concurrent writers kept winning.
     """
-    reason = audit.check_reason(reason)
+    how = _How(audit.check_reason(reason), actor, now, skip_present, signer, records)
     if not requests:
         return []
-    if len(requests) <= _OPTIMISTIC and attempt_of(session) == 1:
-        # The first try of a transaction the runner retries whole: draw without asking and
-        # without a savepoint (two round trips of a four-request issuance); a collision makes
-        # the runner start again, and a later attempt takes the checked path below.
+    if attempt_of(session) == 1:
+        # The first try of a transaction the runner retries whole needs no savepoint (two
+        # round trips): a lost race makes the runner start again, and a later attempt takes the
+        # path below. Small batches draw their numbers without asking (one in a million taken).
         try:
-            return _certify(session, ctx, requests, reason, actor, now, skip_present, signer, False)
+            return _certify(session, ctx, requests, how, len(requests) > _OPTIMISTIC)
         except IntegrityError as error:
             raise LostRace from error
     for attempt in range(1, _BATCH_ATTEMPTS + 1):
         try:
             checked = attempt > 1 or len(requests) > _OPTIMISTIC
             with session.begin_nested():
-                return _certify(
-                    session, ctx, requests, reason, actor, now, skip_present, signer, checked
-                )
+                return _certify(session, ctx, requests, how, checked)
         except IntegrityError as error:
             if attempt == _BATCH_ATTEMPTS:
                 raise Conflict(
@@ -406,27 +423,35 @@ def certify(
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class _How:
+    """:func:`certify`'s settings, as its steps need them."""
+
+    reason: str
+    actor: str
+    now: datetime
+    skip_present: bool
+    signer: BatchSigner
+    records: bool
+
+
 def _certify(
     session: Session,
     ctx: IssuerContext,
     requests: Sequence[IssueRequest],
-    reason: str,
-    actor: str,
-    now: datetime,
-    skip_present: bool,
-    signer: BatchSigner,
-    checked: bool,
+    how: _How,
+    checked_numbers: bool,
 ) -> list[Outcome]:
-    decided = _decide(requests, _read(session, requests), now, skip_present=skip_present)
+    now = how.now
+    known = _read(session, requests, live_too=how.skip_present)
+    decided = _decide(requests, known, now, skip_present=how.skip_present)
     plans = [item for item in decided if isinstance(item, _Plan)]
     if not plans:
         return [item for item in decided if isinstance(item, Outcome)]
-    _draw_numbers(session, ctx, plans, checked=checked)
-    opened = {} if checked else status_lists.open_lists(session, ctx, status_lists.PURPOSES, now)
+    _draw_numbers(session, ctx, plans, checked=checked_numbers)
+    opened = status_lists.open_lists(session, ctx, status_lists.PURPOSES, now)
     draws = {
-        purpose: status_lists.draw(
-            session, ctx, purpose, len(plans), now, checked=checked, row=opened.get(purpose)
-        )
+        purpose: status_lists.draw(session, ctx, purpose, len(plans), now, row=opened[purpose])
         for purpose in status_lists.PURPOSES
     }
     body = body_identity.body_profile(catalog.get_body(session, with_logo=True), ctx.public_url)
@@ -453,7 +478,7 @@ def _certify(
             status=list(plan.refs),
         )
         unsigned.append((document, plan.scheme.suite))
-    signed = signer(ctx, unsigned, now)
+    signed = how.signer(ctx, unsigned, now)
     outcomes: dict[int, Outcome] = {}
     good: list[_Plan] = []
     for plan, result in zip(plans, signed, strict=True):
@@ -462,7 +487,7 @@ def _certify(
         else:
             plan.document, plan.key_id = result
             good.append(plan)
-    created = _insert(session, good, names, emails, reason, actor, now)
+    created = _insert(session, good, names, emails, how)
     for plan in good:
         outcomes[id(plan)] = created[id(plan)]
     if ctx.delivery is not None:
@@ -482,20 +507,6 @@ def _notice(plan: _Plan) -> claims.Notice:
         expires=plan.expires,
         event=ClaimEvent.ISSUED,
     )
-
-
-def _insert_keyed(
-    session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]
-) -> list[int]:
-    """Insert ``rows`` and return their ids in order, matched by the unique column ``key``.
-
-    RETURNING in parameter order makes SQLAlchemy insert row by row on SQLite (no sentinel it
-    trusts); unordered RETURNING is one statement per batch, and a unique column tells which id
-    is whose.
-    """
-    returned = session.execute(insert(table).returning(table.c[key], table.c.id), rows)
-    ids = {value: pk for value, pk in returned}
-    return [ids[row[key]] for row in rows]
 
 
 def _insert_persons(
@@ -525,11 +536,10 @@ def _insert(
     plans: Sequence[_Plan],
     names: dict[str, str],
     emails: dict[str, str | None],
-    reason: str,
-    actor: str,
-    now: datetime,
+    how: _How,
 ) -> dict[int, Outcome]:
     """Write the signed plans: persons, certifications, credentials, entries, audit events."""
+    now = how.now
     if not plans:
         # Every one refused (a signer that failed: a token gone, say). An INSERT of no rows
         # is not "nothing": it inserts one row of defaults, which the schema refuses.
@@ -551,7 +561,7 @@ def _insert(
         id(p): p.person_id if p.person_id is not None else new_ids[p.new_person or ""]
         for p in plans
     }
-    cert_ids = _insert_keyed(
+    cert_ids = insert_keyed(
         session,
         Certification.__table__,
         "number",
@@ -571,7 +581,7 @@ def _insert(
             for p in plans
         ],
     )
-    credential_pks = _insert_keyed(
+    credential_pks = insert_keyed(
         session,
         IssuedCredential.__table__,
         "credential_id",
@@ -598,14 +608,11 @@ def _insert(
         for p, pk in zip(plans, credential_pks, strict=True)
         for purpose, (list_id, index) in zip(status_lists.PURPOSES, p.entries, strict=True)
     ]
-    # One multi-row INSERT per 1,000 entries, not executemany: a collision (an index another
-    # writer took first) then fails one statement, not psycopg's pipeline, which logs an
-    # "error ignored terminating pipeline" for every such retry.
-    for start in range(0, len(entries), 1000):
-        session.execute(insert(StatusEntry.__table__).values(entries[start : start + 1000]))
+    insert_rows(session, StatusEntry.__table__, entries)
     first_of: set[str] = set()
     events = []
     outcomes: dict[int, Outcome] = {}
+    new_persons: dict[int, Person] = {}
     for plan, cert_id in zip(plans, cert_ids, strict=True):
         created = plan.new_person is not None and plan.new_person not in first_of
         if plan.new_person is not None:
@@ -632,7 +639,70 @@ def _insert(
             )
         )
         outcomes[id(plan)] = Outcome(
-            Verdict.ISSUED, number=plan.number, certification_id=cert_id, person_created=created
+            Verdict.ISSUED,
+            number=plan.number,
+            certification_id=cert_id,
+            person_created=created,
+            record=_record(plan, person_of[id(plan)], new_persons, now) if how.records else None,
         )
-    audit.record_many(session, events, actor=actor, reason=reason, now=now)
+    audit.record_many(session, events, actor=how.actor, reason=how.reason, now=now)
     return outcomes
+
+
+def _record(
+    plan: _Plan, person_id: int, new_persons: dict[int, Person], now: datetime
+) -> Certification:
+    """The certification ``plan`` inserted, as rows of the mapped classes that no session holds
+    (:attr:`Outcome.record`). Relationships are set as loaded values, so nothing cascades into
+    the session: the registered person and the scheme are the session's own rows."""
+    person = plan.person
+    if person is None:
+        person = new_persons.get(person_id)
+        if person is None:
+            person = new_persons[person_id] = Person(
+                id=person_id,
+                name=plan.person_name,
+                reference=plan.request.person_reference,
+                created_at=now,
+                email=plan.person_email,
+            )
+    credential = IssuedCredential(
+        id=plan.credential_pk,
+        credential_id=plan.credential_id,
+        certification_id=plan.certification_id,
+        format=credential_format(plan.scheme.suite),
+        suite=plan.scheme.suite,
+        key_id=plan.key_id,
+        document=plan.document,
+        valid_from=plan.effective,
+        valid_until=plan.expires,
+        issued_at=now,
+        state=CredentialState.ACTIVE,
+    )
+    set_committed_value(
+        credential,
+        "status_entries",
+        [
+            StatusEntry(
+                credential_pk=plan.credential_pk, purpose=purpose, list_id=list_id, status_index=i
+            )
+            for purpose, (list_id, i) in zip(status_lists.PURPOSES, plan.entries, strict=True)
+        ],
+    )
+    cert = Certification(
+        id=plan.certification_id,
+        number=plan.number,
+        person_id=person_id,
+        scheme_id=plan.scheme.id,
+        scope=plan.scope,
+        effective=plan.effective,
+        expires=plan.expires,
+        state=State.ACTIVE,
+        created_at=now,
+        updated_at=now,
+        public_page=False,
+    )
+    set_committed_value(cert, "person", person)
+    set_committed_value(cert, "scheme", plan.scheme)
+    set_committed_value(cert, "credentials", [credential])
+    return cert

@@ -3,8 +3,7 @@
 Bitstring Status List 1.0 wants indexes chosen at random (herd privacy, BSL 6.1) in lists of at
 least 131,072 entries. An index is taken by inserting its ``status_entries`` row: the unique
 pair (list, index) makes a double allocation impossible. :func:`draw` picks random indexes and
-checks them against the list in one query per round (a bulk issuance draws hundreds at once);
-one issuance draws without asking first and, when the insert is refused, again with checks.
+checks them against the list in one query per round (a bulk issuance draws hundreds at once).
 No list row is locked while the credential is signed, so issuances run in parallel (on
 PostgreSQL a colliding insert waits for the other transaction, then fails and is drawn again).
 When random picks keep colliding the list is nearly full: the free indexes are read and drawn
@@ -23,7 +22,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -96,17 +95,30 @@ def _open_list(
     raise Conflict(f"could not open a {purpose.value} status list")
 
 
+# Built once: every issuance runs these, and building a statement and its cache key anew each
+# time cost about as much as executing it.
+_OPEN_LISTS = (
+    select(StatusList)
+    .where(
+        StatusList.purpose.in_(bindparam("purposes", expanding=True)),
+        StatusList.is_full.is_(False),
+    )
+    .order_by(StatusList.sequence)
+    .options(defer(StatusList.bits), defer(StatusList.signed))
+)
+_ENTRIES = StatusEntry.__table__.c
+_HELD = select(_ENTRIES.status_index).where(
+    _ENTRIES.list_id == bindparam("list_id"),
+    _ENTRIES.status_index.in_(bindparam("indexes", expanding=True)),
+)
+
+
 def open_lists(
     session: Session, ctx: IssuerContext, purposes: Sequence[StatusPurpose], now: datetime
 ) -> dict[StatusPurpose, StatusList]:
     """The open list of each purpose, read in one query (a new one where none is open)."""
     found: dict[StatusPurpose, StatusList] = {}
-    for row in session.execute(
-        select(StatusList)
-        .where(StatusList.purpose.in_(purposes), StatusList.is_full.is_(False))
-        .order_by(StatusList.sequence)
-        .options(defer(StatusList.bits), defer(StatusList.signed))
-    ).scalars():
+    for row in session.execute(_OPEN_LISTS, {"purposes": list(purposes)}).scalars():
         found.setdefault(row.purpose, row)
     for purpose in purposes:
         if purpose not in found:
@@ -129,11 +141,7 @@ def _held(session: Session, list_id: int, indexes: Iterable[int]) -> set[int]:
     held: set[int] = set()
     for part in in_batches(list(indexes)):
         held.update(
-            session.execute(
-                select(StatusEntry.status_index).where(
-                    StatusEntry.list_id == list_id, StatusEntry.status_index.in_(part)
-                )
-            ).scalars()
+            session.execute(_HELD, {"list_id": list_id, "indexes": list(part)}).scalars()
         )
     return held
 
@@ -145,34 +153,25 @@ def draw(
     count: int,
     now: datetime,
     *,
-    checked: bool = True,
     row: StatusList | None = None,
 ) -> list[tuple[int, int]]:
     """``count`` distinct free (list id, index) pairs for ``purpose``, in random order.
 
-    For a batch: random indexes are drawn for the whole batch and checked in one query per
-    round; the ones taken are drawn again. When a round finds most of its draws taken the list
-    is nearly full: its free indexes are read and the rest drawn among them; a list that cannot
-    give them all gives what it has, is marked full, and the next list opens. Nothing is
-    inserted here: the caller inserts the entries, and on PostgreSQL a concurrent writer may
-    take an index first (the unique (list, index) refuses the insert; the caller draws again).
-    ``checked=False``: distinct random indexes of the open list, not checked against the
-    database (a few draws, the unique constraint refusing a collision; see issuance), from
-    ``row`` when the caller read the open list already (:func:`open_lists`).
+    Random indexes are drawn for the whole batch and checked in one query per round; the ones
+    taken are drawn again. When a round finds most of its draws taken the list is nearly full:
+    its free indexes are read and the rest drawn among them; a list that cannot give them all
+    gives what it has, is marked full, and the next list opens. Nothing is inserted here: the
+    caller inserts the entries, and on PostgreSQL a concurrent writer may take an index first
+    (the unique (list, index) refuses the insert; the caller draws again). ``row``: the open
+    list, when the caller read it already (:func:`open_lists`).
+
+    Never unchecked: a list fills up to its last index, so half-way through its life an index
+    drawn blind is taken one time in two, and the retry costs more than the check.
     """
     drawn: list[tuple[int, int]] = []
-    if not checked:
-        if row is None:
-            row = _open_list(session, ctx, purpose, now)
-        indexes: list[int] = []
-        while len(indexes) < min(count, row.size):
-            index = ctx.rng.randrange(row.size)
-            if index not in indexes:
-                indexes.append(index)
-        if len(indexes) == count:
-            return [(row.id, index) for index in indexes]
     while len(drawn) < count:
-        row = _open_list(session, ctx, purpose, now)
+        if row is None or row.is_full:
+            row = _open_list(session, ctx, purpose, now)
         chosen: list[int] = []
         seen: set[int] = set()
         need = count - len(drawn)
@@ -206,6 +205,7 @@ def draw(
                 )
                 session.expire(row)
         drawn.extend((row.id, index) for index in chosen)
+        row = None  # a next round (the list gave what it had) reads the next open list
     return drawn
 
 
@@ -238,17 +238,15 @@ def _take(
     purposes: Sequence[StatusPurpose],
     now: datetime,
 ) -> list[StatusRef]:
-    """Insert an entry per purpose at drawn indexes, in one savepoint: drawn without asking
-    first, then (after a collision the unique (list, index) refused) checked by :func:`draw`."""
+    """Insert an entry per purpose at indexes :func:`draw` checked, in one savepoint (a
+    concurrent writer may still take one first: the unique (list, index) refuses it and the
+    indexes are drawn again)."""
     # The first try of a transaction the runner retries whole needs no savepoint (two round
-    # trips): a collision makes the runner start again, and its later attempts come here checked.
+    # trips): a lost race makes the runner start again, and its later attempts come here.
     whole = attempt_of(session) == 1
     for attempt in range(_ATTEMPTS):
         opened = open_lists(session, ctx, purposes, now) if attempt == 0 else {}
-        picks = [
-            draw(session, ctx, p, 1, now, checked=attempt > 0, row=opened.get(p))[0]
-            for p in purposes
-        ]
+        picks = [draw(session, ctx, p, 1, now, row=opened.get(p))[0] for p in purposes]
         entries = [
             StatusEntry(
                 credential_pk=credential.id, purpose=purpose, list_id=list_id, status_index=i
@@ -267,7 +265,7 @@ def _take(
                     session.add_all(entries)
                     session.flush()
             except IntegrityError:
-                continue  # another writer took an index first: draw again, checked
+                continue  # another writer took an index first: draw again
         if "status_entries" not in inspect(credential).unloaded:  # else loaded when read
             held = [*credential.status_entries, *entries]
             set_committed_value(credential, "status_entries", held)

@@ -39,7 +39,8 @@ def require_scope(scope: Scope | None) -> str:
 
     :raises AuthRequired: :raises Forbidden:
     """
-    token = accounts.authenticate_token(database.session(), bearer_token(), scope)
+    presented = bearer_token()
+    token = database.look_up(lambda session: accounts.authenticate_token(session, presented, scope))
     g.token_scopes = token.scope_set
     return f"token:{token.name}"
 

@@ -121,7 +121,8 @@ def test_a_suspension_over_the_api_is_answered_as_done(app_env, killer) -> None:
         json={"reason": "surveillance audit missed"},
         headers=headers,
     )
-    assert killer.killed >= 2  # the write's connection and the request's read connection
+    # The write's connection (the token was checked on a connection given back at once).
+    assert killer.killed >= 1
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert answer.get_json()["certification"]["state"] == "suspended"
     assert _state(app_env, number) == (State.SUSPENDED, Action.SUSPEND)

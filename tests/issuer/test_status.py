@@ -22,7 +22,7 @@ from issuer.db.models import (
     StatusList,
 )
 from issuer.errors import Conflict
-from issuer.services import status_lists
+from issuer.services import lifecycle, status_lists
 from keys.did import LocalResolver
 from keys.suites import FAST
 from verifier.engine import VerifierPolicy, verify_credential
@@ -253,3 +253,41 @@ def test_a_lost_race_runs_the_whole_transaction_again_then_gives_up(env) -> None
 
     with pytest.raises(Conflict):
         env.write(always_lose)
+
+
+def test_an_issuance_never_draws_a_taken_index_blind(env) -> None:
+    """A list fills up to its last index, so half-way through its life one blind draw in two
+    is taken: an issuance checks its draws, and a taken index costs a re-draw, not a second
+    run of the whole transaction (nothing signed twice)."""
+    held = env.write(
+        lambda s: [
+            status_lists.allocate(s, env.ctx, credential, purpose, NOW)
+            for credential in _bare_credentials(s, 1)
+            for purpose in status_lists.PURPOSES
+        ]
+    )
+    attempts: list[int | None] = []
+    # Numbers first (one scheme, no explicit number), then each purpose's first index: taken.
+    ctx = dataclasses.replace(env.ctx, rng=_Replay([4242, *(ref.index for ref in held)]))
+
+    def issue(session):
+        attempts.append(db.attempt_of(session))
+        request = lifecycle.IssueRequest("CWI-2", "steel", person_name="Ada Lovelace")
+        return lifecycle.issue(session, ctx, request, reason="exam", actor="t", now=NOW).id
+
+    cert_id = env.write(issue)
+    assert attempts == [1]
+    with env.read() as session:
+        got = set(
+            session.execute(
+                select(StatusEntry.list_id, StatusEntry.status_index)
+                .join(IssuedCredential)
+                .where(IssuedCredential.certification_id == cert_id)
+            ).all()
+        )
+    assert len(got) == 2
+    assert not got & {(_list_id(env, ref), ref.index) for ref in held}
+
+
+def _list_id(env, ref) -> int:
+    return int(ref.list_url.rsplit("/", 1)[1])

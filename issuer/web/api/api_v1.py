@@ -1,17 +1,24 @@
 """The domain REST API under ``/api/v1``: schemes, persons, certifications, lifecycle, audit.
 
 Thin views (STYLE §4): parse with :mod:`issuer.services.fields`, call one service inside
-``database.write`` (one transaction), render JSON. Every call needs a token; the scope each
-route needs is in the OpenAPI document (``/api/v1/openapi.json``).
+``database.write`` (one transaction), render JSON. Issuance goes through
+``database.write_together``: the requests a threaded worker holds at once share one
+transaction (group commit), each with its own answer and audit event. Every call needs a
+token; the scope each route needs is in the OpenAPI document (``/api/v1/openapi.json``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
+from sqlalchemy.orm import Session
 
-from ...db.models import Action, Scope, State
+from contexts.errors import CertvcError
+
+from ...db.models import Action, Certification, Scope, State
 from ...errors import FieldError, Forbidden, NotFound
 from ...services import audit, body_identity, catalog, fields, lifecycle, scheme_admin
 from ..auth import require_scope, sees_personal_data
@@ -252,26 +259,36 @@ def certifications() -> Response:
 def issue() -> tuple[Response, int]:
     actor = require_scope(Scope.ISSUE)
     data = read_json()
-    request_ = issue_request(data)
-    reason = data.get("reason")
-    ctx = issuer.context()
-    moment = now()
-
-    def work(session: Any) -> dict[str, Any]:
-        cert = lifecycle.issue(session, ctx, request_, reason=reason, actor=actor, now=moment)
-        current = cert.current_credential
-        assert current is not None
-        return {
-            "certification": lifecycle.certification_json(cert, moment),
-            "verifiableCredential": lifecycle.credential_document(current),
-        }
-
-    result = database.write(work)
+    decision = lifecycle.Decision(issue_request(data), data.get("reason"), actor)
+    result = database.write_together(_issue_together, (decision, now()))
     response = jsonify(result)
     response.headers["Location"] = url_for(
         "api_v1.certification", number=result["certification"]["number"]
     )
     return response, 201
+
+
+def _issue_together(
+    session: Session, items: Sequence[tuple[lifecycle.Decision, datetime]]
+) -> list[dict[str, Any] | CertvcError]:
+    """The certifications the requests of one group commit ask for, in one transaction."""
+    moment = max(at for _, at in items)
+    results = lifecycle.issue_many(
+        session, issuer.context(), [decision for decision, _ in items], now=moment
+    )
+    return [
+        result if isinstance(result, CertvcError) else _issued_json(result, moment)
+        for result in results
+    ]
+
+
+def _issued_json(cert: Certification, moment: datetime) -> dict[str, Any]:
+    current = cert.current_credential
+    assert current is not None, "an issued certification has its credential"
+    return {
+        "certification": lifecycle.certification_json(cert, moment),
+        "verifiableCredential": lifecycle.credential_document(current),
+    }
 
 
 @bp.get("/certifications/<number>")

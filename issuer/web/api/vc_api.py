@@ -13,9 +13,12 @@ refused, not ignored ("Handling Unknown Options and Data"); errors carry Problem
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from contexts.errors import CertvcError
@@ -25,7 +28,7 @@ from verifier.web.http_errors import http_error_code, http_status
 
 from ...db.models import Scope, SecuringSuite
 from ...errors import FieldError
-from ...services import fields, lifecycle
+from ...services import fields, lifecycle, vc_issuance
 from ..auth import require_scope
 from ..extensions import database, issuer, now
 from .jsonio import read_json
@@ -100,27 +103,33 @@ def issue() -> tuple[Response, int]:
     credential = dict(fields.obj(body.get("credential"), "credential"))
     credential_id = _issue_options(body, credential)
     reason = fields.text(body, "reason", required=False, max_length=2000)
-    suite = SecuringSuite(current_app.config["VC_API_SUITE"])
-    ctx = issuer.context()
-    moment = now()
-
-    def work(session: Any) -> Any:
-        row = lifecycle.issue_credential(
-            session,
-            ctx,
-            credential,
-            suite=suite,
-            credential_id=credential_id,
-            reason=reason or "issued through the W3C VC API",
-            actor=actor,
-            now=moment,
-        )
-        return lifecycle.credential_document(row)
-
-    secured = database.write(work)
+    request_ = vc_issuance.CredentialRequest(
+        credential=credential,
+        suite=SecuringSuite(current_app.config["VC_API_SUITE"]),
+        credential_id=credential_id,
+        reason=reason or "issued through the W3C VC API",
+        actor=actor,
+    )
+    secured = database.write_together(_issue_together, (request_, now()))
     if isinstance(secured, str):  # vc+jwt: VC Data Model 2.0 §4.13.1, never the bare JWS
         secured = vc_jwt.envelope(secured)
     return jsonify({"verifiableCredential": secured}), 201
+
+
+def _issue_together(
+    session: Session, items: Sequence[tuple[vc_issuance.CredentialRequest, datetime]]
+) -> list[dict[str, Any] | str | CertvcError]:
+    """The credentials the requests of one group commit ask for, in one transaction."""
+    results = vc_issuance.issue_credentials(
+        session,
+        issuer.context(),
+        [request_ for request_, _ in items],
+        now=max(at for _, at in items),
+    )
+    return [
+        result if isinstance(result, CertvcError) else lifecycle.credential_document(result)
+        for result in results
+    ]
 
 
 def _status_item(item: Any, position: int) -> tuple[StatusPurpose, bool]:
