@@ -140,9 +140,7 @@ def _held(session: Session, list_id: int, indexes: Iterable[int]) -> set[int]:
     """Which of ``indexes`` entries of ``list_id`` already hold (one query per batch)."""
     held: set[int] = set()
     for part in in_batches(list(indexes)):
-        held.update(
-            session.execute(_HELD, {"list_id": list_id, "indexes": list(part)}).scalars()
-        )
+        held.update(session.execute(_HELD, {"list_id": list_id, "indexes": list(part)}).scalars())
     return held
 
 
