@@ -1,7 +1,7 @@
 """HTTP issuance throughput and latency under gunicorn on PostgreSQL, driven by wrk.
 
 Run: ``.venv/bin/python bench/issuer_http.py [--endpoint certifications|vc-api|both]
-[--seconds 15] [--connections 16] [--threads 2] [--workers 2] [--worker-threads 1]
+[--seconds 15] [--connections 16] [--threads 2] [--workers 2] [--worker-threads 8]
 [--database-url URL] [--json]``.
 
 Without ``--database-url`` a throw-away PostgreSQL database ``certvc_bench_http_<pid>`` is
@@ -9,12 +9,15 @@ created on ``--server`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/
 dropped at the end; ``--database-url`` must name an empty database the run may fill. A fresh
 development instance (``certvc init --dev``) is initialised in a temporary folder on that
 database, an API token with the ``issue`` scope is created (``certvc tokens create``), and
-``gunicorn --workers N 'issuer.app:create_app()'`` (sync workers; ``--worker-threads T``:
-gthread workers with T threads each) serves it on a free loopback
-port. The load generator is wrk (Debian package ``wrk``; closed loop: each of the C connections
-sends its next request when the previous answer arrived) with a Lua script written by this
-benchmark: every request is a distinct issuance (a per-thread counter makes each person's name
-and reference, or each credential subject, unique), sent with ``Authorization: Bearer``.
+gunicorn serves it on a free loopback port with the deployment's settings
+(``gunicorn --config deploy/gunicorn.conf.py``; ``--workers N`` and ``--worker-threads T`` set
+``CERTVC_WORKERS`` and ``CERTVC_THREADS``: gthread workers with T threads each, whose
+concurrent issuances share transactions (group commit); ``--worker-threads 1``: sync workers,
+one issuance per transaction). The load generator is wrk (Debian package ``wrk``; closed
+loop: each of the C connections sends its next request when the previous answer arrived) with
+a Lua script written by this benchmark: every request is a distinct issuance (a per-thread
+counter makes each person's name and reference, or each credential subject, unique), sent with
+``Authorization: Bearer``.
 
 * ``certifications``: ``POST /api/v1/certifications`` ``{scheme: CWI-2, scope, person: {name,
   reference}, reason}``: creates a person and a certification, signs its credential
@@ -386,21 +389,24 @@ def run(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
         ).stdout.strip()
         log = Path(temp) / "gunicorn.log"
         with log.open("wb") as log_handle:
+            # The deployment's own settings (deploy/gunicorn.conf.py), as a node runs them.
+            served = {
+                **env,
+                "CERTVC_BIND": f"127.0.0.1:{port}",
+                "CERTVC_WORKERS": str(args.workers),
+                "CERTVC_THREADS": str(args.worker_threads),
+            }
             server = subprocess.Popen(
                 [
                     str(Path(sys.executable).with_name("gunicorn")),
-                    "--workers",
-                    str(args.workers),
-                    *(["--threads", str(args.worker_threads)] if args.worker_threads > 1 else []),
-                    "--bind",
-                    f"127.0.0.1:{port}",
+                    "--config",
+                    str(ROOT / "deploy" / "gunicorn.conf.py"),
                     "--chdir",
                     str(ROOT),
                     "--log-level",
                     "warning",
-                    "issuer.app:create_app()",
                 ],
-                env=env,
+                env=served,
                 cwd=ROOT,
                 stdout=log_handle,
                 stderr=subprocess.STDOUT,
@@ -488,7 +494,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
-        "--worker-threads", type=int, default=1, help="gunicorn --threads (1: sync workers)"
+        "--worker-threads",
+        type=int,
+        default=8,
+        help="threads per gunicorn worker (CERTVC_THREADS; 1: sync workers)",
     )
     parser.add_argument("--database-url", help="an empty PostgreSQL database to fill")
     parser.add_argument(

@@ -148,7 +148,14 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     ``.values(rows)`` would be compiled anew for every batch: a tenth of an HTTP issuance.
     """
     if rows:
-        session.execute(insert(table).returning(table.c.id), rows)
+        statement = _INSERTS.get(table.name)
+        if statement is None:
+            statement = _INSERTS[table.name] = insert(table).returning(*table.primary_key)
+        session.execute(statement, rows)
+
+
+#: :func:`insert_rows`' statements, by table name, built once (building one is not free).
+_INSERTS: dict[str, Any] = {}
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -574,6 +574,11 @@ class AuditCheckpoint(Base):
     signature: Mapped[str] = mapped_column(Text)
 
 
+def scopes_from(stored: str) -> frozenset[Scope]:
+    """The scopes of a token's ``scopes`` column (comma-separated)."""
+    return frozenset(Scope(value) for value in stored.split(",") if value)
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 
@@ -586,7 +591,7 @@ class ApiToken(Base):
 
     @property
     def scope_set(self) -> frozenset[Scope]:
-        return frozenset(Scope(value) for value in self.scopes.split(",") if value)
+        return scopes_from(self.scopes)
 
 
 class User(Base):

@@ -25,12 +25,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from keys.did import find_verification_method
 from keys.errors import DidError
 
+from ..db import insert_rows
 from ..db.models import Action, AuditEvent, AuditHead
 from ..errors import FieldError, InstanceNotReady, ReasonRequired
 from .audit_mac import MacKey, MacKeySource
@@ -149,7 +150,6 @@ _MOVE_HEAD = (
     .where(_HEAD_TABLE.c.id == 1)
     .values(seq=bindparam("seq"), hash=bindparam("hash"))
 )
-_INSERT_EVENTS = insert(AuditEvent.__table__)
 
 
 def record_many(
@@ -181,7 +181,7 @@ def record_many(
         row = _next(seq, previous, draft, actor, reason, now, key)
         rows.append(row)
         seq, previous = row["seq"], row["hash"]
-    session.execute(_INSERT_EVENTS, rows)
+    insert_rows(session, AuditEvent.__table__, rows)
     session.execute(_MOVE_HEAD, {"seq": seq, "hash": previous})
 
 

@@ -41,7 +41,7 @@ def require_scope(scope: Scope | None) -> str:
     """
     presented = bearer_token()
     token = database.look_up(lambda session: accounts.authenticate_token(session, presented, scope))
-    g.token_scopes = token.scope_set
+    g.token_scopes = token.scopes
     return f"token:{token.name}"
 
 
