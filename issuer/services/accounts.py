@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -134,7 +135,9 @@ _TOKEN_BY_HASH = select(_TOKENS.name, _TOKENS.scopes, _TOKENS.revoked_at).where(
 )
 
 
-def authenticate_token(session: Session, presented: str | None, needed: Scope | None) -> TokenGrant:
+def authenticate_token(
+    session: Session | Connection, presented: str | None, needed: Scope | None
+) -> TokenGrant:
     """What ``presented`` grants, if it is a live token holding ``needed`` (or ``admin``;
     ``needed`` None: any scope).
 
