@@ -649,6 +649,43 @@ def _insert(
     return outcomes
 
 
+def credential_record(
+    *,
+    pk: int,
+    credential_id: str,
+    certification_id: int | None,
+    suite: SecuringSuite,
+    signed: tuple[str, str],
+    valid: tuple[datetime | None, datetime | None],
+    entries: Sequence[tuple[int, int]],
+    now: datetime,
+) -> IssuedCredential:
+    """A credential just inserted (``signed``: its text and key id; ``entries``: its (list,
+    index) per purpose of :data:`.status_lists.PURPOSES`), as a row no session holds."""
+    row = IssuedCredential(
+        id=pk,
+        credential_id=credential_id,
+        certification_id=certification_id,
+        format=credential_format(suite),
+        suite=suite,
+        key_id=signed[1],
+        document=signed[0],
+        valid_from=valid[0],
+        valid_until=valid[1],
+        issued_at=now,
+        state=CredentialState.ACTIVE,
+    )
+    set_committed_value(
+        row,
+        "status_entries",
+        [
+            StatusEntry(credential_pk=pk, purpose=purpose, list_id=list_id, status_index=index)
+            for purpose, (list_id, index) in zip(status_lists.PURPOSES, entries, strict=True)
+        ],
+    )
+    return row
+
+
 def _record(
     plan: _Plan, person_id: int, new_persons: dict[int, Person], now: datetime
 ) -> Certification:
@@ -666,28 +703,15 @@ def _record(
                 created_at=now,
                 email=plan.person_email,
             )
-    credential = IssuedCredential(
-        id=plan.credential_pk,
+    credential = credential_record(
+        pk=plan.credential_pk,
         credential_id=plan.credential_id,
         certification_id=plan.certification_id,
-        format=credential_format(plan.scheme.suite),
         suite=plan.scheme.suite,
-        key_id=plan.key_id,
-        document=plan.document,
-        valid_from=plan.effective,
-        valid_until=plan.expires,
-        issued_at=now,
-        state=CredentialState.ACTIVE,
-    )
-    set_committed_value(
-        credential,
-        "status_entries",
-        [
-            StatusEntry(
-                credential_pk=plan.credential_pk, purpose=purpose, list_id=list_id, status_index=i
-            )
-            for purpose, (list_id, i) in zip(status_lists.PURPOSES, plan.entries, strict=True)
-        ],
+        signed=(plan.document, plan.key_id),
+        valid=(plan.effective, plan.expires),
+        entries=plan.entries,
+        now=now,
     )
     cert = Certification(
         id=plan.certification_id,

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from contexts.errors import CertvcError, ShapeError
 from keys.dates import parse_datetime_stamp
@@ -35,7 +34,7 @@ from ..db.models import (
 )
 from ..errors import AlreadyExists, FieldError
 from . import audit, status_lists
-from .issuance import credential_format, sign_document
+from .issuance import credential_format, credential_record, sign_document
 from .issuing_context import IssuerContext
 
 #: VC Data Model 1.1's context, and the Bitstring Status List context its credentials need.
@@ -244,28 +243,16 @@ def _entries_json(draft: _Draft) -> list[dict[str, Any]]:
 
 
 def _record(draft: _Draft, now: datetime) -> IssuedCredential:
-    row = IssuedCredential(
-        id=draft.pk,
+    return credential_record(
+        pk=draft.pk,
         credential_id=draft.credential_id,
         certification_id=None,
-        format=credential_format(draft.request.suite),
         suite=draft.request.suite,
-        key_id=draft.key_id,
-        document=draft.text,
-        valid_from=draft.valid_from,
-        valid_until=draft.valid_until,
-        issued_at=now,
-        state=CredentialState.ACTIVE,
+        signed=(draft.text, draft.key_id),
+        valid=(draft.valid_from, draft.valid_until),
+        entries=draft.entries,
+        now=now,
     )
-    set_committed_value(
-        row,
-        "status_entries",
-        [
-            StatusEntry(credential_pk=draft.pk, purpose=purpose, list_id=list_id, status_index=i)
-            for purpose, (list_id, i) in zip(status_lists.PURPOSES, draft.entries, strict=True)
-        ],
-    )
-    return row
 
 
 def is_v1(document: Mapping[str, Any]) -> bool:

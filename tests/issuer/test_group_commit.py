@@ -197,6 +197,38 @@ def server(app_env):
         yield running
 
 
+def _post_while_the_first_commits(
+    app_env: Any, count: int, post: Callable[[int], Any]
+) -> tuple[dict[int, Any], int]:
+    """Post request 1, hold its commit until requests 2..count are all queued behind it, then
+    let everything run: the answers by request, and how many transactions committed."""
+    writer = app_env.app.extensions["certvc.db"].writer
+    commits: list[int] = []
+    hold = threading.Event()
+
+    def count_and_hold(_session: Any) -> None:
+        commits.append(1)
+        hold.wait(30)  # the first commit waits until the others are queued
+
+    event.listen(writer, "before_commit", count_and_hold)
+    try:
+        with ThreadPoolExecutor(count) as pool:
+            first = pool.submit(post, 1)
+            _until(lambda: len(commits) == 1, "the first issuance commits")
+            rest = {n: pool.submit(post, n) for n in range(2, count + 1)}
+            groups = app_env.app.extensions["certvc.db"].groups
+            _until(
+                lambda: sum(g.waiting for g in groups.values()) == count - 1,
+                f"{count - 1} issuances wait",
+            )
+            hold.set()
+            answers = {1: first.result(60), **{n: f.result(60) for n, f in rest.items()}}
+    finally:
+        hold.set()
+        event.remove(writer, "before_commit", count_and_hold)
+    return answers, len(commits)
+
+
 def test_concurrent_issuances_share_transactions_and_keep_their_own_answers(
     app_env, server
 ) -> None:
@@ -209,15 +241,6 @@ def test_concurrent_issuances_share_transactions_and_keep_their_own_answers(
         )[1]
     )
     tokens = [app_env.tokens["issue"], second_token]
-    writer = app_env.app.extensions["certvc.db"].writer
-    commits: list[int] = []
-    hold = threading.Event()
-
-    def count_and_hold(_session: Any) -> None:
-        commits.append(1)
-        hold.wait(30)  # the first commit waits until the others are queued
-
-    event.listen(writer, "before_commit", count_and_hold)
     bad = {
         3: _request(3, scheme="NOPE"),
         7: _request(7, number="CWI-2-TAKEN-1"),
@@ -234,16 +257,8 @@ def test_concurrent_issuances_share_transactions_and_keep_their_own_answers(
             token=tokens[n % 2],
         )
 
-    with ThreadPoolExecutor(12) as pool:
-        first = pool.submit(post, 1)
-        _until(lambda: len(commits) == 1, "the first issuance commits")
-        rest = {n: pool.submit(post, n) for n in range(2, 13)}
-        groups = app_env.app.extensions["certvc.db"].groups
-        _until(lambda: sum(g.waiting for g in groups.values()) == 11, "eleven issuances wait")
-        hold.set()
-        answers = {1: first.result(60), **{n: f.result(60) for n, f in rest.items()}}
-    event.remove(writer, "before_commit", count_and_hold)
-    assert len(commits) < 12
+    answers, commits = _post_while_the_first_commits(app_env, 12, post)
+    assert commits < 12
     assert answers[3].status == 422 and answers[3].json["error"]["code"] == "unknown_reference"
     assert answers[10].status == 400 and answers[10].json["error"]["code"] == "reason_required"
     # One of the two requests for the same number wins it, the other is refused.
@@ -287,15 +302,6 @@ def test_concurrent_vc_api_issuances_share_transactions_and_keep_their_own_answe
     """Eight W3C VC API issuances held at once: fewer transactions than requests, each
     credential with its own id and status entries (no index given twice), the refused ones
     refused with their own error, each audited with its own reason."""
-    writer = app_env.app.extensions["certvc.db"].writer
-    commits: list[int] = []
-    hold = threading.Event()
-
-    def count_and_hold(_session: Any) -> None:
-        commits.append(1)
-        hold.wait(30)
-
-    event.listen(writer, "before_commit", count_and_hold)
     bodies = {n: {"credential": _credential(n), "reason": f"batch {n}"} for n in range(1, 9)}
     bodies[4]["credential"]["credentialStatus"] = {"type": "BitstringStatusListEntry"}
     bodies[6]["credential"]["id"] = bodies[7]["credential"]["id"] = "urn:uuid:same-id"
@@ -308,16 +314,8 @@ def test_concurrent_vc_api_issuances_share_transactions_and_keep_their_own_answe
             token=app_env.tokens["issue"],
         )
 
-    with ThreadPoolExecutor(8) as pool:
-        first = pool.submit(post, 1)
-        _until(lambda: len(commits) == 1, "the first issuance commits")
-        rest = {n: pool.submit(post, n) for n in range(2, 9)}
-        groups = app_env.app.extensions["certvc.db"].groups
-        _until(lambda: sum(g.waiting for g in groups.values()) == 7, "seven issuances wait")
-        hold.set()
-        answers = {1: first.result(60), **{n: f.result(60) for n, f in rest.items()}}
-    event.remove(writer, "before_commit", count_and_hold)
-    assert len(commits) < 8
+    answers, commits = _post_while_the_first_commits(app_env, 8, post)
+    assert commits < 8
     assert answers[4].status == 400 and answers[4].json["error"]["code"] == "field_invalid"
     assert sorted((answers[6].status, answers[7].status)) == [201, 409]
     issued = {n: a.json["verifiableCredential"] for n, a in answers.items() if a.status == 201}
