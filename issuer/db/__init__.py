@@ -15,14 +15,15 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event, insert
 from sqlalchemy.engine import Dialect, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -187,6 +188,24 @@ def attempt_of(session: Session) -> int | None:
     """The :func:`run_transaction` attempt this session runs in; None outside it."""
     value = session.info.get(ATTEMPT)
     return value if isinstance(value, int) else None
+
+
+@contextmanager
+def raced(session: Session) -> Iterator[None]:
+    """A block whose inserts a concurrent writer may beat to a unique value (a drawn number or
+    index, a new reference). On the first attempt of :func:`run_transaction` it runs without a
+    savepoint (two round trips saved) and a refused insert raises :class:`LostRace`: the whole
+    transaction runs again. Otherwise it runs in a savepoint, and the ``IntegrityError`` is the
+    caller's to retry (the savepoint rolled back, the rest of the transaction kept).
+    """
+    if attempt_of(session) == 1:
+        try:
+            yield
+        except IntegrityError as error:
+            raise LostRace from error
+    else:
+        with session.begin_nested():
+            yield
 
 
 def run_transaction(

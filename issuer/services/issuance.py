@@ -42,7 +42,7 @@ from issuer.signing import sign_credential
 from keys.suites import ProofOptions
 from verifier.model.credentials import StatusRef, certification_credential
 
-from ..db import LostRace, attempt_of, in_batches, insert_keyed, insert_rows
+from ..db import in_batches, insert_keyed, insert_rows, raced
 from ..db.models import (
     Action,
     Certification,
@@ -401,19 +401,13 @@ def certify(
     how = _How(audit.check_reason(reason), actor, now, skip_present, signer, records)
     if not requests:
         return []
-    if attempt_of(session) == 1:
-        # The first try of a transaction the runner retries whole needs no savepoint (two
-        # round trips): a lost race makes the runner start again, and a later attempt takes the
-        # path below. Small batches draw their numbers without asking (one in a million taken).
-        try:
-            return _certify(session, ctx, requests, how, len(requests) > _OPTIMISTIC)
-        except IntegrityError as error:
-            raise LostRace from error
     for attempt in range(1, _BATCH_ATTEMPTS + 1):
         try:
-            checked = attempt > 1 or len(requests) > _OPTIMISTIC
-            with session.begin_nested():
-                return _certify(session, ctx, requests, how, checked)
+            # Small batches draw their numbers without asking first (one in a million taken).
+            with raced(session):
+                return _certify(
+                    session, ctx, requests, how, attempt > 1 or len(requests) > _OPTIMISTIC
+                )
         except IntegrityError as error:
             if attempt == _BATCH_ATTEMPTS:
                 raise Conflict(

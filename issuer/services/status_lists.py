@@ -32,7 +32,7 @@ from keys.suites import ProofOptions
 from verifier.model.credentials import StatusRef, status_list_credential
 from verifier.model.status_list import Bitstring, StatusPurpose
 
-from ..db import LostRace, attempt_of, in_batches
+from ..db import in_batches, raced
 from ..db.models import IssuedCredential, SecuringSuite, StatusEntry, StatusList
 from ..errors import Conflict, NotFound
 from .issuing_context import IssuerContext
@@ -236,12 +236,9 @@ def _take(
     purposes: Sequence[StatusPurpose],
     now: datetime,
 ) -> list[StatusRef]:
-    """Insert an entry per purpose at indexes :func:`draw` checked, in one savepoint (a
-    concurrent writer may still take one first: the unique (list, index) refuses it and the
-    indexes are drawn again)."""
-    # The first try of a transaction the runner retries whole needs no savepoint (two round
-    # trips): a lost race makes the runner start again, and its later attempts come here.
-    whole = attempt_of(session) == 1
+    """Insert an entry per purpose at indexes :func:`draw` checked (a concurrent writer may
+    still take one first: the unique (list, index) refuses it and the indexes are drawn again,
+    or the transaction runs again; see :func:`issuer.db.raced`)."""
     for attempt in range(_ATTEMPTS):
         opened = open_lists(session, ctx, purposes, now) if attempt == 0 else {}
         picks = [draw(session, ctx, p, 1, now, row=opened.get(p))[0] for p in purposes]
@@ -251,19 +248,12 @@ def _take(
             )
             for purpose, (list_id, i) in zip(purposes, picks, strict=True)
         ]
-        if whole:
-            session.add_all(entries)
-            try:
+        try:
+            with raced(session):
+                session.add_all(entries)
                 session.flush()
-            except IntegrityError as error:
-                raise LostRace from error
-        else:
-            try:
-                with session.begin_nested():
-                    session.add_all(entries)
-                    session.flush()
-            except IntegrityError:
-                continue  # another writer took an index first: draw again
+        except IntegrityError:
+            continue  # another writer took an index first: draw again
         if "status_entries" not in inspect(credential).unloaded:  # else loaded when read
             held = [*credential.status_entries, *entries]
             set_committed_value(credential, "status_entries", held)
