@@ -42,6 +42,8 @@ class GroupCommit(Generic[I, R]):
 
     run: Callable[[Sequence[I]], Sequence[R | BaseException]]
     limit: int = 32
+    #: Told each batch's size as it starts (metrics); must not raise.
+    observe: Callable[[int], None] | None = None
     #: Batches run and items they held, since the start (how much the grouping saves).
     batches: int = 0
     items: int = 0
@@ -71,6 +73,8 @@ class GroupCommit(Generic[I, R]):
                 del self._queue[: self.limit]
                 self.batches += 1
                 self.items += len(batch)
+            if self.observe is not None:
+                self.observe(len(batch))
             try:
                 self._run(batch)
             finally:

@@ -125,14 +125,21 @@ class Database:
 
         When the shared transaction fails before its commit, each item runs again alone, so a
         request's answer never depends on its neighbours; when the commit itself fails, every
-        item gets that error (it may have committed: nothing runs twice).
+        item gets that error (it may have committed: nothing runs twice). The app's
+        ``WRITE_GROUP_OBSERVER(name, size)``, when set, is told each group's size (metrics).
         """
         state = self._state()
         group = state.groups.get(work)
         if group is None:
+            observer = current_app.config.get("WRITE_GROUP_OBSERVER")
+            name = f"{work.__module__.rsplit('.', 1)[-1]}.{work.__name__.lstrip('_')}"
             with state.groups_lock:
                 group = state.groups.setdefault(
-                    work, GroupCommit(lambda items: self._together(state, work, items))
+                    work,
+                    GroupCommit(
+                        lambda items: self._together(state, work, items),
+                        observe=(lambda size: observer(name, size)) if observer else None,
+                    ),
                 )
         return group.submit(item)
 

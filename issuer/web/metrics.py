@@ -4,7 +4,8 @@ Two kinds of figures:
 
 - this process's, counted as requests are served: ``certvc_http_request_duration_seconds``
   (a histogram by method, route template and status: never the raw path, so the series stay
-  few) and ``certvc_verifications_total`` by verdict (every result of the mounted verifier);
+  few), ``certvc_verifications_total`` by verdict (every result of the mounted verifier) and
+  ``certvc_write_group_size`` (how many issuances shared each transaction: group commit);
 - the deployment's, read from the database when scraped (:mod:`issuer.services.operations`):
   ``certvc_issuances_total`` and ``certvc_status_changes_total`` by action (from the audit
   log: counted once, whichever node made them), ``certvc_jobs`` by state (the job queue's
@@ -128,6 +129,13 @@ class _Metrics:
             ["verdict"],
             registry=self.registry,
         )
+        self.group_sizes = prometheus.Histogram(
+            "certvc_write_group_size",
+            "Writes (issuances) that shared one transaction, by kind (group commit)",
+            ["work"],
+            buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32),
+            registry=self.registry,
+        )
         self.database = _DatabaseFigures(app)
         if self.registry is not None:
             self.registry.register(self.database)
@@ -145,6 +153,9 @@ class _Metrics:
 
     def count_verdict(self, result: Any) -> None:
         self.verifications.labels(verdict=result.verdict.value).inc()
+
+    def count_group(self, work: str, size: int) -> None:
+        self.group_sizes.labels(work=work).observe(size)
 
 
 def _prometheus() -> SimpleNamespace:
@@ -175,6 +186,7 @@ def init_metrics(app: Flask) -> None:
     metrics = _Metrics(app)
     app.extensions[EXTENSION] = metrics
     app.config.setdefault("VERIFIER_ON_RESULT", metrics.count_verdict)
+    app.config.setdefault("WRITE_GROUP_OBSERVER", metrics.count_group)
     app.before_request(_start)
     app.after_request(_observe)
     app.add_url_rule("/metrics", "metrics", _scrape)

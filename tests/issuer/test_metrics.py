@@ -128,6 +128,11 @@ def test_issuances_status_changes_and_verdicts_are_counted(site) -> None:
     assert value(after, "certvc_http_request_duration_seconds_count", **issue, status="201") == 1
     assert value(after, "certvc_http_request_duration_seconds_count", **issue, status="400") == 1
     assert not any(number in str(labels) for _, labels in after)
+    # The issuance went through a group commit of one (the test client sends one at a time).
+    group = {"work": "api_v1.issue_together"}
+    # (the empty request was refused while it was read, before any transaction)
+    assert value(after, "certvc_write_group_size_count", **group) == 1
+    assert value(after, "certvc_write_group_size_bucket", le="1.0", **group) == 1
 
     site.client.get("/no/such/page/P-123")
     unmatched = scrape(site.client)
