@@ -42,7 +42,7 @@ class GroupCommit(Generic[I, R]):
 
     run: Callable[[Sequence[I]], Sequence[R | BaseException]]
     limit: int = 32
-    #: Told each batch's size as it starts (metrics); must not raise.
+    #: Told each batch's size as it starts (metrics); what it raises goes to the batch's items.
     observe: Callable[[int], None] | None = None
     #: Batches run and items they held, since the start (how much the grouping saves).
     batches: int = 0
@@ -73,8 +73,6 @@ class GroupCommit(Generic[I, R]):
                 del self._queue[: self.limit]
                 self.batches += 1
                 self.items += len(batch)
-            if self.observe is not None:
-                self.observe(len(batch))
             try:
                 self._run(batch)
             finally:
@@ -87,6 +85,8 @@ class GroupCommit(Generic[I, R]):
 
     def _run(self, batch: list[_Slot[I, R]]) -> None:
         try:
+            if self.observe is not None:
+                self.observe(len(batch))
             outcomes = list(self.run([slot.item for slot in batch]))
             if len(outcomes) != len(batch):
                 raise AssertionError(f"{len(outcomes)} outcomes for {len(batch)} items")

@@ -336,3 +336,14 @@ def test_concurrent_vc_api_issuances_share_transactions_and_keep_their_own_answe
     for n, credential in issued.items():
         assert credential["credentialSubject"]["id"] == f"did:example:holder-{n}"
         assert reasons[credential["id"]] == f"batch {n}"
+
+
+def test_an_observer_that_raises_fails_its_batch_and_blocks_nobody() -> None:
+    def broken(size: int) -> None:
+        raise RuntimeError("metrics backend gone")
+
+    group: GroupCommit[int, int] = GroupCommit(lambda items: list(items), observe=broken)
+    with pytest.raises(RuntimeError, match="metrics backend gone"):
+        group.submit(1)
+    group.observe = None
+    assert group.submit(2) == 2  # the queue is not left busy
