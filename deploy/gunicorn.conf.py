@@ -58,12 +58,7 @@ def on_starting(server: object) -> None:
         for stale in directory.glob("*.db"):
             stale.unlink()
     _check_configuration()
-    # What the check left in the master (modules, compiled contexts and shapes) is inherited by
-    # every worker: out of the collector's sight, so no worker's collections walk it again and
-    # again, nor copy its pages by touching them (bench/issuer_http.py: a fifth of a worker's
-    # CPU per issuance without this).
-    gc.collect()
-    gc.freeze()
+    _freeze()
 
 
 def _check_configuration() -> None:
@@ -80,8 +75,16 @@ def _check_configuration() -> None:
 
 
 def post_worker_init(worker: object) -> None:
-    """The worker's app is built: freeze it too (see on_starting), so each request's garbage
-    is all the collector looks at."""
+    """The worker's app is built: freeze it too, so each request's garbage is all the
+    collector looks at."""
+    _freeze()
+
+
+def _freeze() -> None:
+    """Move what exists now out of the garbage collector's sight. In the master, what the
+    configuration check left (modules, compiled contexts and shapes) is inherited by every
+    worker: no worker's collections walk it again and again, nor copy its pages by touching
+    them (bench/issuer_http.py: a fifth of a worker's CPU per issuance without this)."""
     gc.collect()
     gc.freeze()
 

@@ -136,7 +136,7 @@ def insert_keyed(
     trusts); unordered RETURNING is one statement per batch, and a unique column tells which id
     is whose.
     """
-    returned = session.execute(insert(table).returning(table.c[key], table.c.id), rows)
+    returned = session.execute(_insert_returning(table, key, "id"), rows)
     ids = {value: pk for value, pk in returned}
     return [ids[row[key]] for row in rows]
 
@@ -149,14 +149,20 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     ``.values(rows)`` would be compiled anew for every batch: a tenth of an HTTP issuance.
     """
     if rows:
-        statement = _INSERTS.get(table.name)
-        if statement is None:
-            statement = _INSERTS[table.name] = insert(table).returning(*table.primary_key)
-        session.execute(statement, rows)
+        session.execute(_insert_returning(table, *(c.name for c in table.primary_key)), rows)
 
 
-#: :func:`insert_rows`' statements, by table name, built once (building one is not free).
-_INSERTS: dict[str, Any] = {}
+#: The INSERT ... RETURNING statements of :func:`insert_keyed` and :func:`insert_rows`, by
+#: table and returned columns, built once (every issuance runs them; building one is not free).
+_INSERTS: dict[tuple[str, ...], Any] = {}
+
+
+def _insert_returning(table: Table, *columns: str) -> Any:
+    statement = _INSERTS.get((table.name, *columns))
+    if statement is None:
+        statement = insert(table).returning(*(table.c[name] for name in columns))
+        _INSERTS[(table.name, *columns)] = statement
+    return statement
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -44,9 +44,6 @@ class GroupCommit(Generic[I, R]):
     limit: int = 32
     #: Told each batch's size as it starts (metrics); what it raises goes to the batch's items.
     observe: Callable[[int], None] | None = None
-    #: Batches run and items they held, since the start (how much the grouping saves).
-    batches: int = 0
-    items: int = 0
     _queue: list[_Slot[I, R]] = field(default_factory=list)
     _busy: bool = False
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -71,8 +68,6 @@ class GroupCommit(Generic[I, R]):
                 self._busy = True
                 batch = self._queue[: self.limit]
                 del self._queue[: self.limit]
-                self.batches += 1
-                self.items += len(batch)
             try:
                 self._run(batch)
             finally:
