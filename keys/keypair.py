@@ -8,7 +8,7 @@ it, and errors never carry it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol, runtime_checkable
 
@@ -116,15 +116,25 @@ def _no_copy(kind: str) -> NoReturn:
     raise TypeError(f"{kind} holds a secret key and cannot be pickled or copied")
 
 
-class _LocalSigner:
-    """:class:`Signer` over an in-memory secret key."""
+class KeySigner:
+    """:class:`Signer` over a key that signs through ``sign_raw``: an in-memory secret key's
+    own method, or a PKCS#11 token's (:mod:`keys.pkcs11_token`; ``where`` then names it in the
+    repr). The key id, the algorithm and the repr come from the public key only."""
 
-    __slots__ = ("_key_id", "_public", "_secret")
+    __slots__ = ("_key_id", "_public", "_sign_raw", "_where")
 
-    def __init__(self, secret: _hazmat.SecretKey, public: PublicKey, key_id: str) -> None:
-        self._secret = secret
+    def __init__(
+        self,
+        sign_raw: Callable[[bytes], bytes],
+        public: PublicKey,
+        key_id: str,
+        *,
+        where: str = "",
+    ) -> None:
+        self._sign_raw = sign_raw
         self._public = public
         self._key_id = key_id
+        self._where = where
 
     @property
     def key_id(self) -> str:
@@ -141,15 +151,17 @@ class _LocalSigner:
     def sign(self, data: bytes) -> bytes:
         if not isinstance(data, bytes):
             raise TypeError("data to sign must be bytes")
-        return self._secret.sign(data)
+        return self._sign_raw(data)
 
     def __repr__(self) -> str:
+        where = f", {self._where}" if self._where else ""
         return (
             f"Signer(key_id={self._key_id!r}, type={self._public.key_type.value}, "
-            f"thumbprint={self._public.thumbprint})"
+            f"thumbprint={self._public.thumbprint}{where})"
         )
 
     def __reduce__(self) -> NoReturn:
+        # A secret key, or a token session bound to its process: neither travels.
         _no_copy("Signer")
 
 
@@ -177,7 +189,7 @@ class KeyPair:
 
     def signer(self, key_id: str | None = None) -> Signer:
         """A signer for ``key_id`` (default: the did:key verification method ``did:key:X#X``)."""
-        return _LocalSigner(self._secret, self._public, key_id or self._public.did_key_method_id)
+        return KeySigner(self._secret.sign, self._public, key_id or self._public.did_key_method_id)
 
     def export_secret_multibase(self) -> str:
         """secretKeyMultibase (CID 1.0 Multikey). Handle with care: the secret in clear."""

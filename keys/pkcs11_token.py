@@ -39,7 +39,7 @@ from pkcs11 import exceptions as p11
 from pkcs11.util.ec import encode_named_curve_parameters
 
 from keys._hazmat import compress_coordinates
-from keys.keypair import KeyType, PublicKey, Signer
+from keys.keypair import KeySigner, KeyType, PublicKey, Signer
 
 from .errors import KeyCode, KeyMaterialError
 
@@ -135,44 +135,6 @@ def _point(value: bytes, key_type: KeyType) -> bytes:
     if len(value) != 1 + 2 * size or value[0] != 0x04:
         raise KeyMaterialError(f"the token gave a {key_type.value} public key of an unknown form")
     return compress_coordinates(key_type, value[1 : 1 + size], value[1 + size :])
-
-
-class _TokenSigner:
-    """:class:`Signer` over a private key object in the token (found again after a fork)."""
-
-    __slots__ = ("_key_id", "_public", "_reference", "_token")
-
-    def __init__(self, token: Token, reference: str, public: PublicKey, key_id: str) -> None:
-        self._token = token
-        self._reference = reference
-        self._public = public
-        self._key_id = key_id
-
-    @property
-    def key_id(self) -> str:
-        return self._key_id
-
-    @property
-    def algorithm(self) -> str:
-        return self._public.key_type.jose_alg
-
-    @property
-    def public_key(self) -> PublicKey:
-        return self._public
-
-    def sign(self, data: bytes) -> bytes:
-        if not isinstance(data, bytes):
-            raise TypeError("data to sign must be bytes")
-        return self._token.sign(self._reference, self._public.key_type, data)
-
-    def __repr__(self) -> str:
-        return (
-            f"Signer(key_id={self._key_id!r}, type={self._public.key_type.value}, "
-            f"thumbprint={self._public.thumbprint}, pkcs11)"
-        )
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a token signer is bound to its process and cannot be pickled")
 
 
 class Token:
@@ -347,7 +309,12 @@ class Token:
         public = self.public_key(reference, key_type)
         with self._lock:
             self._private(reference)
-        return _TokenSigner(self, reference, public, key_id)
+        return KeySigner(
+            lambda data: self.sign(reference, public.key_type, data),
+            public,
+            key_id,
+            where="pkcs11",
+        )
 
     # --- HMAC keys (secret keys that never leave the token) ---------------------------------
 
