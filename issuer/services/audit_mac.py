@@ -178,23 +178,14 @@ def open_audit_key(
     )
 
 
-class AuditKeyFile:
-    """The MAC key file of one instance. Decrypts once (scrypt is slow), then keeps the key."""
+class _KeyHolder:
+    """What both key holders share: the file at ``path`` that names the key, read once (under
+    a lock: the worker threads of a process share it) and kept; made on first use. Subclasses
+    say how the key is made (``_create``) and read (``_read``)."""
 
-    def __init__(
-        self,
-        path: Path,
-        passphrase: bytes | None,
-        *,
-        allow_plaintext: bool,
-        now: datetime,
-        kdf: ScryptParams = DEFAULT_KDF,
-    ) -> None:
+    def __init__(self, path: Path, *, now: datetime) -> None:
         self._path = Path(path)
-        self._passphrase = passphrase
-        self._allow_plaintext = allow_plaintext
         self._now = now
-        self._kdf = kdf
         self._lock = threading.Lock()
         self._key: MacKey | None = None
 
@@ -208,8 +199,7 @@ class AuditKeyFile:
     def load(self) -> MacKey | None:
         """The key; None when the instance has none yet.
 
-        :raises KeyMaterialError: ``passphrase_required`` / ``passphrase_wrong`` /
-            ``plaintext_key_refused``, or a damaged file.
+        :raises KeyMaterialError: the key cannot be read (see the subclass).
         """
         with self._lock:
             if self._key is None and self._path.exists():
@@ -219,8 +209,8 @@ class AuditKeyFile:
     def key(self, next_seq: int) -> MacKey:
         """The key; when there is none, a new one covering events from ``next_seq`` on.
 
-        :raises KeyMaterialError: as :meth:`load`; ``passphrase_required`` to create one
-            outside development mode without the passphrase.
+        :raises KeyMaterialError: as :meth:`load`, or the key cannot be made (see the
+            subclass).
         """
         with self._lock:
             if self._key is None:
@@ -228,6 +218,35 @@ class AuditKeyFile:
                     self._create(next_seq)
                 self._key = self._read()
             return self._key
+
+    def _create(self, next_seq: int) -> None:
+        raise NotImplementedError
+
+    def _read(self) -> MacKey:
+        raise NotImplementedError
+
+
+class AuditKeyFile(_KeyHolder):
+    """The MAC key file of one instance. Decrypts once (scrypt is slow), then keeps the key.
+
+    Reading raises ``KeyMaterialError`` ``passphrase_required`` / ``passphrase_wrong`` /
+    ``plaintext_key_refused`` or for a damaged file; making one outside development mode
+    without the passphrase, ``passphrase_required``.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        passphrase: bytes | None,
+        *,
+        allow_plaintext: bool,
+        now: datetime,
+        kdf: ScryptParams = DEFAULT_KDF,
+    ) -> None:
+        super().__init__(path, now=now)
+        self._passphrase = passphrase
+        self._allow_plaintext = allow_plaintext
+        self._kdf = kdf
 
     def _create(self, next_seq: int) -> None:
         self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -260,48 +279,18 @@ class AuditKeyFile:
         return f"AuditKeyFile({str(self._path)!r})"
 
 
-class AuditKeyInToken:
+class AuditKeyInToken(_KeyHolder):
     """The MAC key of an instance whose keys are in a PKCS#11 token: an HMAC key generated
-    and used inside the token; the file at ``path`` names it (``id``, ``reference``)."""
+    and used inside the token; the file at ``path`` names it (``id``, ``reference``).
+
+    Reading raises ``KeyMaterialError`` ``pkcs11_pin_required`` (a session without the PIN),
+    ``key_not_found`` (not in the token), ``pkcs11_error`` or for a damaged file; making one,
+    ``key_unsupported`` (the token has no HMAC-SHA-256).
+    """
 
     def __init__(self, path: Path, vault: object, *, now: datetime) -> None:
-        self._path = Path(path)
+        super().__init__(path, now=now)
         self._vault = vault
-        self._now = now
-        self._lock = threading.Lock()
-        self._key: MacKey | None = None
-
-    @property
-    def path(self) -> Path:
-        return self._path
-
-    def exists(self) -> bool:
-        return self._path.exists()
-
-    def load(self) -> MacKey | None:
-        """The key; None when the instance has none yet.
-
-        :raises KeyMaterialError: ``pkcs11_pin_required`` (a session without the PIN),
-            ``key_not_found`` (not in the token), a damaged file, ``pkcs11_error``.
-        """
-        with self._lock:
-            if self._key is None and self._path.exists():
-                self._key = self._read()
-            return self._key
-
-    def key(self, next_seq: int) -> MacKey:
-        """The key; when there is none, a new one in the token covering events from
-        ``next_seq`` on.
-
-        :raises KeyMaterialError: as :meth:`load`; ``key_unsupported`` (the token has no
-            HMAC-SHA-256).
-        """
-        with self._lock:
-            if self._key is None:
-                if not self._path.exists():
-                    self._create(next_seq)
-                self._key = self._read()
-            return self._key
 
     def _token(self) -> HmacVault:
         if not isinstance(self._vault, HmacVault):
